@@ -1,0 +1,218 @@
+"""Throughput and latency of the public API on SQLite and PostgreSQL.
+
+For each backend:
+1. create N tickets (default 10,000) through ``HelpDesk`` — each with one public and one
+   internal comment, with policy checks, history events and outbox notifications — once in
+   one unit of work per batch, once with one unit of work per operation; print tickets/s;
+2. list a guest's first page of 25 tickets (newest first, each with its count of public
+   comments) through the API, and the same page by one hand-written indexed SQL query;
+   print p50/p95 at 10,000 and at 100,000 tickets in the tenant.
+
+Figures, not assertions: run ``python bench/tickets.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ticketkit import HelpDesk, OrganisationKind, Role, Visibility
+from ticketkit.adapters.sqlalchemy import (
+    SqlStorage,
+    create_postgres_engine,
+    create_sqlite_engine,
+    upgrade,
+)
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_SCHEMA = "ticketkit_bench"
+CUSTOMERS = 10
+BATCH = 1_000
+
+HAND_WRITTEN = sa.text(
+    """
+    SELECT t.id, t.number, t.title, t.status, t.priority, t.public_updated_at,
+           (SELECT count(*) FROM comments c
+             WHERE c.tenant_id = t.tenant_id AND c.ticket_id = t.id
+               AND c.visibility = 'public') AS public_comments
+      FROM tickets t
+     WHERE t.tenant_id = :tenant AND t.project_id = :project
+     ORDER BY t.number DESC
+     LIMIT 25
+    """
+)
+
+
+class Setup:
+    """A tenant with one agent, CUSTOMERS customer organisations with a project and guest."""
+
+    def __init__(self, desk: HelpDesk) -> None:
+        boot = desk.bootstrap_tenant(
+            name="Bench", provider_name="Bench Hosting", admin_name="Admin",
+            admin_email="admin@bench.example",
+        )
+        admin = boot.admin.actor
+        self.desk = desk
+        self.tenant_id = boot.tenant.id
+        self.agent = desk.add_person(
+            admin, organisation_id=boot.provider.id, name="Agent", email="agent@bench.example",
+            role=Role.AGENT,
+        )
+        self.type = desk.create_ticket_type(admin, name="Incident")
+        self.projects = []
+        self.guests = []
+        for i in range(CUSTOMERS):
+            org = desk.create_organisation(admin, name=f"Customer {i}", kind=OrganisationKind.CUSTOMER)
+            self.projects.append(desk.create_project(admin, organisation_id=org.id, name=f"P{i}"))
+            self.guests.append(desk.add_person(
+                admin, organisation_id=org.id, name=f"Guest {i}",
+                email=f"guest{i}@c{i}.example", role=Role.GUEST,
+            ))
+        self.made = 0
+
+    def one(self, ops: Any) -> None:
+        """One ticket, opened by the agent for a guest, with a public and an internal comment."""
+        i = self.made % CUSTOMERS
+        self.made += 1
+        actor = self.agent.actor
+        t = ops.create_ticket(
+            actor, project_id=self.projects[i].id, type_id=self.type.id,
+            title=f"Ticket {self.made}", requester_id=self.guests[i].id,
+        )
+        ops.add_comment(actor, t.id, "We are looking into it.", visibility=Visibility.PUBLIC)
+        ops.add_comment(actor, t.id, "Probably the disk again.", visibility=Visibility.INTERNAL)
+
+    def batched(self, n: int) -> float:
+        start = time.perf_counter()
+        done = 0
+        while done < n:
+            with self.desk.batch(self.agent.actor) as batch:
+                for _ in range(min(BATCH, n - done)):
+                    self.one(batch)
+                    done += 1
+        return n / (time.perf_counter() - start)
+
+    def per_operation(self, n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            self.one(self.desk)
+        return n / (time.perf_counter() - start)
+
+
+def latency(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    for _ in range(20):
+        fn()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def measure_page(setup: Setup, engine: sa.Engine, runs: int) -> dict[str, float]:
+    guest = setup.guests[0]
+    desk = setup.desk
+
+    def api() -> None:
+        page = desk.list_tickets(guest.actor, limit=25)
+        assert len(page.items) == 25
+
+    def raw() -> None:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                HAND_WRITTEN, {"tenant": setup.tenant_id, "project": setup.projects[0].id}
+            ).all()
+        assert len(rows) == 25
+
+    # The API answer and the hand-written one must be the same page.
+    page = desk.list_tickets(guest.actor, limit=25)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            HAND_WRITTEN, {"tenant": setup.tenant_id, "project": setup.projects[0].id}
+        ).all()
+    assert [(t.number, t.comment_count) for t in page.items] == [(r.number, r.public_comments) for r in rows]
+    api50, api95 = latency(api, runs)
+    sql50, sql95 = latency(raw, runs)
+    return {"api_p50": api50, "api_p95": api95, "sql_p50": sql50, "sql_p95": sql95}
+
+
+def run_backend(name: str, engine: sa.Engine, n: int, per_op: int, grow_to: int, runs: int) -> None:
+    upgrade(engine)
+    desk = HelpDesk(SqlStorage(engine))
+    setup = Setup(desk)
+    print(f"\n== {name} ==")
+    rate_batch = setup.batched(n)
+    print(f"create, one unit of work per {BATCH}: {rate_batch:8.0f} tickets/s  ({n} tickets, "
+          "each + 1 public + 1 internal comment)")
+    rate_single = setup.per_operation(per_op)
+    print(f"create, one unit of work per call:    {rate_single:8.0f} tickets/s  ({per_op} tickets)")
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+    small = measure_page(setup, engine, runs)
+    total = setup.made
+    print(f"guest page at {total:>7} tickets: API p50 {small['api_p50']:.2f} ms  p95 "
+          f"{small['api_p95']:.2f} ms | hand-written SQL p50 {small['sql_p50']:.2f} ms  "
+          f"p95 {small['sql_p95']:.2f} ms | ratio p95 {small['api_p95'] / small['sql_p95']:.1f}x")
+    if grow_to > total:
+        t0 = time.perf_counter()
+        setup.batched(grow_to - total)
+        print(f"(grew to {setup.made} tickets in {time.perf_counter() - t0:.0f} s)")
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(sa.text("ANALYZE"))
+        big = measure_page(setup, engine, runs)
+        print(f"guest page at {setup.made:>7} tickets: API p50 {big['api_p50']:.2f} ms  p95 "
+              f"{big['api_p95']:.2f} ms | hand-written SQL p50 {big['sql_p50']:.2f} ms  "
+              f"p95 {big['sql_p95']:.2f} ms | ratio p95 {big['api_p95'] / big['sql_p95']:.1f}x")
+        print(f"growth factor of API p95 from {total} to {setup.made}: "
+              f"{big['api_p95'] / small['api_p95']:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--per-op", type=int, default=2_000,
+                        help="tickets created with one unit of work per call")
+    parser.add_argument("--grow-to", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=300, help="samples per latency figure")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--postgres-url", default=DEFAULT_PG)
+    args = parser.parse_args(argv)
+
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_sqlite_engine(Path(tmp) / "bench.sqlite")
+            run_backend("SQLite (file, WAL)", engine, args.tickets, args.per_op, args.grow_to,
+                        args.runs)
+            engine.dispose()
+    if args.backend in ("postgres", "both"):
+        admin = sa.create_engine(args.postgres_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        admin.dispose()
+        engine = create_postgres_engine(
+            args.postgres_url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"}
+        )
+        run_backend("PostgreSQL", engine, args.tickets, args.per_op, args.grow_to, args.runs)
+        engine.dispose()
+        admin = sa.create_engine(args.postgres_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

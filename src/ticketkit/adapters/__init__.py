@@ -1,0 +1,1 @@
+"""Storage adapters: in-memory (tests, prototypes) and SQLAlchemy (SQLite, PostgreSQL)."""

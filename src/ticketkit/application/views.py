@@ -1,0 +1,135 @@
+"""What operations hand back: projections built from what the policy allows.
+
+A ``TicketView`` is never a filtered copy of the full ticket made after the fact; it is
+assembled field by field from the viewer's permissions, so a new internal attribute stays
+hidden unless a rule lets it through.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+
+from ticketkit.domain.events import Event
+from ticketkit.domain.model import (
+    Comment,
+    FieldValue,
+    Person,
+    Priority,
+    Ticket,
+    TicketType,
+    Visibility,
+)
+from ticketkit.domain.workflow import StatusCategory
+
+
+@attrs.frozen(kw_only=True)
+class TicketView:
+    """A ticket as one person may see it.
+
+    For customers ``assignee_id`` is None, internal fields are absent, ``updated_at`` moves
+    only on public changes and ``comment_count`` counts the comments they can read.
+    """
+
+    id: UUID
+    number: int
+    project_id: UUID
+    type_id: UUID
+    title: str
+    description: str
+    fields: Mapping[str, FieldValue]
+    status: str
+    status_label: str
+    status_category: StatusCategory
+    priority: Priority
+    requester_id: UUID
+    assignee_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    comment_count: int
+
+
+def project_ticket(
+    ticket: Ticket, ticket_type: TicketType, *, internal: bool, comment_count: int
+) -> TicketView:
+    """Build the view of ``ticket`` for a viewer who may (``internal``) or may not see
+    assignment and internal fields."""
+    if internal:
+        fields = dict(ticket.fields)
+    else:
+        public = {f.name for f in ticket_type.fields if not f.internal}
+        fields = {k: v for k, v in ticket.fields.items() if k in public}
+    status = ticket_type.workflow.status(ticket.status)
+    return TicketView(
+        id=ticket.id,
+        number=ticket.number,
+        project_id=ticket.project_id,
+        type_id=ticket.type_id,
+        title=ticket.title,
+        description=ticket.description,
+        fields=fields,
+        status=ticket.status,
+        status_label=status.label if status else ticket.status,
+        status_category=ticket.status_category,
+        priority=ticket.priority,
+        requester_id=ticket.requester_id,
+        assignee_id=ticket.assignee_id if internal else None,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at if internal else ticket.public_updated_at,
+        version=ticket.version,
+        comment_count=comment_count,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class TimelineEntry:
+    """One history event; ``comment`` is filled for ``CommentAdded``."""
+
+    event: Event
+    comment: Comment | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Page:
+    """One page of a keyset-paginated listing; pass ``next_cursor`` to get the next."""
+
+    items: tuple[TicketView, ...]
+    next_cursor: str | None
+
+
+class TicketSort(enum.StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    RECENTLY_UPDATED = "recently_updated"
+    LEAST_RECENTLY_UPDATED = "least_recently_updated"
+
+
+@attrs.frozen(kw_only=True)
+class CommentDraft:
+    """A comment to add as part of another operation ("update and close").
+
+    ``visibility`` has no default on purpose: whether text reaches the customer is always
+    an explicit choice.
+    """
+
+    body: str
+    visibility: Visibility
+    channel: str = "api"
+
+
+@attrs.frozen(kw_only=True)
+class NotificationMessage:
+    """What a notifier plugin receives: one recipient, one event, both already cleared by
+    the policy for that recipient. ``notification_id`` is stable across retries."""
+
+    tenant_id: UUID
+    notification_id: UUID
+    recipient: Person
+    event: Event
+    ticket: TicketView
+    comment: Comment | None = None

@@ -1,0 +1,286 @@
+"""The seed-000 story, played through the public API and printed side by side.
+
+Run it with ``python -m ticketkit.demo [path/to/demo.sqlite]``: a provider invites guest
+Sandra Winkler of GlobalTech Solutions, she reports a crashed server, the team works on it
+with internal notes, answers publicly and closes. Then both timelines are printed: what
+the agent sees, and what Sandra sees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TimelineEntry
+from ticketkit.clock import ManualClock
+from ticketkit.domain import (
+    CommentAdded,
+    FieldKind,
+    FieldSpec,
+    OrganisationKind,
+    Person,
+    Role,
+    Status,
+    StatusCategory,
+    StatusChanged,
+    TicketAssigned,
+    TicketChanged,
+    TicketCreated,
+    TicketType,
+    Visibility,
+    Workflow,
+)
+from ticketkit.hooks import Plugins, hookimpl
+
+#: Times are stored in UTC and shown in the provider's zone.
+DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
+
+SERVER_CRASH_TEMPLATE = (
+    "Was ist passiert?\n\nSeit wann?\n\nWelche Fehlermeldung erscheint?\n\n"
+    "Was wurde bereits versucht?\n"
+)
+
+TITLE = "Produktionsserver nicht erreichbar seit 14 Uhr"
+ASSIGN_NOTE = (
+    "Hey Max, das sieht nach einem Datenbankproblem aus. Der Kunde hat SLA Gold, also bitte "
+    "priorisieren. Ich vermute, es hängt mit dem Update von gestern zusammen."
+)
+FIX_NOTE = (
+    "Problem identifiziert. Rollback der DB-Config von gestern. Läuft wieder. "
+    "Sollten wir ein Post-Mortem machen?"
+)
+PUBLIC_ANSWER = (
+    "Das Problem ist behoben. Die Ursache war eine Konfigurationsänderung, die wir "
+    "zurückgesetzt haben. Alle Systeme laufen wieder normal. Bitte geben Sie uns Bescheid, "
+    "falls noch etwas nicht funktioniert."
+)
+
+
+def server_crash_workflow() -> Workflow:
+    """New → Root-cause analysis → Solved → Closed, as in the seed."""
+    return Workflow.linear(
+        (
+            Status(key="new", label="Neu", category=StatusCategory.NEW),
+            Status(key="root_cause_analysis", label="Ursachenanalyse", category=StatusCategory.OPEN),
+            Status(key="solved", label="Gelöst", category=StatusCategory.SOLVED),
+            Status(key="closed", label="Geschlossen", category=StatusCategory.CLOSED),
+        ),
+        extra=(("solved", "root_cause_analysis"),),
+    )
+
+
+class RecordingNotifier:
+    """A notifier plugin that keeps every message it is handed."""
+
+    def __init__(self) -> None:
+        self.messages: list[NotificationMessage] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        self.messages.append(message)
+
+
+@attrs.frozen(kw_only=True)
+class Story:
+    """Everything the story created, for printing and for the end-to-end tests."""
+
+    desk: HelpDesk
+    admin: Person
+    agent: Person
+    max: Person
+    sandra: Person
+    server_crash: TicketType
+    ticket_id: UUID
+    notifier: RecordingNotifier
+
+
+def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifier) -> Story:
+    """Play the whole seed-000 story on ``desk``; ``clock`` moves as the story does."""
+    boot = desk.bootstrap_tenant(
+        name="Leadtime Demo",
+        provider_name="Leadtime Hosting",
+        admin_name="Anna Admin",
+        admin_email="anna@leadtime.example",
+    )
+    admin = boot.admin.actor
+    agent = desk.add_person(
+        admin, organisation_id=boot.provider.id, name="Tom Berger",
+        email="tom@leadtime.example", role=Role.AGENT,
+    )
+    max_ = desk.add_person(
+        admin, organisation_id=boot.provider.id, name="Max Keller",
+        email="max@leadtime.example", role=Role.AGENT,
+    )
+    globaltech = desk.create_organisation(
+        admin, name="GlobalTech Solutions", kind=OrganisationKind.CUSTOMER
+    )
+    project = desk.create_project(admin, organisation_id=globaltech.id, name="GlobalTech Support")
+    sandra = desk.add_person(
+        admin, organisation_id=globaltech.id, name="Sandra Winkler",
+        email="sandra.winkler@globaltech.example", role=Role.GUEST,
+    )
+    server_crash = desk.create_ticket_type(
+        admin,
+        name="Server Crash",
+        description_template=SERVER_CRASH_TEMPLATE,
+        workflow=server_crash_workflow(),
+        fields=(
+            FieldSpec(
+                name="sla_level", label="SLA-Level", kind=FieldKind.SINGLE_CHOICE,
+                required=True, choices=("Gold", "Silver", "Bronze"),
+            ),
+            FieldSpec(
+                name="affected_systems", label="Betroffene Systeme",
+                kind=FieldKind.MULTIPLE_CHOICE, required=True,
+                choices=("Hauptdatenbank", "API-Gateway", "Webserver", "Mailserver"),
+            ),
+        ),
+    )
+
+    clock.advance(timedelta(minutes=5))
+    description = SERVER_CRASH_TEMPLATE.replace(
+        "Was ist passiert?\n", "Was ist passiert?\nDer Produktionsserver antwortet nicht.\n"
+    ).replace("Seit wann?\n", "Seit wann?\nSeit 14 Uhr.\n")
+    ticket = desk.create_ticket(
+        sandra.actor,
+        project_id=project.id,
+        type_id=server_crash.id,
+        title=TITLE,
+        description=description,
+        fields={"sla_level": "Gold", "affected_systems": ["Hauptdatenbank", "API-Gateway"]},
+        channel="web",
+    )
+
+    clock.advance(timedelta(minutes=4))
+    desk.assign(
+        agent.actor, ticket.id, max_.id,
+        comment=CommentDraft(body=ASSIGN_NOTE, visibility=Visibility.INTERNAL, channel="web"),
+    )
+    clock.advance(timedelta(minutes=3))
+    desk.change_status(max_.actor, ticket.id, "root_cause_analysis")
+    clock.advance(timedelta(hours=1))
+    desk.add_comment(max_.actor, ticket.id, FIX_NOTE, visibility=Visibility.INTERNAL, channel="web")
+    clock.advance(timedelta(minutes=1))
+    desk.change_status(max_.actor, ticket.id, "solved")
+    clock.advance(timedelta(minutes=2))
+    # "Aktualisieren und schließen": the public answer and the close in one atomic step.
+    desk.change_status(
+        max_.actor, ticket.id, "closed",
+        comment=CommentDraft(body=PUBLIC_ANSWER, visibility=Visibility.PUBLIC, channel="web"),
+    )
+    return Story(
+        desk=desk, admin=boot.admin, agent=agent, max=max_, sandra=sandra,
+        server_crash=server_crash, ticket_id=ticket.id, notifier=notifier,
+    )
+
+
+def describe(entry: TimelineEntry, names: Callable[[UUID | None], str], ticket_type: TicketType) -> str:
+    """One timeline entry as a line of text."""
+    event, who = entry.event, names(entry.event.actor_id)
+    when = event.at.astimezone(DISPLAY_ZONE).strftime("%H:%M")
+    label = {s.key: s.label for s in ticket_type.workflow.statuses}
+    if isinstance(event, TicketCreated):
+        return f"{when} {who} opened #{event.number} “{event.title}”"
+    if isinstance(event, StatusChanged):
+        return f"{when} {who}: status {label[event.old_status]} → {label[event.new_status]}"
+    if isinstance(event, TicketAssigned):
+        return f"{when} {who} assigned it to {names(event.new_assignee_id)}"
+    if isinstance(event, CommentAdded) and entry.comment is not None:
+        kind = "public reply" if entry.comment.visibility is Visibility.PUBLIC else "INTERNAL note"
+        return f"{when} {who} ({kind}): {entry.comment.body}"
+    if isinstance(event, TicketChanged):
+        changed = ", ".join(c.field for c in event.changes)
+        return f"{when} {who} changed {changed}"
+    return f"{when} {who}: {event.kind}"
+
+
+def side_by_side(left: Sequence[str], right: Sequence[str], width: int = 58) -> str:
+    """Two columns of wrapped text."""
+    def wrap(lines: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for line in lines:
+            out.extend(textwrap.wrap(line, width, subsequent_indent="      ") or [""])
+            out.append("")
+        return out
+
+    a, b = wrap(left), wrap(right)
+    rows = max(len(a), len(b))
+    a += [""] * (rows - len(a))
+    b += [""] * (rows - len(b))
+    return "\n".join(f"{x:<{width}} │ {y}" for x, y in zip(a, b, strict=True))
+
+
+def render(story: Story) -> str:
+    """Both timelines side by side, and who was notified of what."""
+    desk = story.desk
+    people = {p.id: p.name for p in (story.admin, story.agent, story.max, story.sandra)}
+
+    def names(pid: UUID | None) -> str:
+        return people.get(pid, "nobody") if pid else "nobody"
+
+    agent_view = desk.timeline(story.agent.actor, story.ticket_id)
+    guest_view = desk.timeline(story.sandra.actor, story.ticket_id)
+    ticket = desk.get_ticket(story.sandra.actor, story.ticket_id)
+    width = 58
+    head = side_by_side(
+        [f"What the agent ({story.agent.name}) sees — {len(agent_view)} entries"],
+        [f"What the guest ({story.sandra.name}) sees — {len(guest_view)} entries"],
+        width,
+    )
+    body = side_by_side(
+        [describe(e, names, story.server_crash) for e in agent_view],
+        [describe(e, names, story.server_crash) for e in guest_view],
+        width,
+    )
+    notes = [
+        f"  → {m.recipient.name}: {describe(TimelineEntry(event=m.event, comment=m.comment), names, story.server_crash)}"
+        for m in story.notifier.messages
+    ]
+    return "\n".join(
+        [
+            f"Ticket #{ticket.number} “{ticket.title}” — status {ticket.status_label}, "
+            f"SLA {ticket.fields['sla_level']}, "
+            f"affected: {', '.join(ticket.fields['affected_systems'])}",  # type: ignore[arg-type]
+            "",
+            head,
+            "─" * width + "─┼─" + "─" * width,
+            body,
+            "Notifications sent:",
+            *notes,
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("database", nargs="?", help="SQLite file (default: a temporary one)")
+    args = parser.parse_args(argv)
+    from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(args.database or Path(tmp) / "ticketkit-demo.sqlite")
+        if path.exists():
+            path.unlink()
+        engine = create_sqlite_engine(path)
+        upgrade(engine)
+        clock = ManualClock(datetime(2026, 5, 22, 12, 5, tzinfo=UTC))
+        notifier = RecordingNotifier()
+        desk = HelpDesk(SqlStorage(engine), clock=clock, plugins=Plugins.create([notifier]))
+        story = play_seed_000(desk, clock, notifier)
+        print(f"ticketkit demo — seed 000 on SQLite file {path}\n")
+        print(render(story))
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The append-only history: one event per change, each with actor, time and visibility.
+
+Events are past tense and frozen. An operation that touches public and internal data
+emits separate events, so no public event ever carries internal text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+import attrs
+
+from ticketkit.domain.model import FieldValue, Priority, Visibility
+from ticketkit.domain.workflow import StatusCategory
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """What every history entry has. ``organisation_id`` is the actor's organisation:
+    an ``INTERNAL`` event is visible only inside it."""
+
+    kind: ClassVar[str] = "event"
+
+    tenant_id: UUID
+    id: UUID
+    ticket_id: UUID
+    seq: int
+    at: datetime
+    actor_id: UUID
+    organisation_id: UUID
+    visibility: Visibility
+
+
+@attrs.frozen(kw_only=True)
+class TicketCreated(Event):
+    kind: ClassVar[str] = "ticket_created"
+
+    number: int
+    title: str
+    description: str
+    project_id: UUID
+    type_id: UUID
+    requester_id: UUID
+    status: str
+    priority: Priority
+    #: Only the public field values; internal ones follow in an internal ``TicketChanged``.
+    fields: Mapping[str, FieldValue] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One attribute or custom field going from ``old`` to ``new``."""
+
+    field: str
+    old: FieldValue | None
+    new: FieldValue | None
+
+
+@attrs.frozen(kw_only=True)
+class TicketChanged(Event):
+    kind: ClassVar[str] = "ticket_changed"
+
+    changes: tuple[Change, ...]
+
+
+@attrs.frozen(kw_only=True)
+class TicketAssigned(Event):
+    kind: ClassVar[str] = "ticket_assigned"
+
+    old_assignee_id: UUID | None
+    new_assignee_id: UUID | None
+
+
+@attrs.frozen(kw_only=True)
+class StatusChanged(Event):
+    kind: ClassVar[str] = "status_changed"
+
+    old_status: str
+    new_status: str
+    new_category: StatusCategory
+
+
+@attrs.frozen(kw_only=True)
+class CommentAdded(Event):
+    kind: ClassVar[str] = "comment_added"
+
+    comment_id: UUID
+    channel: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (TicketCreated, TicketChanged, TicketAssigned, StatusChanged, CommentAdded)
+}

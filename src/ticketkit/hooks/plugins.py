@@ -1,0 +1,104 @@
+"""The plugin manager, one per help desk, behind a small typed facade."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+
+if TYPE_CHECKING:
+    from ticketkit.application.views import NotificationMessage
+
+from ticketkit.hooks import specs
+
+log = logging.getLogger("ticketkit.plugins")
+
+
+@attrs.frozen(kw_only=True)
+class PluginFailure:
+    """One plugin that raised while handling a notification."""
+
+    plugin: str
+    error: str
+
+
+class Plugins:
+    """Owns a ``pluggy.PluginManager``; calls hooks with typed arguments and results.
+
+    Each implementation is called on its own, so one failing plugin neither hides the
+    failure nor stops the other plugins from being called.
+    """
+
+    def __init__(self, manager: pluggy.PluginManager) -> None:
+        self.manager = manager
+
+    @classmethod
+    def create(
+        cls,
+        plugins: Iterable[object] = (),
+        *,
+        load_entry_points: bool = False,
+        disabled: Iterable[str] = (),
+    ) -> Plugins:
+        """Build a manager with our hook specs, the given plugin objects, and (optionally)
+        every plugin installed under the ``ticketkit`` entry-point group except ``disabled``."""
+        pm = pluggy.PluginManager(specs.PROJECT_NAME)
+        pm.add_hookspecs(specs)
+        for name in disabled:
+            pm.set_blocked(name)
+        facade = cls(pm)
+        for plugin in plugins:
+            pm.register(plugin, name=facade._stable_name(plugin))
+        if load_entry_points:
+            pm.load_setuptools_entrypoints(specs.ENTRY_POINT_GROUP)
+        pm.check_pending()
+        return facade
+
+    def _stable_name(self, plugin: object) -> str:
+        """A name that survives restarts (pluggy's default is ``id()``), because the outbox
+        remembers by name which plugins already took a notification."""
+        base = getattr(plugin, "__name__", None)
+        if not isinstance(base, str):
+            base = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+        name, n = base, 1
+        while self.manager.has_plugin(name):
+            n += 1
+            name = f"{base}#{n}"
+        return name
+
+    def register(self, plugin: object, name: str | None = None) -> None:
+        self.manager.register(plugin, name=name or self._stable_name(plugin))
+        self.manager.check_pending()
+
+    def unregister(self, plugin: object) -> None:
+        self.manager.unregister(plugin)
+
+    def notify(
+        self, message: NotificationMessage, *, skip: Iterable[str] = ()
+    ) -> tuple[list[str], list[PluginFailure]]:
+        """Hand ``message`` to every notifier not in ``skip``.
+
+        Returns the names of the plugins that took it and the failures of the others, so a
+        retry reaches only the plugins that failed.
+        """
+        done = set(skip)
+        delivered: list[str] = []
+        failures: list[PluginFailure] = []
+        for impl in reversed(self.manager.hook.ticketkit_notify.get_hookimpls()):
+            if impl.plugin_name in done:
+                continue
+            try:
+                fn: Any = impl.function
+                fn(message=message)
+            except Exception as exc:
+                log.exception(
+                    "notifier %s failed on notification %s", impl.plugin_name,
+                    message.notification_id,
+                )
+                failures.append(PluginFailure(plugin=impl.plugin_name, error=repr(exc)))
+            else:
+                delivered.append(impl.plugin_name)
+        return delivered, failures

@@ -1,0 +1,33 @@
+"""Every hook a plugin can implement, in one documented module.
+
+Hooks *extend* ticketkit (pluggy); signals only let the host *observe* it (blinker).
+Implement a hook by decorating a function or method with ``ticketkit.hooks.hookimpl``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ticketkit.application.views import NotificationMessage
+
+
+PROJECT_NAME = "ticketkit"
+ENTRY_POINT_GROUP = "ticketkit"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def ticketkit_notify(message: NotificationMessage) -> None:
+    """Deliver one notification to one person (e-mail, chat, push …).
+
+    Called after the change is committed, once per recipient, with a payload the policy has
+    already cleared for that recipient: a guest never receives an internal comment. Raise to
+    report failure; the notification is then marked failed, logged and retried later by
+    ``HelpDesk.deliver_pending``, and the operation that caused it is unaffected. Delivery is
+    at least once: use ``message.notification_id`` to drop duplicates.
+    """

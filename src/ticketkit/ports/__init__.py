@@ -1,0 +1,23 @@
+"""Interfaces the core needs from the outside world; adapters implement them."""
+
+from ticketkit.ports.repositories import (
+    CommentRepository,
+    EventRepository,
+    NotificationOutbox,
+    OrderBy,
+    Repository,
+    Storage,
+    TicketRepository,
+    UnitOfWork,
+)
+
+__all__ = [
+    "CommentRepository",
+    "EventRepository",
+    "NotificationOutbox",
+    "OrderBy",
+    "Repository",
+    "Storage",
+    "TicketRepository",
+    "UnitOfWork",
+]

@@ -1,0 +1,196 @@
+"""Storage ports: the repositories and the unit of work that every adapter implements.
+
+A unit of work is bound to one tenant; every repository it hands out reads and writes that
+tenant only, so no call can reach across tenants by passing a foreign id.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+from uuid import UUID
+
+import attrs
+
+from ticketkit.domain.events import Event
+from ticketkit.domain.model import (
+    Comment,
+    Organisation,
+    Person,
+    Project,
+    Tenant,
+    Ticket,
+    TicketType,
+)
+from ticketkit.domain.notifications import Notification
+from ticketkit.policy.predicates import Predicate
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class OrderBy:
+    """One sort key: a ticket attribute and its direction."""
+
+    attr: str
+    descending: bool = False
+
+
+class Repository(abc.ABC, Generic[T]):
+    """Directory entities: add once, read by id or predicate."""
+
+    @abc.abstractmethod
+    def add(self, item: T) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, ident: UUID) -> T | None: ...
+
+    @abc.abstractmethod
+    def save(self, item: T) -> None:
+        """Replace a stored item (directory changes such as deactivating a person)."""
+
+    @abc.abstractmethod
+    def list(self, where: Predicate) -> list[T]: ...
+
+
+class TicketRepository(abc.ABC):
+    @abc.abstractmethod
+    def next_number(self) -> int:
+        """The next per-tenant ticket number; gap-free for committed units of work."""
+
+    @abc.abstractmethod
+    def add(self, ticket: Ticket) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, ident: UUID) -> Ticket | None: ...
+
+    @abc.abstractmethod
+    def update(self, ticket: Ticket, *, expected_version: int) -> None:
+        """Store ``ticket`` if the stored version is still ``expected_version``.
+
+        Raises ``Conflict`` (now or at commit) when someone else wrote in between.
+        """
+
+    @abc.abstractmethod
+    def query(
+        self, where: Predicate, order: Sequence[OrderBy], limit: int
+    ) -> list[Ticket]: ...
+
+    @abc.abstractmethod
+    def count(self, where: Predicate) -> int: ...
+
+
+class CommentRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, comment: Comment) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, ident: UUID) -> Comment | None: ...
+
+    @abc.abstractmethod
+    def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Comment]:
+        """The ticket's comments matching ``where``, oldest first."""
+
+    @abc.abstractmethod
+    def count_by_ticket(self, ticket_ids: Iterable[UUID], where: Predicate) -> dict[UUID, int]:
+        """How many comments matching ``where`` each ticket has (absent means none)."""
+
+
+class EventRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, event: Event) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, ident: UUID) -> Event | None: ...
+
+    @abc.abstractmethod
+    def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Event]:
+        """The ticket's events matching ``where``, in order (by ``seq``)."""
+
+
+class NotificationOutbox(abc.ABC):
+    @abc.abstractmethod
+    def add(self, notification: Notification) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, ident: UUID) -> Notification | None: ...
+
+    @abc.abstractmethod
+    def list(self, where: Predicate, limit: int) -> list[Notification]:
+        """Notifications matching ``where``, oldest first."""
+
+    @abc.abstractmethod
+    def save(self, notification: Notification) -> None:
+        """Record a delivery outcome (status, attempts, error)."""
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction on one tenant. Rolls back unless ``commit`` was called."""
+
+    tenant_id: UUID
+    organisations: Repository[Organisation]
+    persons: Repository[Person]
+    projects: Repository[Project]
+    ticket_types: Repository[TicketType]
+    tickets: TicketRepository
+    comments: CommentRepository
+    events: EventRepository
+    outbox: NotificationOutbox
+
+    def __init__(self) -> None:
+        self.new_events: list[Event] = []
+        self.new_notifications: list[Notification] = []
+
+    @abc.abstractmethod
+    def get_tenant(self) -> Tenant | None: ...
+
+    @abc.abstractmethod
+    def add_tenant(self, tenant: Tenant) -> None: ...
+
+    @abc.abstractmethod
+    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        """Ids of the projects owned by these organisations (for the policy)."""
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+    def record(self, event: Event) -> None:
+        """Append ``event`` to the history and remember it for dispatch after commit."""
+        self.events.add(event)
+        self.new_events.append(event)
+
+    def notify(self, notification: Notification) -> None:
+        """Put ``notification`` in the outbox and remember it for delivery after commit."""
+        self.outbox.add(notification)
+        self.new_notifications.append(notification)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Roll back anything uncommitted and release the connection."""
+
+
+class Storage(abc.ABC):
+    """A backend: hands out units of work per tenant."""
+
+    @abc.abstractmethod
+    def unit_of_work(self, tenant_id: UUID) -> UnitOfWork: ...
+
+    @abc.abstractmethod
+    def tenant_ids(self) -> list[UUID]:
+        """Every tenant, for maintenance sweeps such as outbox delivery."""

@@ -1,0 +1,107 @@
+"""The project's one cattrs converter: JSON-ready dicts at the edges, typed objects inside.
+
+Built by a function (never the global converter) so hosts can extend their own copy.
+Custom field values are tagged where JSON has no type of its own (numbers stay exact).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import cattrs
+
+from ticketkit.domain.events import EVENT_TYPES, Event
+from ticketkit.domain.model import FieldValue
+
+
+def encode_field_value(value: FieldValue | None) -> Any:
+    """A JSON-ready form of one custom field value."""
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def decode_field_value(raw: Any) -> FieldValue | None:
+    if isinstance(raw, dict):
+        if "decimal" in raw:
+            return Decimal(raw["decimal"])
+        if "date" in raw:
+            return date.fromisoformat(raw["date"])
+        raise ValueError(f"unknown tagged field value {raw!r}")
+    if isinstance(raw, list):
+        return tuple(str(x) for x in raw)
+    if raw is None or isinstance(raw, str):
+        return raw
+    raise ValueError(f"unexpected field value {raw!r}")
+
+
+def encode_fields(values: Mapping[str, FieldValue | None]) -> dict[str, Any]:
+    return {k: encode_field_value(v) for k, v in values.items()}
+
+
+def decode_fields(raw: Mapping[str, Any]) -> dict[str, FieldValue]:
+    out: dict[str, FieldValue] = {}
+    for k, v in raw.items():
+        decoded = decode_field_value(v)
+        if decoded is not None:
+            out[k] = decoded
+    return out
+
+
+def make_converter() -> cattrs.Converter:
+    """A converter for domain objects to and from JSON-compatible data."""
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(UUID, str)
+    conv.register_structure_hook(UUID, lambda v, _: v if isinstance(v, UUID) else UUID(v))
+    conv.register_unstructure_hook(datetime, lambda v: v.isoformat())
+    conv.register_structure_hook(
+        datetime, lambda v, _: v if isinstance(v, datetime) else datetime.fromisoformat(v)
+    )
+    conv.register_unstructure_hook(date, lambda v: v.isoformat())
+    conv.register_structure_hook(
+        date, lambda v, _: v if isinstance(v, date) else date.fromisoformat(v)
+    )
+    conv.register_unstructure_hook(enum.Enum, lambda v: v.value)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(Decimal, lambda v, _: Decimal(str(v)))
+    field_value_types = (FieldValue, FieldValue | None)
+    conv.register_unstructure_hook_func(
+        lambda t: t in field_value_types, encode_field_value
+    )
+    conv.register_structure_hook_func(
+        lambda t: t in field_value_types, lambda v, _: decode_field_value(v)
+    )
+    transitions = frozenset[tuple[str, str]]
+    conv.register_structure_hook_func(lambda t: t == transitions, _structure_transitions)
+    conv.register_unstructure_hook_func(lambda t: t == transitions, _unstructure_transitions)
+    return conv
+
+
+def _unstructure_transitions(value: frozenset[tuple[str, str]]) -> list[list[str]]:
+    return [list(pair) for pair in sorted(value)]
+
+
+def _structure_transitions(value: Any, _: object) -> frozenset[tuple[str, str]]:
+    return frozenset((str(a), str(b)) for a, b in value)
+
+
+def event_to_dict(conv: cattrs.Converter, event: Event) -> dict[str, Any]:
+    """The wire and storage form of a history event, tagged with its ``kind``."""
+    data: dict[str, Any] = conv.unstructure(event, unstructure_as=type(event))
+    data["kind"] = event.kind
+    return data
+
+
+def event_from_dict(conv: cattrs.Converter, data: Mapping[str, Any]) -> Event:
+    body = dict(data)
+    cls = EVENT_TYPES[body.pop("kind")]
+    return conv.structure(body, cls)

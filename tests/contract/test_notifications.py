@@ -1,0 +1,186 @@
+"""Notifications go through the policy per recipient, survive failing plugins, and retry."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage
+from ticketkit.clock import ManualClock
+from ticketkit.domain import Visibility
+from ticketkit.domain.notifications import DeliveryStatus
+from ticketkit.hooks import Plugins, Signals, hookimpl
+from ticketkit.policy import TRUE
+from ticketkit.ports import Storage
+from tests.support.world import World, build_world
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[NotificationMessage] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        self.messages.append(message)
+
+    def log(self) -> list[tuple[str, str, str | None]]:
+        return [
+            (
+                m.recipient.name,
+                m.event.kind,
+                m.comment.body if m.comment is not None else None,
+            )
+            for m in self.messages
+        ]
+
+
+class Broken:
+    def __init__(self) -> None:
+        self.broken = True
+        self.calls = 0
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        self.calls += 1
+        if self.broken:
+            raise ConnectionError("SMTP server down")
+
+
+def desk_with(storage: Storage, clock: ManualClock, *plugins: object) -> tuple[HelpDesk, World]:
+    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create(plugins))
+    return desk, build_world(desk, clock)
+
+
+def statuses(storage: Storage, w: World) -> list[DeliveryStatus]:
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        return [n.status for n in uow.outbox.list(TRUE, 1000)]
+
+
+def test_recipients_are_requester_and_assignee_filtered_by_policy(
+    storage: Storage, clock: ManualClock
+) -> None:
+    rec = Recorder()
+    desk, w = desk_with(storage, clock, rec)
+    t = desk.create_ticket(
+        w.acme_guest.actor, project_id=w.acme_project.id, type_id=w.incident.id,
+        title="Down", fields={"sla_level": "Gold"},
+    )
+    desk.assign(
+        w.agent.actor, t.id, w.agent2.id,
+        comment=CommentDraft(body="internal hint", visibility=Visibility.INTERNAL),
+    )
+    desk.update_ticket(w.agent2.actor, t.id, fields={"cost_centre": "CC"})
+    desk.change_status(w.agent2.actor, t.id, "open")
+    desk.add_comment(w.agent2.actor, t.id, "public answer", visibility=Visibility.PUBLIC)
+    desk.add_comment(w.acme_guest.actor, t.id, "thanks", visibility=Visibility.PUBLIC)
+    assert rec.log() == [
+        ("Bob", "ticket_assigned", None),
+        ("Bob", "comment_added", "internal hint"),
+        ("Gina", "status_changed", None),
+        ("Gina", "comment_added", "public answer"),
+        ("Bob", "comment_added", "thanks"),
+    ]
+    # The guest's payload is her projection: no assignee, no internal field.
+    to_gina = [m for m in rec.messages if m.recipient.id == w.acme_guest.id]
+    assert all(m.ticket.assignee_id is None for m in to_gina)
+    assert all("cost_centre" not in m.ticket.fields for m in to_gina)
+    assert all(m.ticket.comment_count <= 2 for m in to_gina)
+    assert set(statuses(storage, w)) == {DeliveryStatus.DELIVERED}
+
+
+def test_a_failing_plugin_neither_breaks_the_operation_nor_stops_others(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    rec, broken = Recorder(), Broken()
+    failed: list[Any] = []
+    desk, w = desk_with(storage, clock, broken, rec)
+    desk.signals.notification_failed.connect(lambda sender, **kw: failed.append(kw), weak=False)
+    t = desk.create_ticket(
+        w.agent.actor, project_id=w.acme_project.id, type_id=w.incident.id,
+        title="Down", fields={"sla_level": "Gold"}, requester_id=w.acme_guest.id,
+    )
+    with caplog.at_level(logging.ERROR, logger="ticketkit"):
+        comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+    assert comment.body == "hello"
+    assert desk.get_ticket(w.acme_guest.actor, t.id).comment_count == 1
+    assert [m.event.kind for m in rec.messages] == ["ticket_created", "comment_added"]
+    assert "SMTP server down" in caplog.text
+    assert len(failed) == 2 and failed[0]["notification"].status is DeliveryStatus.FAILED
+    assert statuses(storage, w) == [DeliveryStatus.FAILED, DeliveryStatus.FAILED]
+
+    broken.broken = False
+    assert desk.deliver_pending(w.provider.tenant_id) == 2
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED]
+    assert broken.calls == 4
+    assert len(rec.messages) == 2, "a retry reaches only the plugin that failed"
+    assert desk.deliver_pending(w.provider.tenant_id) == 0
+
+
+def test_failed_notifications_stop_after_max_attempts(
+    storage: Storage, clock: ManualClock
+) -> None:
+    broken = Broken()
+    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([broken]), max_delivery_attempts=2)
+    w = build_world(desk, clock)
+    desk.create_ticket(
+        w.agent.actor, project_id=w.acme_project.id, type_id=w.incident.id,
+        title="Down", fields={"sla_level": "Gold"}, requester_id=w.acme_guest.id,
+    )
+    assert desk.deliver_pending(w.provider.tenant_id) == 1
+    assert desk.deliver_pending(w.provider.tenant_id) == 0
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        [note] = uow.outbox.list(TRUE, 10)
+    assert note.attempts == 2 and "SMTP server down" in (note.last_error or "")
+
+
+def test_access_revoked_before_delivery_drops_the_notification(
+    storage: Storage, clock: ManualClock
+) -> None:
+    broken = Broken()
+    desk, w = desk_with(storage, clock, broken)
+    desk.create_ticket(
+        w.agent.actor, project_id=w.acme_project.id, type_id=w.incident.id,
+        title="Down", fields={"sla_level": "Gold"}, requester_id=w.acme_guest.id,
+    )
+    desk.deactivate_person(w.admin.actor, w.acme_guest.id)
+    broken.broken = False
+    desk.deliver_pending(w.provider.tenant_id)
+    assert statuses(storage, w) == [DeliveryStatus.DROPPED]
+    assert broken.calls == 1
+
+
+def test_deactivated_person_can_no_longer_act(storage: Storage, clock: ManualClock) -> None:
+    from ticketkit.errors import NotFound
+
+    desk, w = desk_with(storage, clock)
+    actor = w.acme_guest.actor
+    assert desk.list_tickets(actor).items == ()
+    desk.deactivate_person(w.admin.actor, w.acme_guest.id)
+    with pytest.raises(NotFound):
+        desk.list_tickets(actor)
+
+
+def test_signals_fire_after_commit_and_a_raising_listener_is_isolated(
+    storage: Storage, clock: ManualClock
+) -> None:
+    signals = Signals()
+    seen: list[str] = []
+
+    def listener(sender: object, **kw: Any) -> None:
+        seen.append(kw["event"].kind)
+
+    def bad(sender: object, **kw: Any) -> None:
+        raise RuntimeError("listener bug")
+
+    signals.event_recorded.connect(bad)
+    signals.event_recorded.connect(listener)
+    desk = HelpDesk(storage, clock=clock, signals=signals)
+    w = build_world(desk, clock)
+    t = desk.create_ticket(
+        w.acme_guest.actor, project_id=w.acme_project.id, type_id=w.incident.id,
+        title="Down", fields={"sla_level": "Gold"},
+    )
+    desk.change_status(w.agent.actor, t.id, "open")
+    assert seen == ["ticket_created", "status_changed"]

@@ -1,0 +1,36 @@
+"""Everything a tenant has stored, as plain data: compare before and after a failed call."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from ticketkit.policy import TRUE
+from ticketkit.ports import OrderBy, Storage
+
+
+def snapshot(storage: Storage, tenant_id: UUID) -> dict[str, Any]:
+    with storage.unit_of_work(tenant_id) as uow:
+        tickets = uow.tickets.query(TRUE, [OrderBy("number")], 100_000)
+        return {
+            "tickets": [
+                (t.id, t.number, t.version, t.title, t.status, dict(t.fields), t.assignee_id)
+                for t in tickets
+            ],
+            "comments": {t.id: [c.id for c in uow.comments.for_ticket(t.id, TRUE)] for t in tickets},
+            "events": {t.id: [e.id for e in uow.events.for_ticket(t.id, TRUE)] for t in tickets},
+            "outbox": sorted(str(n.id) for n in uow.outbox.list(TRUE, 100_000)),
+            "organisations": sorted(str(o.id) for o in uow.organisations.list(TRUE)),
+            "persons": sorted(str(p.id) for p in uow.persons.list(TRUE)),
+            "projects": sorted(str(p.id) for p in uow.projects.list(TRUE)),
+            "types": sorted(str(t.id) for t in uow.ticket_types.list(TRUE)),
+            "next_number": _peek_number(storage, tenant_id),
+        }
+
+
+def _peek_number(storage: Storage, tenant_id: UUID) -> int:
+    """The number the next ticket would get (taken in a unit of work that is rolled back)."""
+    with storage.unit_of_work(tenant_id) as uow:
+        number = uow.tickets.next_number()
+        uow.rollback()
+        return number

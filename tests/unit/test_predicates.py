@@ -1,0 +1,62 @@
+"""The predicate vocabulary: simplification and in-memory evaluation, NULLs included."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from ticketkit.domain import Visibility
+from ticketkit.policy import (
+    FALSE,
+    TRUE,
+    And,
+    Cmp,
+    Eq,
+    In,
+    Not,
+    Or,
+    all_of,
+    any_of,
+    evaluate,
+    one_of,
+)
+from ticketkit.policy.predicates import attributes
+
+
+@attrs.frozen
+class Row:
+    a: int | None
+    v: Visibility = Visibility.PUBLIC
+
+
+def test_combinators_simplify_constants() -> None:
+    e = Eq("a", 1)
+    assert all_of() == TRUE and any_of() == FALSE
+    assert all_of(TRUE, e) == e and all_of(e, FALSE) == FALSE
+    assert any_of(FALSE, e) == e and any_of(e, TRUE) == TRUE
+    assert all_of(e, all_of(Eq("a", 2), Eq("a", 3))) == And((e, Eq("a", 2), Eq("a", 3)))
+    assert one_of("a", []) == FALSE and one_of("a", [1]) == Eq("a", 1)
+    assert one_of("a", [1, 2]) == In("a", frozenset({1, 2}))
+
+
+def test_null_semantics_match_sql_three_valued_logic_as_compiled() -> None:
+    null = Row(a=None)
+    assert evaluate(Eq("a", None), null)
+    assert not evaluate(Eq("a", 1), null) and evaluate(Not(Eq("a", 1)), null)
+    assert not evaluate(Cmp("a", "<", 5), null) and evaluate(Not(Cmp("a", "<", 5)), null)
+    assert not evaluate(In("a", frozenset({1})), null)
+
+
+def test_enums_compare_by_value() -> None:
+    assert evaluate(Eq("v", "public"), Row(a=1))
+    assert evaluate(Eq("v", Visibility.PUBLIC), Row(a=1))
+
+
+def test_attributes_lists_every_name_read() -> None:
+    p = Or((Eq("a", 1), Not(And((Cmp("b", ">", 2), In("c", frozenset({1})))))))
+    assert attributes(p) == {"a", "b", "c"}
+
+
+def test_unknown_comparison_is_refused() -> None:
+    with pytest.raises(ValueError, match="op"):
+        Cmp("a", "!=", 1)

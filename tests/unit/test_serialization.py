@@ -1,0 +1,98 @@
+"""The wire format is pinned: golden JSON files round-trip through the project's converter."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from ticketkit.domain import (
+    Change,
+    CommentAdded,
+    Event,
+    FieldKind,
+    FieldSpec,
+    Priority,
+    StatusCategory,
+    StatusChanged,
+    TicketAssigned,
+    TicketChanged,
+    TicketCreated,
+    TicketType,
+    Visibility,
+    default_workflow,
+)
+from ticketkit.serialization import event_from_dict, event_to_dict, make_converter
+
+GOLDEN = Path(__file__).parent / "golden"
+T, X, P = UUID(int=1), UUID(int=2), UUID(int=3)
+AT = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
+BASE: dict[str, Any] = {
+    "tenant_id": T, "ticket_id": X, "at": AT, "actor_id": P, "organisation_id": T,
+}
+
+EVENTS: dict[str, Event] = {
+    "ticket_created": TicketCreated(
+        **BASE, id=UUID(int=10), seq=1, visibility=Visibility.PUBLIC, number=7, title="Down",
+        description="It broke", project_id=UUID(int=4), type_id=UUID(int=5), requester_id=P,
+        status="new", priority=Priority.HIGH,
+        fields={"sla": "Gold", "systems": ("db", "api"), "n": Decimal("2.5"),
+                "since": date(2026, 5, 22)},
+    ),
+    "ticket_changed": TicketChanged(
+        **BASE, id=UUID(int=11), seq=2, visibility=Visibility.INTERNAL,
+        changes=(Change(field="fields.cost", old=None, new=Decimal("10.00")),
+                 Change(field="title", old="a", new="b")),
+    ),
+    "ticket_assigned": TicketAssigned(
+        **BASE, id=UUID(int=12), seq=3, visibility=Visibility.INTERNAL,
+        old_assignee_id=None, new_assignee_id=P,
+    ),
+    "status_changed": StatusChanged(
+        **BASE, id=UUID(int=13), seq=4, visibility=Visibility.PUBLIC,
+        old_status="new", new_status="open", new_category=StatusCategory.OPEN,
+    ),
+    "comment_added": CommentAdded(
+        **BASE, id=UUID(int=14), seq=5, visibility=Visibility.PUBLIC,
+        comment_id=UUID(int=15), channel="email",
+    ),
+}
+
+
+def check_golden(name: str, data: Any) -> None:
+    path = GOLDEN / f"{name}.json"
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("TICKETKIT_REGOLD"):
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text, f"wire format of {name} changed"
+
+
+@pytest.mark.parametrize("kind", sorted(EVENTS))
+def test_events_match_golden_json_and_round_trip(kind: str) -> None:
+    conv = make_converter()
+    event = EVENTS[kind]
+    data = event_to_dict(conv, event)
+    check_golden(f"event_{kind}", json.loads(json.dumps(data)))
+    assert event_from_dict(conv, json.loads(json.dumps(data))) == event
+
+
+def test_ticket_type_matches_golden_json_and_round_trips() -> None:
+    conv = make_converter()
+    ticket_type = TicketType(
+        tenant_id=T, id=UUID(int=5), name="Server Crash", description_template="What?",
+        workflow=default_workflow(), created_at=AT,
+        fields=(
+            FieldSpec(name="sla", label="SLA", kind=FieldKind.SINGLE_CHOICE, required=True,
+                      choices=("Gold", "Silver")),
+            FieldSpec(name="cost", label="Cost", kind=FieldKind.NUMBER, internal=True),
+        ),
+    )
+    data = json.loads(json.dumps(conv.unstructure(ticket_type)))
+    check_golden("ticket_type", data)
+    assert conv.structure(data, TicketType) == ticket_type
