@@ -48,7 +48,7 @@ HAND_WRITTEN = sa.text(
      ORDER BY t.number DESC
      LIMIT 25
     """
-)
+).bindparams(sa.bindparam("tenant", type_=sa.Uuid()), sa.bindparam("project", type_=sa.Uuid()))
 
 
 class Setup:
@@ -56,26 +56,38 @@ class Setup:
 
     def __init__(self, desk: HelpDesk) -> None:
         boot = desk.bootstrap_tenant(
-            name="Bench", provider_name="Bench Hosting", admin_name="Admin",
+            name="Bench",
+            provider_name="Bench Hosting",
+            admin_name="Admin",
             admin_email="admin@bench.example",
         )
         admin = boot.admin.actor
         self.desk = desk
         self.tenant_id = boot.tenant.id
         self.agent = desk.add_person(
-            admin, organisation_id=boot.provider.id, name="Agent", email="agent@bench.example",
+            admin,
+            organisation_id=boot.provider.id,
+            name="Agent",
+            email="agent@bench.example",
             role=Role.AGENT,
         )
         self.type = desk.create_ticket_type(admin, name="Incident")
         self.projects = []
         self.guests = []
         for i in range(CUSTOMERS):
-            org = desk.create_organisation(admin, name=f"Customer {i}", kind=OrganisationKind.CUSTOMER)
+            org = desk.create_organisation(
+                admin, name=f"Customer {i}", kind=OrganisationKind.CUSTOMER
+            )
             self.projects.append(desk.create_project(admin, organisation_id=org.id, name=f"P{i}"))
-            self.guests.append(desk.add_person(
-                admin, organisation_id=org.id, name=f"Guest {i}",
-                email=f"guest{i}@c{i}.example", role=Role.GUEST,
-            ))
+            self.guests.append(
+                desk.add_person(
+                    admin,
+                    organisation_id=org.id,
+                    name=f"Guest {i}",
+                    email=f"guest{i}@c{i}.example",
+                    role=Role.GUEST,
+                )
+            )
         self.made = 0
 
     def one(self, ops: Any) -> None:
@@ -84,8 +96,11 @@ class Setup:
         self.made += 1
         actor = self.agent.actor
         t = ops.create_ticket(
-            actor, project_id=self.projects[i].id, type_id=self.type.id,
-            title=f"Ticket {self.made}", requester_id=self.guests[i].id,
+            actor,
+            project_id=self.projects[i].id,
+            type_id=self.type.id,
+            title=f"Ticket {self.made}",
+            requester_id=self.guests[i].id,
         )
         ops.add_comment(actor, t.id, "We are looking into it.", visibility=Visibility.PUBLIC)
         ops.add_comment(actor, t.id, "Probably the disk again.", visibility=Visibility.INTERNAL)
@@ -140,20 +155,26 @@ def measure_page(setup: Setup, engine: sa.Engine, runs: int) -> dict[str, float]
         rows = conn.execute(
             HAND_WRITTEN, {"tenant": setup.tenant_id, "project": setup.projects[0].id}
         ).all()
-    assert [(t.number, t.comment_count) for t in page.items] == [(r.number, r.public_comments) for r in rows]
+    assert [(t.number, t.comment_count) for t in page.items] == [
+        (r.number, r.public_comments) for r in rows
+    ]
     api50, api95 = latency(api, runs)
     sql50, sql95 = latency(raw, runs)
     return {"api_p50": api50, "api_p95": api95, "sql_p50": sql50, "sql_p95": sql95}
 
 
-def run_backend(name: str, engine: sa.Engine, n: int, per_op: int, grow_to: int, runs: int) -> None:
+def run_backend(
+    name: str, engine: sa.Engine, *, n: int, per_op: int, grow_to: int, runs: int
+) -> None:
     upgrade(engine)
     desk = HelpDesk(SqlStorage(engine))
     setup = Setup(desk)
     print(f"\n== {name} ==")
     rate_batch = setup.batched(n)
-    print(f"create, one unit of work per {BATCH}: {rate_batch:8.0f} tickets/s  ({n} tickets, "
-          "each + 1 public + 1 internal comment)")
+    print(
+        f"create, one unit of work per {BATCH}: {rate_batch:8.0f} tickets/s  ({n} tickets, "
+        "each + 1 public + 1 internal comment)"
+    )
     rate_single = setup.per_operation(per_op)
     print(f"create, one unit of work per call:    {rate_single:8.0f} tickets/s  ({per_op} tickets)")
     if engine.dialect.name == "postgresql":
@@ -161,9 +182,11 @@ def run_backend(name: str, engine: sa.Engine, n: int, per_op: int, grow_to: int,
             conn.execute(sa.text("ANALYZE"))
     small = measure_page(setup, engine, runs)
     total = setup.made
-    print(f"guest page at {total:>7} tickets: API p50 {small['api_p50']:.2f} ms  p95 "
-          f"{small['api_p95']:.2f} ms | hand-written SQL p50 {small['sql_p50']:.2f} ms  "
-          f"p95 {small['sql_p95']:.2f} ms | ratio p95 {small['api_p95'] / small['sql_p95']:.1f}x")
+    print(
+        f"guest page at {total:>7} tickets: API p50 {small['api_p50']:.2f} ms  p95 "
+        f"{small['api_p95']:.2f} ms | hand-written SQL p50 {small['sql_p50']:.2f} ms  "
+        f"p95 {small['sql_p95']:.2f} ms | ratio p95 {small['api_p95'] / small['sql_p95']:.1f}x"
+    )
     if grow_to > total:
         t0 = time.perf_counter()
         setup.batched(grow_to - total)
@@ -172,18 +195,23 @@ def run_backend(name: str, engine: sa.Engine, n: int, per_op: int, grow_to: int,
             with engine.begin() as conn:
                 conn.execute(sa.text("ANALYZE"))
         big = measure_page(setup, engine, runs)
-        print(f"guest page at {setup.made:>7} tickets: API p50 {big['api_p50']:.2f} ms  p95 "
-              f"{big['api_p95']:.2f} ms | hand-written SQL p50 {big['sql_p50']:.2f} ms  "
-              f"p95 {big['sql_p95']:.2f} ms | ratio p95 {big['api_p95'] / big['sql_p95']:.1f}x")
-        print(f"growth factor of API p95 from {total} to {setup.made}: "
-              f"{big['api_p95'] / small['api_p95']:.2f}x")
+        print(
+            f"guest page at {setup.made:>7} tickets: API p50 {big['api_p50']:.2f} ms  p95 "
+            f"{big['api_p95']:.2f} ms | hand-written SQL p50 {big['sql_p50']:.2f} ms  "
+            f"p95 {big['sql_p95']:.2f} ms | ratio p95 {big['api_p95'] / big['sql_p95']:.1f}x"
+        )
+        print(
+            f"growth factor of API p95 from {total} to {setup.made}: "
+            f"{big['api_p95'] / small['api_p95']:.2f}x"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tickets", type=int, default=10_000)
-    parser.add_argument("--per-op", type=int, default=2_000,
-                        help="tickets created with one unit of work per call")
+    parser.add_argument(
+        "--per-op", type=int, default=2_000, help="tickets created with one unit of work per call"
+    )
     parser.add_argument("--grow-to", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=300, help="samples per latency figure")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
@@ -193,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             engine = create_sqlite_engine(Path(tmp) / "bench.sqlite")
-            run_backend("SQLite (file, WAL)", engine, args.tickets, args.per_op, args.grow_to,
-                        args.runs)
+            run_backend(
+                "SQLite (file, WAL)", engine, n=args.tickets, per_op=args.per_op,
+                grow_to=args.grow_to, runs=args.runs,
+            )
             engine.dispose()
     if args.backend in ("postgres", "both"):
         admin = sa.create_engine(args.postgres_url)
@@ -205,7 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         engine = create_postgres_engine(
             args.postgres_url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"}
         )
-        run_backend("PostgreSQL", engine, args.tickets, args.per_op, args.grow_to, args.runs)
+        run_backend(
+            "PostgreSQL", engine, n=args.tickets, per_op=args.per_op, grow_to=args.grow_to,
+            runs=args.runs,
+        )
         engine.dispose()
         admin = sa.create_engine(args.postgres_url)
         with admin.begin() as conn:

@@ -4,40 +4,91 @@ The names a host app needs most are re-exported here; everything else lives in i
 (``domain``, ``policy``, ``ports``, ``adapters``, ``application``, ``hooks``).
 """
 
-from ticketkit.application import (
-    UNSET,
-    Batch,
-    Bootstrap,
-    CommentDraft,
-    HelpDesk,
-    NotificationMessage,
-    Page,
-    TicketSort,
-    TicketView,
-    TimelineEntry,
-)
-from ticketkit.clock import Clock, ManualClock, SystemClock
-from ticketkit.domain import (
-    Actor,
-    FieldKind,
-    FieldSpec,
-    OrganisationKind,
-    Priority,
-    Role,
-    Status,
-    StatusCategory,
-    Visibility,
-    Workflow,
-)
-from ticketkit.errors import (
-    Conflict,
-    FieldError,
-    NotFound,
-    PermissionDenied,
-    TicketkitError,
-    ValidationError,
-)
-from ticketkit.hooks import Plugins, Signals, hookimpl
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ticketkit.application import (
+        UNSET,
+        Batch,
+        Bootstrap,
+        CommentDraft,
+        HelpDesk,
+        NotificationMessage,
+        Page,
+        TicketSort,
+        TicketView,
+        TimelineEntry,
+    )
+    from ticketkit.clock import Clock, ManualClock, SystemClock
+    from ticketkit.domain import (
+        Actor,
+        FieldKind,
+        FieldSpec,
+        OrganisationKind,
+        Priority,
+        Role,
+        Status,
+        StatusCategory,
+        Visibility,
+        Workflow,
+    )
+    from ticketkit.errors import (
+        Conflict,
+        FieldError,
+        NotFound,
+        PermissionDenied,
+        TicketkitError,
+        ValidationError,
+    )
+    from ticketkit.hooks import Plugins, Signals, hookimpl
+
+# Imported on first use, so that ``import ticketkit.domain`` stays free of pluggy,
+# blinker and SQLAlchemy (the core packages must not need them).
+_EXPORTS: dict[str, str] = {
+    "Actor": "ticketkit.domain",
+    "Batch": "ticketkit.application",
+    "Bootstrap": "ticketkit.application",
+    "Clock": "ticketkit.clock",
+    "CommentDraft": "ticketkit.application",
+    "Conflict": "ticketkit.errors",
+    "FieldError": "ticketkit.errors",
+    "FieldKind": "ticketkit.domain",
+    "FieldSpec": "ticketkit.domain",
+    "HelpDesk": "ticketkit.application",
+    "ManualClock": "ticketkit.clock",
+    "NotFound": "ticketkit.errors",
+    "NotificationMessage": "ticketkit.application",
+    "OrganisationKind": "ticketkit.domain",
+    "Page": "ticketkit.application",
+    "PermissionDenied": "ticketkit.errors",
+    "Plugins": "ticketkit.hooks",
+    "Priority": "ticketkit.domain",
+    "Role": "ticketkit.domain",
+    "Signals": "ticketkit.hooks",
+    "Status": "ticketkit.domain",
+    "StatusCategory": "ticketkit.domain",
+    "SystemClock": "ticketkit.clock",
+    "TicketSort": "ticketkit.application",
+    "TicketView": "ticketkit.application",
+    "TicketkitError": "ticketkit.errors",
+    "TimelineEntry": "ticketkit.application",
+    "UNSET": "ticketkit.application",
+    "ValidationError": "ticketkit.errors",
+    "Visibility": "ticketkit.domain",
+    "Workflow": "ticketkit.domain",
+    "hookimpl": "ticketkit.hooks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ticketkit' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "UNSET",

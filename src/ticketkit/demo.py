@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
 from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TimelineEntry
 from ticketkit.clock import ManualClock
 from ticketkit.domain import (
@@ -70,7 +71,9 @@ def server_crash_workflow() -> Workflow:
     return Workflow.linear(
         (
             Status(key="new", label="Neu", category=StatusCategory.NEW),
-            Status(key="root_cause_analysis", label="Ursachenanalyse", category=StatusCategory.OPEN),
+            Status(
+                key="root_cause_analysis", label="Ursachenanalyse", category=StatusCategory.OPEN
+            ),
             Status(key="solved", label="Gelöst", category=StatusCategory.SOLVED),
             Status(key="closed", label="Geschlossen", category=StatusCategory.CLOSED),
         ),
@@ -113,20 +116,29 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
     )
     admin = boot.admin.actor
     agent = desk.add_person(
-        admin, organisation_id=boot.provider.id, name="Tom Berger",
-        email="tom@leadtime.example", role=Role.AGENT,
+        admin,
+        organisation_id=boot.provider.id,
+        name="Tom Berger",
+        email="tom@leadtime.example",
+        role=Role.AGENT,
     )
     max_ = desk.add_person(
-        admin, organisation_id=boot.provider.id, name="Max Keller",
-        email="max@leadtime.example", role=Role.AGENT,
+        admin,
+        organisation_id=boot.provider.id,
+        name="Max Keller",
+        email="max@leadtime.example",
+        role=Role.AGENT,
     )
     globaltech = desk.create_organisation(
         admin, name="GlobalTech Solutions", kind=OrganisationKind.CUSTOMER
     )
     project = desk.create_project(admin, organisation_id=globaltech.id, name="GlobalTech Support")
     sandra = desk.add_person(
-        admin, organisation_id=globaltech.id, name="Sandra Winkler",
-        email="sandra.winkler@globaltech.example", role=Role.GUEST,
+        admin,
+        organisation_id=globaltech.id,
+        name="Sandra Winkler",
+        email="sandra.winkler@globaltech.example",
+        role=Role.GUEST,
     )
     server_crash = desk.create_ticket_type(
         admin,
@@ -135,12 +147,17 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
         workflow=server_crash_workflow(),
         fields=(
             FieldSpec(
-                name="sla_level", label="SLA-Level", kind=FieldKind.SINGLE_CHOICE,
-                required=True, choices=("Gold", "Silver", "Bronze"),
+                name="sla_level",
+                label="SLA-Level",
+                kind=FieldKind.SINGLE_CHOICE,
+                required=True,
+                choices=("Gold", "Silver", "Bronze"),
             ),
             FieldSpec(
-                name="affected_systems", label="Betroffene Systeme",
-                kind=FieldKind.MULTIPLE_CHOICE, required=True,
+                name="affected_systems",
+                label="Betroffene Systeme",
+                kind=FieldKind.MULTIPLE_CHOICE,
+                required=True,
                 choices=("Hauptdatenbank", "API-Gateway", "Webserver", "Mailserver"),
             ),
         ),
@@ -162,7 +179,9 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
 
     clock.advance(timedelta(minutes=4))
     desk.assign(
-        agent.actor, ticket.id, max_.id,
+        agent.actor,
+        ticket.id,
+        max_.id,
         comment=CommentDraft(body=ASSIGN_NOTE, visibility=Visibility.INTERNAL, channel="web"),
     )
     clock.advance(timedelta(minutes=3))
@@ -174,16 +193,26 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
     clock.advance(timedelta(minutes=2))
     # "Aktualisieren und schließen": the public answer and the close in one atomic step.
     desk.change_status(
-        max_.actor, ticket.id, "closed",
+        max_.actor,
+        ticket.id,
+        "closed",
         comment=CommentDraft(body=PUBLIC_ANSWER, visibility=Visibility.PUBLIC, channel="web"),
     )
     return Story(
-        desk=desk, admin=boot.admin, agent=agent, max=max_, sandra=sandra,
-        server_crash=server_crash, ticket_id=ticket.id, notifier=notifier,
+        desk=desk,
+        admin=boot.admin,
+        agent=agent,
+        max=max_,
+        sandra=sandra,
+        server_crash=server_crash,
+        ticket_id=ticket.id,
+        notifier=notifier,
     )
 
 
-def describe(entry: TimelineEntry, names: Callable[[UUID | None], str], ticket_type: TicketType) -> str:
+def describe(
+    entry: TimelineEntry, names: Callable[[UUID | None], str], ticket_type: TicketType
+) -> str:
     """One timeline entry as a line of text."""
     event, who = entry.event, names(entry.event.actor_id)
     when = event.at.astimezone(DISPLAY_ZONE).strftime("%H:%M")
@@ -205,6 +234,7 @@ def describe(entry: TimelineEntry, names: Callable[[UUID | None], str], ticket_t
 
 def side_by_side(left: Sequence[str], right: Sequence[str], width: int = 58) -> str:
     """Two columns of wrapped text."""
+
     def wrap(lines: Sequence[str]) -> list[str]:
         out: list[str] = []
         for line in lines:
@@ -242,7 +272,8 @@ def render(story: Story) -> str:
         width,
     )
     notes = [
-        f"  → {m.recipient.name}: {describe(TimelineEntry(event=m.event, comment=m.comment), names, story.server_crash)}"
+        f"  → {m.recipient.name}: "
+        + describe(TimelineEntry(event=m.event, comment=m.comment), names, story.server_crash)
         for m in story.notifier.messages
     ]
     return "\n".join(
@@ -264,7 +295,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("database", nargs="?", help="SQLite file (default: a temporary one)")
     args = parser.parse_args(argv)
-    from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.database or Path(tmp) / "ticketkit-demo.sqlite")

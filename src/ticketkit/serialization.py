@@ -74,9 +74,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(Decimal, lambda v, _: Decimal(str(v)))
     field_value_types = (FieldValue, FieldValue | None)
-    conv.register_unstructure_hook_func(
-        lambda t: t in field_value_types, encode_field_value
-    )
+    conv.register_unstructure_hook_func(lambda t: t in field_value_types, encode_field_value)
     conv.register_structure_hook_func(
         lambda t: t in field_value_types, lambda v, _: decode_field_value(v)
     )

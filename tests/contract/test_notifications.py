@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.world import World, build_world
 from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Visibility
@@ -14,7 +15,6 @@ from ticketkit.domain.notifications import DeliveryStatus
 from ticketkit.hooks import Plugins, Signals, hookimpl
 from ticketkit.policy import TRUE
 from ticketkit.ports import Storage
-from tests.support.world import World, build_world
 
 
 class Recorder:
@@ -64,11 +64,16 @@ def test_recipients_are_requester_and_assignee_filtered_by_policy(
     rec = Recorder()
     desk, w = desk_with(storage, clock, rec)
     t = desk.create_ticket(
-        w.acme_guest.actor, project_id=w.acme_project.id, type_id=w.incident.id,
-        title="Down", fields={"sla_level": "Gold"},
+        w.acme_guest.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
     )
     desk.assign(
-        w.agent.actor, t.id, w.agent2.id,
+        w.agent.actor,
+        t.id,
+        w.agent2.id,
         comment=CommentDraft(body="internal hint", visibility=Visibility.INTERNAL),
     )
     desk.update_ticket(w.agent2.actor, t.id, fields={"cost_centre": "CC"})
@@ -98,8 +103,12 @@ def test_a_failing_plugin_neither_breaks_the_operation_nor_stops_others(
     desk, w = desk_with(storage, clock, broken, rec)
     desk.signals.notification_failed.connect(lambda sender, **kw: failed.append(kw), weak=False)
     t = desk.create_ticket(
-        w.agent.actor, project_id=w.acme_project.id, type_id=w.incident.id,
-        title="Down", fields={"sla_level": "Gold"}, requester_id=w.acme_guest.id,
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+        requester_id=w.acme_guest.id,
     )
     with caplog.at_level(logging.ERROR, logger="ticketkit"):
         comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
@@ -118,15 +127,17 @@ def test_a_failing_plugin_neither_breaks_the_operation_nor_stops_others(
     assert desk.deliver_pending(w.provider.tenant_id) == 0
 
 
-def test_failed_notifications_stop_after_max_attempts(
-    storage: Storage, clock: ManualClock
-) -> None:
+def test_failed_notifications_stop_after_max_attempts(storage: Storage, clock: ManualClock) -> None:
     broken = Broken()
     desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([broken]), max_delivery_attempts=2)
     w = build_world(desk, clock)
     desk.create_ticket(
-        w.agent.actor, project_id=w.acme_project.id, type_id=w.incident.id,
-        title="Down", fields={"sla_level": "Gold"}, requester_id=w.acme_guest.id,
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+        requester_id=w.acme_guest.id,
     )
     assert desk.deliver_pending(w.provider.tenant_id) == 1
     assert desk.deliver_pending(w.provider.tenant_id) == 0
@@ -141,8 +152,12 @@ def test_access_revoked_before_delivery_drops_the_notification(
     broken = Broken()
     desk, w = desk_with(storage, clock, broken)
     desk.create_ticket(
-        w.agent.actor, project_id=w.acme_project.id, type_id=w.incident.id,
-        title="Down", fields={"sla_level": "Gold"}, requester_id=w.acme_guest.id,
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+        requester_id=w.acme_guest.id,
     )
     desk.deactivate_person(w.admin.actor, w.acme_guest.id)
     broken.broken = False
@@ -179,8 +194,11 @@ def test_signals_fire_after_commit_and_a_raising_listener_is_isolated(
     desk = HelpDesk(storage, clock=clock, signals=signals)
     w = build_world(desk, clock)
     t = desk.create_ticket(
-        w.acme_guest.actor, project_id=w.acme_project.id, type_id=w.incident.id,
-        title="Down", fields={"sla_level": "Gold"},
+        w.acme_guest.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
     )
     desk.change_status(w.agent.actor, t.id, "open")
     assert seen == ["ticket_created", "status_changed"]

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.snapshot import snapshot
+from tests.support.world import World, build_world
 from ticketkit.application import CommentDraft, HelpDesk, TicketSort
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Priority, StatusCategory, Visibility
 from ticketkit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ticketkit.ports import Storage
-from tests.support.snapshot import snapshot
-from tests.support.world import World, build_world
 
 
 @pytest.fixture
@@ -105,14 +105,24 @@ BAD_CREATES = [
     ("missing required field", {"fields": {}}, "fields.sla_level"),
     ("required set to None", {"fields": {"sla_level": None}}, "fields.sla_level"),
     ("unknown choice", {"fields": {"sla_level": "Platinum"}}, "fields.sla_level"),
-    ("unknown multi choice", {"fields": {"sla_level": "Gold", "systems": ["db", "x"]}}, "fields.systems"),
-    ("guest sets internal field", {"fields": {"sla_level": "Gold", "cost_centre": "1"}}, "fields.cost_centre"),
+    (
+        "unknown multi choice",
+        {"fields": {"sla_level": "Gold", "systems": ["db", "x"]}},
+        "fields.systems",
+    ),
+    (
+        "guest sets internal field",
+        {"fields": {"sla_level": "Gold", "cost_centre": "1"}},
+        "fields.cost_centre",
+    ),
     ("unknown priority", {"priority": "asap"}, "priority"),
     ("bad channel", {"channel": "E Mail!"}, "channel"),
 ]
 
 
-@pytest.mark.parametrize(("case", "overrides", "field"), BAD_CREATES, ids=[c[0] for c in BAD_CREATES])
+@pytest.mark.parametrize(
+    ("case", "overrides", "field"), BAD_CREATES, ids=[c[0] for c in BAD_CREATES]
+)
 def test_bad_create_names_the_field_and_writes_nothing(
     world: World, storage: Storage, case: str, overrides: dict[str, object], field: str
 ) -> None:
@@ -126,7 +136,12 @@ def test_bad_create_names_the_field_and_writes_nothing(
 def test_every_bad_field_is_reported_at_once(world: World) -> None:
     with pytest.raises(ValidationError) as info:
         new_ticket(world, title="", fields={"colour": "red", "servers": "x"})
-    assert set(info.value.fields) == {"title", "fields.colour", "fields.servers", "fields.sla_level"}
+    assert set(info.value.fields) == {
+        "title",
+        "fields.colour",
+        "fields.servers",
+        "fields.sla_level",
+    }
 
 
 def test_unknown_and_foreign_ids_are_not_found_and_write_nothing(
@@ -179,7 +194,9 @@ def test_disallowed_status_transition_names_status_and_writes_nothing(
     before = snapshot(storage, world.provider.tenant_id)
     with pytest.raises(ValidationError) as info:
         world.desk.change_status(
-            world.agent.actor, t.id, "new",
+            world.agent.actor,
+            t.id,
+            "new",
             comment=CommentDraft(body="reopening", visibility=Visibility.PUBLIC),
         )
     assert "status" in info.value.fields
@@ -202,9 +219,7 @@ def test_bad_comment_and_update_write_nothing(world: World, storage: Storage) ->
     assert "visibility" in info.value.fields
     with pytest.raises(ValidationError) as info:
         # A valid status change combined with a bad field: the whole update is refused.
-        world.desk.update_ticket(
-            world.agent.actor, t.id, status="open", fields={"servers": "lots"}
-        )
+        world.desk.update_ticket(world.agent.actor, t.id, status="open", fields={"servers": "lots"})
     assert "fields.servers" in info.value.fields
     assert snapshot(storage, world.provider.tenant_id) == before
 
@@ -255,7 +270,9 @@ def test_guest_never_sees_internal_comments_assignment_or_internal_fields(world:
     created_at = world.desk.get_ticket(world.acme_guest.actor, t.id).updated_at
     world.clock.advance(timedelta(minutes=5))
     world.desk.assign(
-        world.agent.actor, t.id, world.agent2.id,
+        world.agent.actor,
+        t.id,
+        world.agent2.id,
         comment=CommentDraft(body="secret plan", visibility=Visibility.INTERNAL),
     )
     world.desk.update_ticket(world.agent.actor, t.id, fields={"cost_centre": "CC-1"})
@@ -287,8 +304,11 @@ def test_guest_may_not_write_internal_comments_or_filter_by_assignee(world: Worl
         lambda: world.desk.assign(world.acme_guest.actor, t.id, world.agent.id),
         lambda: new_ticket(world, requester_id=world.acme_admin.id),
         lambda: world.desk.add_person(
-            world.acme_admin.actor, organisation_id=world.acme.id, name="X",
-            email="x@x.example", role="guest",
+            world.acme_admin.actor,
+            organisation_id=world.acme.id,
+            name="X",
+            email="x@x.example",
+            role="guest",
         ),
     ):
         with pytest.raises(PermissionDenied):
@@ -297,7 +317,9 @@ def test_guest_may_not_write_internal_comments_or_filter_by_assignee(world: Worl
 
 def test_guest_may_update_public_fields_and_sees_own_change(world: World) -> None:
     t = new_ticket(world)
-    world.desk.update_ticket(world.acme_guest.actor, t.id, fields={"notes": "rack 4"}, title="DB down")
+    world.desk.update_ticket(
+        world.acme_guest.actor, t.id, fields={"notes": "rack 4"}, title="DB down"
+    )
     timeline = world.desk.timeline(world.acme_guest.actor, t.id)
     assert [e.event.kind for e in timeline] == ["ticket_created", "ticket_changed"]
 
@@ -326,7 +348,9 @@ def test_light_agent_reads_everything_and_writes_only_internal_comments(world: W
 def test_update_and_close_is_one_atomic_step(world: World) -> None:
     t = new_ticket(world)
     view = world.desk.change_status(
-        world.agent.actor, t.id, "closed",
+        world.agent.actor,
+        t.id,
+        "closed",
         comment=CommentDraft(body="Fixed.", visibility=Visibility.PUBLIC),
     )
     assert view.status == "closed" and view.version == 2 and view.comment_count == 1
@@ -385,7 +409,9 @@ def test_list_filters(world: World) -> None:
     assert [t.id for t in desk.list_tickets(agent, assignee_id=None).items] == [b.id]
     assert [t.id for t in desk.list_tickets(agent, status="open").items] == [b.id]
     assert [t.id for t in desk.list_tickets(agent, category=["new"]).items] == [a.id]
-    assert [t.id for t in desk.list_tickets(agent, requester_id=world.acme_admin.id).items] == [b.id]
+    assert [t.id for t in desk.list_tickets(agent, requester_id=world.acme_admin.id).items] == [
+        b.id
+    ]
     assert len(desk.list_tickets(agent, project_id=world.acme_project.id).items) == 2
     assert desk.list_tickets(agent, type_id=uuid.uuid4()).items == ()
 
@@ -423,8 +449,11 @@ def test_batch_commits_many_operations_together(world: World, storage: Storage) 
     with world.desk.batch(world.agent.actor) as batch:
         ids = [
             batch.create_ticket(
-                world.agent.actor, project_id=world.acme_project.id, type_id=world.incident.id,
-                title=f"Bulk {i}", fields={"sla_level": "Bronze"},
+                world.agent.actor,
+                project_id=world.acme_project.id,
+                type_id=world.incident.id,
+                title=f"Bulk {i}",
+                fields={"sla_level": "Bronze"},
                 requester_id=world.acme_guest.id,
             ).id
             for i in range(20)
@@ -434,8 +463,11 @@ def test_batch_commits_many_operations_together(world: World, storage: Storage) 
             batch.add_comment(world.agent.actor, tid, "internal", visibility="internal")
         with pytest.raises(ValidationError):
             batch.create_ticket(
-                world.agent.actor, project_id=world.acme_project.id,
-                type_id=world.incident.id, title="", fields={"sla_level": "Gold"},
+                world.agent.actor,
+                project_id=world.acme_project.id,
+                type_id=world.incident.id,
+                title="",
+                fields={"sla_level": "Gold"},
             )
     page = world.desk.list_tickets(world.acme_guest.actor, limit=50)
     assert [t.number for t in page.items] == list(range(20, 0, -1))
@@ -447,8 +479,11 @@ def test_batch_rolls_back_when_the_block_raises(world: World, storage: Storage) 
     with pytest.raises(RuntimeError), world.desk.batch(world.agent.actor) as batch:
         new_ticket(world, actor=world.agent.actor)  # outside the batch: commits on its own
         batch.create_ticket(
-            world.agent.actor, project_id=world.acme_project.id, type_id=world.incident.id,
-            title="inside", fields={"sla_level": "Gold"},
+            world.agent.actor,
+            project_id=world.acme_project.id,
+            type_id=world.incident.id,
+            title="inside",
+            fields={"sla_level": "Gold"},
         )
         raise RuntimeError("host code failed")
     after = snapshot(storage, world.provider.tenant_id)

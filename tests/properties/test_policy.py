@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.world import World, build_world
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.application import CommentDraft, HelpDesk
 from ticketkit.clock import ManualClock
@@ -26,25 +27,45 @@ from ticketkit.domain import Person, Visibility
 from ticketkit.errors import NotFound, PermissionDenied, ValidationError
 from ticketkit.policy import TRUE, evaluate
 from ticketkit.ports import OrderBy, Storage
-from tests.support.world import World, build_world
 
 PEOPLE = ["admin", "agent", "agent2", "light_agent", "acme_guest", "acme_admin", "globex_guest"]
 PROJECTS = ["acme_project", "globex_project", "internal_project"]
 STATUSES = ["new", "open", "pending", "solved", "closed"]
 
 op = st.one_of(
-    st.tuples(st.just("create"), st.sampled_from(PEOPLE), st.sampled_from(PROJECTS),
-              st.sampled_from(["Gold", "Silver"])),
-    st.tuples(st.just("comment"), st.sampled_from(PEOPLE), st.integers(0, 7),
-              st.sampled_from(list(Visibility))),
-    st.tuples(st.just("assign"), st.sampled_from(PEOPLE), st.integers(0, 7),
-              st.sampled_from(["agent", "agent2", None])),
-    st.tuples(st.just("status"), st.sampled_from(PEOPLE), st.integers(0, 7),
-              st.sampled_from(STATUSES)),
-    st.tuples(st.just("internal_field"), st.sampled_from(PEOPLE), st.integers(0, 7),
-              st.sampled_from(["CC-1", "CC-2"])),
-    st.tuples(st.just("public_field"), st.sampled_from(PEOPLE), st.integers(0, 7),
-              st.sampled_from(["rack 1", "rack 2"])),
+    st.tuples(
+        st.just("create"),
+        st.sampled_from(PEOPLE),
+        st.sampled_from(PROJECTS),
+        st.sampled_from(["Gold", "Silver"]),
+    ),
+    st.tuples(
+        st.just("comment"),
+        st.sampled_from(PEOPLE),
+        st.integers(0, 7),
+        st.sampled_from(list(Visibility)),
+    ),
+    st.tuples(
+        st.just("assign"),
+        st.sampled_from(PEOPLE),
+        st.integers(0, 7),
+        st.sampled_from(["agent", "agent2", None]),
+    ),
+    st.tuples(
+        st.just("status"), st.sampled_from(PEOPLE), st.integers(0, 7), st.sampled_from(STATUSES)
+    ),
+    st.tuples(
+        st.just("internal_field"),
+        st.sampled_from(PEOPLE),
+        st.integers(0, 7),
+        st.sampled_from(["CC-1", "CC-2"]),
+    ),
+    st.tuples(
+        st.just("public_field"),
+        st.sampled_from(PEOPLE),
+        st.integers(0, 7),
+        st.sampled_from(["rack 1", "rack 2"]),
+    ),
 )
 histories = st.lists(op, min_size=1, max_size=25)
 
@@ -69,10 +90,15 @@ def play(storage: Storage, history: list[tuple[Any, ...]], base: int) -> World:
         clock.advance(timedelta(minutes=7))
         try:
             if kind == "create":
-                tickets.append(desk.create_ticket(
-                    actor, project_id=getattr(w, target).id, type_id=w.incident.id,
-                    title=f"T{len(tickets)}", fields={"sla_level": arg},
-                ).id)
+                tickets.append(
+                    desk.create_ticket(
+                        actor,
+                        project_id=getattr(w, target).id,
+                        type_id=w.incident.id,
+                        title=f"T{len(tickets)}",
+                        fields={"sla_level": arg},
+                    ).id
+                )
                 continue
             if not tickets:
                 continue
@@ -82,8 +108,12 @@ def play(storage: Storage, history: list[tuple[Any, ...]], base: int) -> World:
             elif kind == "assign":
                 desk.assign(actor, tid, getattr(w, arg).id if arg else None)
             elif kind == "status":
-                desk.change_status(actor, tid, arg, comment=CommentDraft(
-                    body=f"moving to {arg}", visibility=Visibility.PUBLIC))
+                desk.change_status(
+                    actor,
+                    tid,
+                    arg,
+                    comment=CommentDraft(body=f"moving to {arg}", visibility=Visibility.PUBLIC),
+                )
             elif kind == "internal_field":
                 desk.update_ticket(actor, tid, fields={"cost_centre": arg})
             else:
@@ -180,8 +210,11 @@ def test_memory_and_sql_show_every_role_the_same(
 
     sql = SqlStorage(request.getfixturevalue(f"{backend}_engine"))
 
-    @settings(max_examples=25 if backend == "sqlite" else 15, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=25 if backend == "sqlite" else 15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(history=histories)
     def agree(history: list[tuple[Any, ...]]) -> None:
         base = uuid.uuid4().int

@@ -101,7 +101,10 @@ def test_guest_sees_ticket_without_assignment_and_with_public_count(story: Story
     assert view.assignee_id is None
     assert view.comment_count == 1
     assert view.status_label == "Geschlossen"
-    assert view.fields == {"sla_level": "Gold", "affected_systems": ("Hauptdatenbank", "API-Gateway")}
+    assert view.fields == {
+        "sla_level": "Gold",
+        "affected_systems": ("Hauptdatenbank", "API-Gateway"),
+    }
     agent_view = story.desk.get_ticket(story.agent.actor, story.ticket_id)
     assert agent_view.assignee_id == story.max.id and agent_view.comment_count == 3
 

@@ -17,7 +17,9 @@ def snapshot(storage: Storage, tenant_id: UUID) -> dict[str, Any]:
                 (t.id, t.number, t.version, t.title, t.status, dict(t.fields), t.assignee_id)
                 for t in tickets
             ],
-            "comments": {t.id: [c.id for c in uow.comments.for_ticket(t.id, TRUE)] for t in tickets},
+            "comments": {
+                t.id: [c.id for c in uow.comments.for_ticket(t.id, TRUE)] for t in tickets
+            },
             "events": {t.id: [e.id for e in uow.events.for_ticket(t.id, TRUE)] for t in tickets},
             "outbox": sorted(str(n.id) for n in uow.outbox.list(TRUE, 100_000)),
             "organisations": sorted(str(o.id) for o in uow.organisations.list(TRUE)),

@@ -42,18 +42,28 @@ class World:
     @property
     def everyone(self) -> tuple[Person, ...]:
         return (
-            self.admin, self.agent, self.agent2, self.light_agent,
-            self.acme_guest, self.acme_admin, self.globex_guest,
+            self.admin,
+            self.agent,
+            self.agent2,
+            self.light_agent,
+            self.acme_guest,
+            self.acme_admin,
+            self.globex_guest,
         )
 
 
 INCIDENT_FIELDS = (
     FieldSpec(
-        name="sla_level", label="SLA level", kind=FieldKind.SINGLE_CHOICE, required=True,
+        name="sla_level",
+        label="SLA level",
+        kind=FieldKind.SINGLE_CHOICE,
+        required=True,
         choices=("Gold", "Silver", "Bronze"),
     ),
     FieldSpec(
-        name="systems", label="Affected systems", kind=FieldKind.MULTIPLE_CHOICE,
+        name="systems",
+        label="Affected systems",
+        kind=FieldKind.MULTIPLE_CHOICE,
         choices=("db", "api", "web"),
     ),
     FieldSpec(name="servers", label="Servers down", kind=FieldKind.NUMBER),

@@ -13,8 +13,14 @@ import pytest
 import ticketkit
 from ticketkit.hooks import specs
 
-CORE = ["ticketkit.domain", "ticketkit.policy", "ticketkit.errors", "ticketkit.clock",
-        "ticketkit.serialization", "ticketkit.ports"]
+CORE = [
+    "ticketkit.domain",
+    "ticketkit.policy",
+    "ticketkit.errors",
+    "ticketkit.clock",
+    "ticketkit.serialization",
+    "ticketkit.ports",
+]
 BLOCKED = ["sqlalchemy", "pluggy", "blinker", "flask", "django", "alembic"]
 
 
@@ -36,8 +42,11 @@ def test_core_packages_import_with_infrastructure_libraries_blocked() -> None:
     )
     src = str(Path(ticketkit.__file__).parent.parent)
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True,
-        env={"PYTHONPATH": src}, check=False,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": src},
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
@@ -55,15 +64,19 @@ def test_importing_ticketkit_builds_no_engine_or_plugin_manager() -> None:
     )
     src = str(Path(ticketkit.__file__).parent.parent)
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True,
-        env={"PYTHONPATH": src}, check=False,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": src},
+        check=False,
     )
     assert done.returncode == 0, done.stderr
 
 
 def hookspecs() -> list[tuple[str, object]]:
     return [
-        (name, fn) for name, fn in inspect.getmembers(specs, inspect.isfunction)
+        (name, fn)
+        for name, fn in inspect.getmembers(specs, inspect.isfunction)
         if name.startswith("ticketkit_")
     ]
 
@@ -86,3 +99,10 @@ def test_unknown_hook_implementations_are_refused_at_start_up() -> None:
 
     with pytest.raises(PluginValidationError):
         Plugins.create([Typo()])
+
+
+def test_every_top_level_export_resolves() -> None:
+    for name in ticketkit.__all__:
+        assert getattr(ticketkit, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = ticketkit.NoSuchThing  # type: ignore[attr-defined]

@@ -34,33 +34,68 @@ GOLDEN = Path(__file__).parent / "golden"
 T, X, P = UUID(int=1), UUID(int=2), UUID(int=3)
 AT = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
 BASE: dict[str, Any] = {
-    "tenant_id": T, "ticket_id": X, "at": AT, "actor_id": P, "organisation_id": T,
+    "tenant_id": T,
+    "ticket_id": X,
+    "at": AT,
+    "actor_id": P,
+    "organisation_id": T,
 }
 
 EVENTS: dict[str, Event] = {
     "ticket_created": TicketCreated(
-        **BASE, id=UUID(int=10), seq=1, visibility=Visibility.PUBLIC, number=7, title="Down",
-        description="It broke", project_id=UUID(int=4), type_id=UUID(int=5), requester_id=P,
-        status="new", priority=Priority.HIGH,
-        fields={"sla": "Gold", "systems": ("db", "api"), "n": Decimal("2.5"),
-                "since": date(2026, 5, 22)},
+        **BASE,
+        id=UUID(int=10),
+        seq=1,
+        visibility=Visibility.PUBLIC,
+        number=7,
+        title="Down",
+        description="It broke",
+        project_id=UUID(int=4),
+        type_id=UUID(int=5),
+        requester_id=P,
+        status="new",
+        priority=Priority.HIGH,
+        fields={
+            "sla": "Gold",
+            "systems": ("db", "api"),
+            "n": Decimal("2.5"),
+            "since": date(2026, 5, 22),
+        },
     ),
     "ticket_changed": TicketChanged(
-        **BASE, id=UUID(int=11), seq=2, visibility=Visibility.INTERNAL,
-        changes=(Change(field="fields.cost", old=None, new=Decimal("10.00")),
-                 Change(field="title", old="a", new="b")),
+        **BASE,
+        id=UUID(int=11),
+        seq=2,
+        visibility=Visibility.INTERNAL,
+        changes=(
+            Change(field="fields.cost", old=None, new=Decimal("10.00")),
+            Change(field="title", old="a", new="b"),
+        ),
     ),
     "ticket_assigned": TicketAssigned(
-        **BASE, id=UUID(int=12), seq=3, visibility=Visibility.INTERNAL,
-        old_assignee_id=None, new_assignee_id=P,
+        **BASE,
+        id=UUID(int=12),
+        seq=3,
+        visibility=Visibility.INTERNAL,
+        old_assignee_id=None,
+        new_assignee_id=P,
     ),
     "status_changed": StatusChanged(
-        **BASE, id=UUID(int=13), seq=4, visibility=Visibility.PUBLIC,
-        old_status="new", new_status="open", new_category=StatusCategory.OPEN,
+        **BASE,
+        id=UUID(int=13),
+        seq=4,
+        visibility=Visibility.PUBLIC,
+        old_status="new",
+        new_status="open",
+        new_category=StatusCategory.OPEN,
     ),
     "comment_added": CommentAdded(
-        **BASE, id=UUID(int=14), seq=5, visibility=Visibility.PUBLIC,
-        comment_id=UUID(int=15), channel="email",
+        **BASE,
+        id=UUID(int=14),
+        seq=5,
+        visibility=Visibility.PUBLIC,
+        comment_id=UUID(int=15),
+        channel="email",
     ),
 }
 
@@ -85,11 +120,20 @@ def test_events_match_golden_json_and_round_trip(kind: str) -> None:
 def test_ticket_type_matches_golden_json_and_round_trips() -> None:
     conv = make_converter()
     ticket_type = TicketType(
-        tenant_id=T, id=UUID(int=5), name="Server Crash", description_template="What?",
-        workflow=default_workflow(), created_at=AT,
+        tenant_id=T,
+        id=UUID(int=5),
+        name="Server Crash",
+        description_template="What?",
+        workflow=default_workflow(),
+        created_at=AT,
         fields=(
-            FieldSpec(name="sla", label="SLA", kind=FieldKind.SINGLE_CHOICE, required=True,
-                      choices=("Gold", "Silver")),
+            FieldSpec(
+                name="sla",
+                label="SLA",
+                kind=FieldKind.SINGLE_CHOICE,
+                required=True,
+                choices=("Gold", "Silver"),
+            ),
             FieldSpec(name="cost", label="Cost", kind=FieldKind.NUMBER, internal=True),
         ),
     )

@@ -121,8 +121,9 @@ class _DirectoryRepo(Repository[T]):
 
 def _sort_key(order: Sequence[OrderBy]) -> Callable[[Ticket], Any]:
     def key(t: Ticket) -> tuple[Any, ...]:
-        return tuple(_Desc(getattr(t, o.attr)) if o.descending else getattr(t, o.attr)
-                     for o in order)
+        return tuple(
+            _Desc(getattr(t, o.attr)) if o.descending else getattr(t, o.attr) for o in order
+        )
 
     return key
 
@@ -299,7 +300,8 @@ class MemoryUnitOfWork(UnitOfWork):
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
         orgs = set(organisation_ids)
         return frozenset(
-            p.id for p in self.projects._staged.values()  # type: ignore[attr-defined]
+            p.id
+            for p in self.projects._staged.values()  # type: ignore[attr-defined]
             if p.organisation_id in orgs
         )
 

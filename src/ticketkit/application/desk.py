@@ -22,7 +22,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.application.notifications import Dispatcher, RecipientResolver
+from ticketkit.application.notifications import Dispatcher, Prepared, RecipientResolver
 from ticketkit.application.views import (
     CommentDraft,
     Page,
@@ -110,7 +110,9 @@ class _Context:
     person: Person
     viewer: Viewer
     now: datetime
-    organisation: Organisation | None = None
+    #: Whether everything this unit of work reads was committed before it began (true
+    #: outside batches: a single operation never reads what it wrote itself).
+    reads_committed: bool = True
 
 
 class _Operations(abc.ABC):
@@ -124,6 +126,7 @@ class _Operations(abc.ABC):
         self.new_id = new_id
         self._dispatcher = dispatcher
         self._recipients = RecipientResolver(policy, new_id)
+        self._types: dict[tuple[UUID, UUID], TicketType] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -134,12 +137,11 @@ class _Operations(abc.ABC):
     def _context(self, uow: UnitOfWork, actor: Actor) -> _Context:
         if not isinstance(actor, Actor):
             raise TypeError("actor: pass Person.actor or an Actor, the acting person first")
-        person = uow.persons.get(actor.person_id)
-        if person is None or not person.active or person.tenant_id != actor.tenant_id:
+        found = self._recipients.person(uow, actor.person_id)
+        if found is None or found[0].tenant_id != actor.tenant_id:
             raise NotFound("Person", actor.person_id)
-        return _Context(
-            uow=uow, person=person, viewer=self.policy.viewer(person, uow), now=self.clock.now()
-        )
+        person, viewer = found
+        return _Context(uow=uow, person=person, viewer=viewer, now=self.clock.now())
 
     def _require(self, ctx: _Context, action: Action, field: str | None = None) -> None:
         if not self.policy.may(ctx.viewer, action):
@@ -152,12 +154,23 @@ class _Operations(abc.ABC):
         return ticket
 
     def _ticket_type(self, ctx: _Context, type_id: UUID) -> TicketType:
+        key = (ctx.person.tenant_id, type_id)
+        cached = self._types.get(key)
+        if cached is not None:
+            return cached
         found = ctx.uow.ticket_types.get(type_id) if isinstance(type_id, UUID) else None
         if found is None:
             raise NotFound("TicketType", type_id)
+        if ctx.reads_committed:
+            # Ticket types never change once created, so a committed one can be shared.
+            if len(self._types) >= 4096:
+                self._types.clear()
+            self._types[key] = found
         return found
 
-    def _view(self, ctx: _Context, ticket: Ticket, ticket_type: TicketType | None = None) -> TicketView:
+    def _view(
+        self, ctx: _Context, ticket: Ticket, ticket_type: TicketType | None = None
+    ) -> TicketView:
         ticket_type = ticket_type or self._ticket_type(ctx, ticket.type_id)
         counts = ctx.uow.comments.count_by_ticket([ticket.id], self.policy.comments(ctx.viewer))
         return project_ticket(
@@ -179,11 +192,32 @@ class _Operations(abc.ABC):
             "visibility": visibility,
         }
 
-    def _emit(self, ctx: _Context, ticket: Ticket, events: Iterable[Event]) -> None:
+    def _emit(
+        self,
+        ctx: _Context,
+        ticket: Ticket,
+        events: Iterable[Event],
+        ticket_type: TicketType,
+        comment: Comment | None = None,
+    ) -> None:
+        """Record events, and the notifications they cause, in the operation's unit of work."""
         for event in events:
             ctx.uow.record(event)
-            for note in self._recipients.for_event(ctx.uow, ticket, event, ctx.now):
+            for note, person, viewer in self._recipients.for_event(ctx.uow, ticket, event, ctx.now):
                 ctx.uow.notify(note)
+                # ``ticket`` is this operation's own copy and is not changed after this.
+                self._dispatcher.prepare(
+                    ctx.uow,
+                    Prepared(
+                        notification=note,
+                        recipient=person,
+                        viewer=viewer,
+                        event=event,
+                        ticket=ticket,
+                        ticket_type=ticket_type,
+                        comment=comment if isinstance(event, CommentAdded) else None,
+                    ),
+                )
 
     # -- directory (admins) ----------------------------------------------------------------
 
@@ -373,12 +407,12 @@ class _Operations(abc.ABC):
             requester = ctx.person
             if requester_id is not None and requester_id != ctx.person.id:
                 self._require(ctx, Action.ACT_FOR_OTHERS, "requester_id")
-                found = uow.persons.get(requester_id)
-                if found is None or not found.active:
+                someone = self._recipients.person(uow, requester_id)
+                if someone is None:
                     raise NotFound("Person", requester_id)
-                if not evaluate(self.policy.projects(self.policy.viewer(found, uow)), project):
+                if not evaluate(self.policy.projects(someone[1]), project):
                     errors.append(FieldError("requester_id", "cannot see this project"))
-                requester = found
+                requester = someone[0]
             if assignee_id is not None:
                 self._require(ctx, Action.ASSIGN, "assignee_id")
                 self._check_assignee(ctx, assignee_id)
@@ -440,7 +474,7 @@ class _Operations(abc.ABC):
                     )
                 )
             uow.tickets.add(ticket)
-            self._emit(ctx, ticket, events)
+            self._emit(ctx, ticket, events, ticket_type)
             return project_ticket(
                 ticket,
                 ticket_type,
@@ -460,7 +494,7 @@ class _Operations(abc.ABC):
         status: str | Iterable[str] | None = None,
         category: str | Iterable[str] | None = None,
         project_id: UUID | None = None,
-        assignee_id: UUID | None | _Unset = UNSET,
+        assignee_id: UUID | _Unset | None = UNSET,
         requester_id: UUID | None = None,
         type_id: UUID | None = None,
         sort: TicketSort | str = TicketSort.NEWEST,
@@ -532,7 +566,7 @@ class _Operations(abc.ABC):
         description: str | _Unset = UNSET,
         priority: Priority | str | _Unset = UNSET,
         fields: Mapping[str, object] | None = None,
-        assignee_id: UUID | None | _Unset = UNSET,
+        assignee_id: UUID | _Unset | None = UNSET,
         status: str | _Unset = UNSET,
         comment: CommentDraft | None = None,
         expected_version: int | None = None,
@@ -542,7 +576,7 @@ class _Operations(abc.ABC):
         Each part needs its own permission. With ``expected_version`` a ticket changed by
         someone else since it was read raises ``Conflict`` instead of overwriting.
         """
-        return self._retrying(
+        view = self._retrying(
             lambda: self._update(
                 actor,
                 ticket_id,
@@ -557,10 +591,10 @@ class _Operations(abc.ABC):
             ),
             expected_version,
         )[0]
+        assert view is not None
+        return view
 
-    def _retrying(
-        self, run: Callable[[], T], expected_version: int | None, attempts: int = 3
-    ) -> T:
+    def _retrying(self, run: Callable[[], T], expected_version: int | None, attempts: int = 3) -> T:
         """Run an update; without an expected version, a concurrent writer only means
         "read again and re-apply", so a Conflict is retried a few times."""
         if expected_version is not None or self._in_batch():
@@ -584,11 +618,12 @@ class _Operations(abc.ABC):
         description: str | _Unset,
         priority: Priority | str | _Unset,
         fields: Mapping[str, object] | None,
-        assignee_id: UUID | None | _Unset,
+        assignee_id: UUID | _Unset | None,
         status: str | _Unset,
         comment: CommentDraft | None,
         expected_version: int | None,
-    ) -> tuple[TicketView, Comment | None]:
+        want_view: bool = True,
+    ) -> tuple[TicketView | None, Comment | None]:
         with self._unit(actor, write=True) as ctx:
             ticket = self._visible_ticket(ctx, ticket_id)
             ticket_type = self._ticket_type(ctx, ticket.type_id)
@@ -625,7 +660,7 @@ class _Operations(abc.ABC):
                         (internal if specs[name].internal else public).append(change)
                 if any(not specs[n].internal for n in values):
                     self._require(ctx, Action.UPDATE_PUBLIC_FIELDS, "fields")
-            new_assignee: UUID | None | _Unset = UNSET
+            new_assignee: UUID | _Unset | None = UNSET
             if not isinstance(assignee_id, _Unset):
                 self._require(ctx, Action.ASSIGN, "assignee_id")
                 if assignee_id is not None:
@@ -715,7 +750,7 @@ class _Operations(abc.ABC):
                 ticket.status = new_status.key
                 ticket.status_category = new_status.category
             if not events:
-                return self._view(ctx, ticket, ticket_type), None
+                return (self._view(ctx, ticket, ticket_type) if want_view else None), None
             ticket.version = base_version + 1
             ticket.updated_at = ctx.now
             if any(e.visibility is Visibility.PUBLIC for e in events):
@@ -723,8 +758,10 @@ class _Operations(abc.ABC):
             ctx.uow.tickets.update(ticket, expected_version=base_version)
             if new_comment is not None:
                 ctx.uow.comments.add(new_comment)
-            self._emit(ctx, ticket, events)
-            return self._view(ctx, ticket, ticket_type), new_comment
+            self._emit(ctx, ticket, events, ticket_type, new_comment)
+            # Counting comments reads the database, so skip it when nobody needs the view.
+            view = self._view(ctx, ticket, ticket_type) if want_view else None
+            return view, new_comment
 
     def assign(
         self,
@@ -737,7 +774,10 @@ class _Operations(abc.ABC):
     ) -> TicketView:
         """Give the ticket to an agent (or nobody), optionally with a comment."""
         return self.update_ticket(
-            actor, ticket_id, assignee_id=assignee_id, comment=comment,
+            actor,
+            ticket_id,
+            assignee_id=assignee_id,
+            comment=comment,
             expected_version=expected_version,
         )
 
@@ -783,6 +823,7 @@ class _Operations(abc.ABC):
                 status=UNSET,
                 comment=draft,
                 expected_version=expected_version,
+                want_view=False,
             ),
             expected_version,
         )
@@ -837,10 +878,10 @@ class _Operations(abc.ABC):
         return values  # type: ignore[return-value]
 
     def _check_assignee(self, ctx: _Context, assignee_id: UUID) -> None:
-        found = ctx.uow.persons.get(assignee_id) if isinstance(assignee_id, UUID) else None
-        if found is None or not found.active:
+        found = self._recipients.person(ctx.uow, assignee_id)
+        if found is None:
             raise NotFound("Person", assignee_id)
-        if not self.policy.may(self.policy.viewer(found, ctx.uow), Action.BE_ASSIGNED):
+        if not self.policy.may(found[1], Action.BE_ASSIGNED):
             raise ValidationError.single("assignee_id", "this person cannot be assigned tickets")
 
     def _check_comment(self, ctx: _Context, draft: CommentDraft, errors: list[FieldError]) -> None:
@@ -879,6 +920,7 @@ class Batch(_Operations):
     def __init__(self, desk: HelpDesk, uow: UnitOfWork) -> None:
         super().__init__(desk.policy, desk.clock, desk.new_id, dispatcher=desk._dispatcher)
         self._uow = uow
+        self._types = desk._types
 
     def _in_batch(self) -> bool:
         return True
@@ -887,7 +929,9 @@ class Batch(_Operations):
     def _unit(self, actor: Actor, *, write: bool) -> Iterator[_Context]:
         if not isinstance(actor, Actor) or actor.tenant_id != self._uow.tenant_id:
             raise NotFound("Person", getattr(actor, "person_id", actor))
-        yield self._context(self._uow, actor)
+        ctx = self._context(self._uow, actor)
+        ctx.reads_committed = False
+        yield ctx
 
 
 class HelpDesk(_Operations):
@@ -928,17 +972,26 @@ class HelpDesk(_Operations):
         if not isinstance(actor, Actor):
             raise TypeError("actor: pass Person.actor or an Actor, the acting person first")
         with self.storage.unit_of_work(actor.tenant_id) as uow:
-            yield self._context(uow, actor)
+            try:
+                yield self._context(uow, actor)
+                if write:
+                    uow.commit()
+            except BaseException:
+                self._dispatcher.discard(uow)
+                raise
             if write:
-                uow.commit()
                 self._dispatcher.after_commit(uow)
 
     @contextmanager
     def batch(self, actor: Actor) -> Iterator[Batch]:
         """Run many operations of ``actor``'s tenant in one unit of work."""
         with self.storage.unit_of_work(actor.tenant_id) as uow:
-            yield Batch(self, uow)
-            uow.commit()
+            try:
+                yield Batch(self, uow)
+                uow.commit()
+            except BaseException:
+                self._dispatcher.discard(uow)
+                raise
             self._dispatcher.after_commit(uow)
 
     def bootstrap_tenant(
@@ -997,7 +1050,12 @@ def _raise_if(errors: list[FieldError]) -> None:
 
 
 def _text(
-    errors: list[FieldError], name: str, value: object, max_length: int, *, allow_empty: bool = False
+    errors: list[FieldError],
+    name: str,
+    value: object,
+    max_length: int,
+    *,
+    allow_empty: bool = False,
 ) -> bool:
     if not isinstance(value, str):
         errors.append(FieldError(name, "must be text"))
@@ -1083,7 +1141,9 @@ def _after(cursor: str, order: TicketSort, keys: tuple[OrderBy, ...]) -> Predica
     for i in reversed(range(len(keys))):
         key = keys[i]
         strictly = Cmp(key.attr, "<" if key.descending else ">", values[i])
-        result = strictly if i == len(keys) - 1 else any_of(
-            strictly, all_of(Eq(key.attr, values[i]), result)
+        result = (
+            strictly
+            if i == len(keys) - 1
+            else any_of(strictly, all_of(Eq(key.attr, values[i]), result))
         )
     return result

@@ -2,15 +2,15 @@
 
 Recipients are chosen inside the unit of work (so the outbox row commits with the change)
 and every recipient passes the same visibility policy as a read would. Delivery runs after
-the commit, checks the policy again against current state, isolates plugin failures and
-leaves failed rows for ``retry``.
+the commit, isolates plugin failures and leaves failed rows for ``retry``, which checks the
+policy again against the state at that later time.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from uuid import UUID
 
@@ -19,20 +19,28 @@ import attrs
 from ticketkit.application.views import NotificationMessage, project_ticket
 from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event, TicketAssigned
-from ticketkit.domain.model import Person, Ticket
+from ticketkit.domain.model import Comment, Person, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.hooks.signals import Signals
-from ticketkit.policy.predicates import Eq, In, all_of, evaluate
+from ticketkit.policy.predicates import Eq, In, Predicate, all_of, evaluate
 from ticketkit.policy.rules import Policy, Viewer
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
 log = logging.getLogger("ticketkit.notifications")
 
 
+def may_receive(policy: Policy, viewer: Viewer, ticket: Ticket, event: Event) -> bool:
+    """The notification rule *is* the read rule: the ticket and the event must be visible."""
+    return evaluate(policy.tickets(viewer), ticket) and evaluate(policy.events(viewer), event)
+
+
 class RecipientResolver:
     """Picks the people to notify of an event: requester and assignee (old and new, for an
-    assignment), never the actor, and only those the policy lets see the event."""
+    assignment), never the actor, and only those the policy lets see the event.
+
+    Also the one place operations look people up, so a unit of work resolves each person's
+    access once."""
 
     def __init__(self, policy: Policy, new_id: Callable[[], UUID]) -> None:
         self._policy = policy
@@ -46,7 +54,14 @@ class RecipientResolver:
         """Drop cached viewers (after the directory changed)."""
         self._viewers.clear()
 
-    def _viewer(self, uow: UnitOfWork, person_id: UUID) -> tuple[Person, Viewer] | None:
+    def person(self, uow: UnitOfWork, person_id: UUID) -> tuple[Person, Viewer] | None:
+        """An active person of the unit of work's tenant and their access, or None.
+
+        Cached for the life of one unit of work (one transaction's view of the directory);
+        operations that change the directory call ``forget``.
+        """
+        if not isinstance(person_id, UUID):
+            return None
         cache = self._viewers.setdefault(uow, {})
         if person_id not in cache:
             person = uow.persons.get(person_id)
@@ -59,7 +74,7 @@ class RecipientResolver:
 
     def for_event(
         self, uow: UnitOfWork, ticket: Ticket, event: Event, now: datetime
-    ) -> Iterator[Notification]:
+    ) -> Iterator[tuple[Notification, Person, Viewer]]:
         candidates = [ticket.requester_id, ticket.assignee_id]
         if isinstance(event, TicketAssigned):
             candidates += [event.old_assignee_id, event.new_assignee_id]
@@ -68,12 +83,12 @@ class RecipientResolver:
             if person_id is None or person_id in seen:
                 continue
             seen.add(person_id)
-            found = self._viewer(uow, person_id)
+            found = self.person(uow, person_id)
             if found is None:
                 continue
-            _, viewer = found
+            person, viewer = found
             if may_receive(self._policy, viewer, ticket, event):
-                yield Notification(
+                note = Notification(
                     tenant_id=ticket.tenant_id,
                     id=self._new_id(),
                     event_id=event.id,
@@ -82,11 +97,20 @@ class RecipientResolver:
                     created_at=now,
                     updated_at=now,
                 )
+                yield note, person, viewer
 
 
-def may_receive(policy: Policy, viewer: Viewer, ticket: Ticket, event: Event) -> bool:
-    """The notification rule *is* the read rule: the ticket and the event must be visible."""
-    return evaluate(policy.tickets(viewer), ticket) and evaluate(policy.events(viewer), event)
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """A notification with everything needed to deliver it, as checked in its transaction."""
+
+    notification: Notification
+    recipient: Person
+    viewer: Viewer
+    event: Event
+    ticket: Ticket
+    ticket_type: TicketType
+    comment: Comment | None
 
 
 @attrs.define
@@ -100,56 +124,73 @@ class Dispatcher:
     signals: Signals
     sender: object
     max_attempts: int = 5
+    _prepared: weakref.WeakKeyDictionary[UnitOfWork, list[Prepared]] = attrs.field(
+        factory=weakref.WeakKeyDictionary, init=False
+    )
+
+    def prepare(self, uow: UnitOfWork, prepared: Prepared) -> None:
+        """Remember a notification written in ``uow`` for delivery once it commits."""
+        self._prepared.setdefault(uow, []).append(prepared)
+
+    def discard(self, uow: UnitOfWork) -> None:
+        """Forget what ``uow`` prepared (it rolled back)."""
+        self._prepared.pop(uow, None)
 
     def after_commit(self, uow: UnitOfWork) -> None:
-        events, notes = list(uow.new_events), list(uow.new_notifications)
+        events = list(uow.new_events)
         uow.new_events.clear()
         uow.new_notifications.clear()
+        prepared = self._prepared.pop(uow, [])
         for event in events:
             self.signals.send(self.signals.event_recorded, self.sender, event=event)
-        if notes:
-            by_id = {e.id: e for e in events}
+        if prepared:
             try:
-                self._deliver(uow.tenant_id, notes, by_id)
+                self._deliver(uow.tenant_id, prepared)
             except Exception:
                 # The change is committed and the outbox rows with it; retry() picks them up.
-                log.exception("delivering %d notifications failed; left for retry", len(notes))
+                log.exception("delivering %d notifications failed; left for retry", len(prepared))
 
     def retry(self, tenant_id: UUID, *, limit: int) -> int:
-        """Deliver notifications still pending or failed fewer than ``max_attempts`` times."""
+        """Deliver notifications still pending or failed fewer than ``max_attempts`` times,
+        after checking each recipient's access again against current state."""
         with self.storage.unit_of_work(tenant_id) as uow:
-            due = uow.outbox.list(
-                all_of(
-                    Eq("tenant_id", tenant_id),
-                    In("status", frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED})),
-                ),
-                limit,
-            )
-        due = [n for n in due if n.attempts < self.max_attempts]
-        if due:
-            self._deliver(tenant_id, due, {})
+            due = [
+                n
+                for n in uow.outbox.list(
+                    all_of(
+                        Eq("tenant_id", tenant_id),
+                        In("status", frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED})),
+                    ),
+                    limit,
+                )
+                if n.attempts < self.max_attempts
+            ]
+            prepared: list[Prepared] = []
+            dropped: list[Notification] = []
+            viewers: dict[UUID, tuple[Person, Viewer] | None] = {}
+            for note in due:
+                ready = self._reload(uow, note, viewers)
+                if ready is None:
+                    now = self.clock.now()
+                    dropped.append(
+                        attrs.evolve(note, status=DeliveryStatus.DROPPED, updated_at=now)
+                    )
+                else:
+                    prepared.append(ready)
+            for note in dropped:
+                uow.outbox.save(note)
+            uow.commit()
+        if prepared:
+            self._deliver(tenant_id, prepared)
         return len(due)
 
-    def _deliver(
-        self, tenant_id: UUID, notes: list[Notification], events: dict[UUID, Event]
-    ) -> None:
-        has_notifiers = bool(self.plugins.manager.hook.ticketkit_notify.get_hookimpls())
-        with self.storage.unit_of_work(tenant_id) as uow:
-            viewers: dict[UUID, tuple[Person, Viewer] | None] = {}
-            for note in notes:
-                outcome = self._deliver_one(uow, note, events, viewers, has_notifiers)
-                uow.outbox.save(outcome)
-            uow.commit()
-
-    def _deliver_one(
+    def _reload(
         self,
         uow: UnitOfWork,
         note: Notification,
-        events: dict[UUID, Event],
         viewers: dict[UUID, tuple[Person, Viewer] | None],
-        has_notifiers: bool,
-    ) -> Notification:
-        now = self.clock.now()
+    ) -> Prepared | None:
+        """Rebuild a delivery from storage, or None when the recipient may no longer see it."""
         if note.recipient_id not in viewers:
             person = uow.persons.get(note.recipient_id)
             viewers[note.recipient_id] = (
@@ -158,36 +199,71 @@ class Dispatcher:
                 else None
             )
         found = viewers[note.recipient_id]
-        event = events.get(note.event_id) or uow.events.get(note.event_id)
+        event = uow.events.get(note.event_id)
         ticket = uow.tickets.get(note.ticket_id)
         if found is None or event is None or ticket is None:
-            return attrs.evolve(note, status=DeliveryStatus.DROPPED, updated_at=now)
+            return None
         person, viewer = found
-        # Access is checked again at delivery: it may have been revoked since the commit.
         if not may_receive(self.policy, viewer, ticket, event):
-            return attrs.evolve(note, status=DeliveryStatus.DROPPED, updated_at=now)
-        if not has_notifiers:
-            return attrs.evolve(note, status=DeliveryStatus.DELIVERED, updated_at=now)
+            return None
         ticket_type = uow.ticket_types.get(ticket.type_id)
-        assert ticket_type is not None
         comment = None
         if isinstance(event, CommentAdded):
             comment = uow.comments.get(event.comment_id)
             if comment is None or not evaluate(self.policy.comments(viewer), comment):
-                return attrs.evolve(note, status=DeliveryStatus.DROPPED, updated_at=now)
-        counts = uow.comments.count_by_ticket([ticket.id], self.policy.comments(viewer))
+                return None
+        if ticket_type is None:
+            return None
+        return Prepared(
+            notification=note,
+            recipient=person,
+            viewer=viewer,
+            event=event,
+            ticket=ticket,
+            ticket_type=ticket_type,
+            comment=comment,
+        )
+
+    def _deliver(self, tenant_id: UUID, prepared: list[Prepared]) -> None:
+        has_notifiers = bool(self.plugins.manager.hook.ticketkit_notify.get_hookimpls())
+        with self.storage.unit_of_work(tenant_id) as uow:
+            counts = self._comment_counts(uow, prepared) if has_notifiers else {}
+            for item in prepared:
+                uow.outbox.save(self._deliver_one(item, counts, has_notifiers))
+            uow.commit()
+
+    def _comment_counts(
+        self, uow: UnitOfWork, prepared: Iterable[Prepared]
+    ) -> dict[tuple[Predicate, UUID], int]:
+        """Visible comment counts per (comment rule, ticket): recipients that share a rule
+        (say, everyone of one organisation) share one query."""
+        by_rule: dict[Predicate, set[UUID]] = {}
+        for item in prepared:
+            by_rule.setdefault(self.policy.comments(item.viewer), set()).add(item.ticket.id)
+        counts: dict[tuple[Predicate, UUID], int] = {}
+        for rule, ticket_ids in by_rule.items():
+            for ticket_id, n in uow.comments.count_by_ticket(ticket_ids, rule).items():
+                counts[(rule, ticket_id)] = n
+        return counts
+
+    def _deliver_one(
+        self, item: Prepared, counts: dict[tuple[Predicate, UUID], int], has_notifiers: bool
+    ) -> Notification:
+        note, now = item.notification, self.clock.now()
+        if not has_notifiers:
+            return attrs.evolve(note, status=DeliveryStatus.DELIVERED, updated_at=now)
         message = NotificationMessage(
             tenant_id=note.tenant_id,
             notification_id=note.id,
-            recipient=person,
-            event=event,
+            recipient=item.recipient,
+            event=item.event,
             ticket=project_ticket(
-                ticket,
-                ticket_type,
-                internal=self.policy.may_see_internal(viewer),
-                comment_count=counts.get(ticket.id, 0),
+                item.ticket,
+                item.ticket_type,
+                internal=self.policy.may_see_internal(item.viewer),
+                comment_count=counts.get((self.policy.comments(item.viewer), item.ticket.id), 0),
             ),
-            comment=comment,
+            comment=item.comment,
         )
         delivered, failures = self.plugins.notify(message, skip=note.delivered_to)
         delivered_to = (*note.delivered_to, *delivered)
@@ -201,7 +277,9 @@ class Dispatcher:
                 updated_at=now,
             )
             self.signals.send(
-                self.signals.notification_failed, self.sender, notification=failed,
+                self.signals.notification_failed,
+                self.sender,
+                notification=failed,
                 failures=failures,
             )
             return failed

@@ -74,9 +74,7 @@ class Workflow:
         """A workflow where every status may move to any later one, plus ``extra`` moves."""
         keys = [s.key for s in statuses]
         moves = {(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]}
-        return cls(
-            statuses=statuses, initial=keys[0], transitions=frozenset(moves | set(extra))
-        )
+        return cls(statuses=statuses, initial=keys[0], transitions=frozenset(moves | set(extra)))
 
 
 def default_workflow() -> Workflow:

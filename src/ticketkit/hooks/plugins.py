@@ -95,7 +95,8 @@ class Plugins:
                 fn(message=message)
             except Exception as exc:
                 log.exception(
-                    "notifier %s failed on notification %s", impl.plugin_name,
+                    "notifier %s failed on notification %s",
+                    impl.plugin_name,
                     message.notification_id,
                 )
                 failures.append(PluginFailure(plugin=impl.plugin_name, error=repr(exc)))

@@ -36,12 +36,8 @@ class Action(enum.StrEnum):
     MANAGE_DIRECTORY = "manage_directory"
 
 
-_CUSTOMER = frozenset(
-    {Action.CREATE_TICKET, Action.UPDATE_PUBLIC_FIELDS, Action.COMMENT_PUBLIC}
-)
-_LIGHT_AGENT = frozenset(
-    {Action.COMMENT_INTERNAL, Action.SEE_ASSIGNEE, Action.SEE_INTERNAL_FIELDS}
-)
+_CUSTOMER = frozenset({Action.CREATE_TICKET, Action.UPDATE_PUBLIC_FIELDS, Action.COMMENT_PUBLIC})
+_LIGHT_AGENT = frozenset({Action.COMMENT_INTERNAL, Action.SEE_ASSIGNEE, Action.SEE_INTERNAL_FIELDS})
 _AGENT = frozenset(Action) - {Action.MANAGE_DIRECTORY}
 
 #: The role → permission matrix. Reading is governed by the visibility predicates below.

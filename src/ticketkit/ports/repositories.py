@@ -74,9 +74,7 @@ class TicketRepository(abc.ABC):
         """
 
     @abc.abstractmethod
-    def query(
-        self, where: Predicate, order: Sequence[OrderBy], limit: int
-    ) -> list[Ticket]: ...
+    def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]: ...
 
     @abc.abstractmethod
     def count(self, where: Predicate) -> int: ...

@@ -1,0 +1,334 @@
+"""The storage contract: every adapter passes the same tests of the ports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import attrs
+import pytest
+
+from ticketkit.domain import Comment as CommentRecord
+from ticketkit.domain import (
+    CommentAdded,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Priority,
+    Project,
+    Role,
+    StatusCategory,
+    Tenant,
+    Ticket,
+    TicketType,
+    Visibility,
+    default_workflow,
+)
+from ticketkit.domain.notifications import DeliveryStatus, Notification
+from ticketkit.errors import Conflict
+from ticketkit.policy import TRUE, Cmp, Eq, In
+from ticketkit.ports import OrderBy, Storage
+
+NOW = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
+
+
+@attrs.frozen
+class Seeded:
+    tenant: UUID
+    org: UUID
+    person: UUID
+    project: UUID
+    type: UUID
+
+
+def seed(storage: Storage) -> Seeded:
+    t = uuid.uuid4()
+    org, person, project, type_ = (uuid.uuid4() for _ in range(4))
+    with storage.unit_of_work(t) as uow:
+        uow.add_tenant(Tenant(id=t, name="T", created_at=NOW))
+        uow.organisations.add(
+            Organisation(
+                tenant_id=t, id=org, name="P", kind=OrganisationKind.PROVIDER, created_at=NOW
+            )
+        )
+        uow.persons.add(
+            Person(
+                tenant_id=t,
+                id=person,
+                organisation_id=org,
+                name="A",
+                email="a@x.example",
+                role=Role.ADMIN,
+                created_at=NOW,
+            )
+        )
+        uow.projects.add(
+            Project(tenant_id=t, id=project, organisation_id=org, name="Ops", created_at=NOW)
+        )
+        uow.ticket_types.add(
+            TicketType(
+                tenant_id=t, id=type_, name="Incident", workflow=default_workflow(), created_at=NOW
+            )
+        )
+        uow.commit()
+    return Seeded(t, org, person, project, type_)
+
+
+def ticket(s: Seeded, number: int, **kw: object) -> Ticket:
+    values: dict[str, object] = {
+        "tenant_id": s.tenant,
+        "id": uuid.uuid4(),
+        "number": number,
+        "project_id": s.project,
+        "type_id": s.type,
+        "title": f"T{number}",
+        "description": "",
+        "status": "new",
+        "status_category": StatusCategory.NEW,
+        "priority": Priority.NORMAL,
+        "requester_id": s.person,
+        "created_at": NOW,
+        "updated_at": NOW,
+        "public_updated_at": NOW,
+    }
+    values.update(kw)
+    return Ticket(**values)  # type: ignore[arg-type]
+
+
+def comment(s: Seeded, ticket_id: UUID, vis: Visibility, at: datetime = NOW) -> CommentRecord:
+    return CommentRecord(
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        ticket_id=ticket_id,
+        author_id=s.person,
+        organisation_id=s.org,
+        body="b",
+        visibility=vis,
+        created_at=at,
+    )
+
+
+def test_committed_data_is_visible_to_the_next_unit_of_work_and_round_trips(
+    storage: Storage,
+) -> None:
+    s = seed(storage)
+    t = ticket(s, 1, fields={"a": "x"}, assignee_id=s.person)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        assert uow.tickets.get(t.id) == t, "a unit of work reads its own writes"
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.tickets.get(t.id) == t
+        assert uow.get_tenant() is not None and uow.get_tenant().name == "T"  # type: ignore[union-attr]
+        person = uow.persons.get(s.person)
+        assert person is not None and person.role is Role.ADMIN
+        ttype = uow.ticket_types.get(s.type)
+        assert ttype is not None and ttype.workflow == default_workflow()
+        assert uow.project_ids_of([s.org]) == {s.project}
+        assert uow.project_ids_of([uuid.uuid4()]) == frozenset()
+
+
+def test_uncommitted_work_is_discarded(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(ticket(s, 2))
+        uow.rollback()
+        uow.tickets.add(ticket(s, 3))
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.tickets.get(t.id) is None
+        assert [x.number for x in uow.tickets.query(TRUE, [OrderBy("number")], 10)] == [3]
+
+
+def test_another_tenant_cannot_read_or_write_by_id(storage: Storage) -> None:
+    a, b = seed(storage), seed(storage)
+    t = ticket(a, 1)
+    with storage.unit_of_work(a.tenant) as uow:
+        uow.tickets.add(t)
+        uow.comments.add(comment(a, t.id, Visibility.PUBLIC))
+        uow.commit()
+    with storage.unit_of_work(b.tenant) as uow:
+        assert uow.tickets.get(t.id) is None
+        assert uow.persons.get(a.person) is None
+        assert uow.projects.get(a.project) is None
+        assert uow.tickets.query(TRUE, [OrderBy("number")], 10) == []
+        assert uow.comments.for_ticket(t.id, TRUE) == []
+        assert uow.comments.count_by_ticket([t.id], TRUE) == {}
+        assert uow.project_ids_of([a.org]) == frozenset()
+        with pytest.raises(ValueError, match="tenant_id"):
+            uow.tickets.add(t)
+        with pytest.raises(Conflict):
+            uow.tickets.update(attrs.evolve(t, tenant_id=b.tenant, version=2), expected_version=1)
+
+
+def test_stale_update_is_a_conflict_not_a_lost_write(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.commit()
+    first, second = storage.unit_of_work(s.tenant), storage.unit_of_work(s.tenant)
+    try:
+        mine = first.tickets.get(t.id)
+        theirs = second.tickets.get(t.id)
+        assert mine is not None and theirs is not None
+        first.tickets.update(attrs.evolve(mine, title="mine", version=2), expected_version=1)
+        first.commit()
+        with pytest.raises(Conflict):
+            second.tickets.update(
+                attrs.evolve(theirs, title="theirs", version=2), expected_version=1
+            )
+            second.commit()
+    finally:
+        first.close()
+        second.close()
+    with storage.unit_of_work(s.tenant) as uow:
+        stored = uow.tickets.get(t.id)
+        assert stored is not None and stored.title == "mine" and stored.version == 2
+
+
+def test_ticket_numbers_are_gap_free_across_rollbacks(storage: Storage) -> None:
+    s = seed(storage)
+    with storage.unit_of_work(s.tenant) as uow:
+        assert [uow.tickets.next_number() for _ in range(3)] == [1, 2, 3]
+        uow.rollback()
+        assert uow.tickets.next_number() == 1
+        uow.tickets.add(ticket(s, 1))
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.tickets.next_number() == 2
+
+
+def test_query_filters_orders_limits_and_counts(storage: Storage) -> None:
+    s = seed(storage)
+    tickets = [
+        ticket(
+            s, n, updated_at=NOW + timedelta(minutes=n % 3), assignee_id=s.person if n % 2 else None
+        )
+        for n in range(1, 11)
+    ]
+    with storage.unit_of_work(s.tenant) as uow:
+        for t in tickets:
+            uow.tickets.add(t)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        q = uow.tickets.query
+        assert [t.number for t in q(TRUE, [OrderBy("number", True)], 3)] == [10, 9, 8]
+        order = [OrderBy("updated_at", True), OrderBy("number", True)]
+        assert [t.number for t in q(TRUE, order, 4)] == [8, 5, 2, 10]
+        assert [t.number for t in q(Eq("assignee_id", None), [OrderBy("number")], 10)] == [
+            2,
+            4,
+            6,
+            8,
+            10,
+        ]
+        assert [t.number for t in q(Cmp("number", "<", 3), [OrderBy("number")], 10)] == [1, 2]
+        assert uow.tickets.count(In("number", frozenset({1, 2, 99}))) == 2
+
+
+def test_comments_and_events_come_back_in_order_and_are_counted(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    comments = [
+        comment(s, t.id, vis, NOW + timedelta(seconds=i))
+        for i, vis in enumerate([Visibility.PUBLIC, Visibility.INTERNAL, Visibility.PUBLIC])
+    ]
+    events = [
+        CommentAdded(
+            tenant_id=s.tenant,
+            id=uuid.uuid4(),
+            ticket_id=t.id,
+            seq=seq,
+            at=NOW,
+            actor_id=s.person,
+            organisation_id=s.org,
+            visibility=c.visibility,
+            comment_id=c.id,
+            channel="web",
+        )
+        for seq, c in zip([2, 1, 3], comments, strict=True)
+    ]
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        for c in comments:
+            uow.comments.add(c)
+        for e in events:
+            uow.record(e)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert [c.id for c in uow.comments.for_ticket(t.id, TRUE)] == [c.id for c in comments]
+        public = Eq("visibility", Visibility.PUBLIC)
+        assert uow.comments.count_by_ticket([t.id, uuid.uuid4()], public) == {t.id: 2}
+        assert [e.seq for e in uow.events.for_ticket(t.id, TRUE)] == [1, 2, 3]
+        assert uow.events.get(events[0].id) == events[0]
+        assert uow.comments.get(comments[1].id) == comments[1]
+
+
+def test_outbox_rows_are_listed_oldest_first_and_updated(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    notes = [
+        Notification(
+            tenant_id=s.tenant,
+            id=uuid.uuid4(),
+            event_id=uuid.uuid4(),
+            ticket_id=t.id,
+            recipient_id=s.person,
+            created_at=NOW + timedelta(seconds=i),
+            updated_at=NOW,
+        )
+        for i in range(3)
+    ]
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        for n in reversed(notes):
+            uow.notify(n)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert [n.id for n in uow.outbox.list(TRUE, 10)] == [n.id for n in notes]
+        failed = attrs.evolve(
+            notes[0],
+            status=DeliveryStatus.FAILED,
+            attempts=1,
+            last_error="boom",
+            delivered_to=("a.B",),
+        )
+        uow.outbox.save(failed)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.outbox.get(notes[0].id) == failed
+        pending = uow.outbox.list(Eq("status", DeliveryStatus.PENDING), 10)
+        assert [n.id for n in pending] == [n.id for n in notes[1:]]
+
+
+def test_duplicate_ids_and_second_tenant_record_conflict(storage: Storage) -> None:
+    s = seed(storage)
+    with storage.unit_of_work(s.tenant) as uow, pytest.raises(Conflict):
+        uow.add_tenant(Tenant(id=s.tenant, name="again", created_at=NOW))
+        uow.commit()
+    t = ticket(s, 1)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow, pytest.raises(Conflict):
+        uow.tickets.add(attrs.evolve(t, number=2))
+        uow.commit()
+
+
+def test_directory_save_replaces_and_tenant_ids_lists_tenants(storage: Storage) -> None:
+    s = seed(storage)
+    with storage.unit_of_work(s.tenant) as uow:
+        person = uow.persons.get(s.person)
+        assert person is not None
+        uow.persons.save(attrs.evolve(person, active=False))
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        saved = uow.persons.get(s.person)
+        assert saved is not None and not saved.active
+        assert [p.id for p in uow.persons.list(Eq("active", False))] == [s.person]
+    assert s.tenant in storage.tenant_ids()
