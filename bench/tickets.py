@@ -222,8 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             engine = create_sqlite_engine(Path(tmp) / "bench.sqlite")
             run_backend(
-                "SQLite (file, WAL)", engine, n=args.tickets, per_op=args.per_op,
-                grow_to=args.grow_to, runs=args.runs,
+                "SQLite (file, WAL)",
+                engine,
+                n=args.tickets,
+                per_op=args.per_op,
+                grow_to=args.grow_to,
+                runs=args.runs,
             )
             engine.dispose()
     if args.backend in ("postgres", "both"):
@@ -236,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
             args.postgres_url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"}
         )
         run_backend(
-            "PostgreSQL", engine, n=args.tickets, per_op=args.per_op, grow_to=args.grow_to,
+            "PostgreSQL",
+            engine,
+            n=args.tickets,
+            per_op=args.per_op,
+            grow_to=args.grow_to,
             runs=args.runs,
         )
         engine.dispose()

@@ -1,0 +1,22 @@
+"""SQL storage for ticketkit: SQLAlchemy Core on SQLite or PostgreSQL, Alembic-migrated."""
+
+from ticketkit.adapters.sqlalchemy.engine import (
+    alembic_config,
+    create_postgres_engine,
+    create_sqlite_engine,
+    downgrade,
+    upgrade,
+)
+from ticketkit.adapters.sqlalchemy.schema import metadata
+from ticketkit.adapters.sqlalchemy.storage import SqlStorage, SqlUnitOfWork
+
+__all__ = [
+    "SqlStorage",
+    "SqlUnitOfWork",
+    "alembic_config",
+    "create_postgres_engine",
+    "create_sqlite_engine",
+    "downgrade",
+    "metadata",
+    "upgrade",
+]

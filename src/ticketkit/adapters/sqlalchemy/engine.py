@@ -1,0 +1,133 @@
+"""Engines tuned for ticketkit, and its Alembic migrations run programmatically.
+
+SQLite engines start write transactions with ``BEGIN IMMEDIATE``: a writer takes the lock up
+front, so two writers queue on ``busy_timeout`` instead of failing half-way. Read-only
+transactions opt into a plain ``BEGIN`` through the ``SQLITE_BEGIN`` execution option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import QueuePool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+#: Where Alembic finds ticketkit's migration environment (a package resource).
+SCRIPT_LOCATION = "ticketkit.adapters.sqlalchemy:migrations"
+#: The version table ticketkit's own environment writes, apart from any host's table.
+VERSION_TABLE = "ticketkit_alembic_version"
+
+BUSY_TIMEOUT_MS = 10_000
+#: Connection execution option choosing how the SQLite "begin" hook starts a transaction:
+#: ``"immediate"`` (the default: take the write lock now) or ``"deferred"`` (read snapshot).
+SQLITE_BEGIN = "ticketkit_sqlite_begin"
+
+
+def _sqlite_connect_hook(in_memory: bool) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (the pysqlite recipe): the driver must not
+        # emit its own BEGIN, ours is emitted by the "begin" hook below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "immediate")
+    conn.exec_driver_sql("BEGIN" if mode == "deferred" else "BEGIN IMMEDIATE")
+
+
+def is_in_memory(engine: Engine) -> bool:
+    """Whether ``engine`` is an SQLite database that lives in memory (one connection)."""
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+def create_sqlite_engine(path: str | Path | None, **kwargs: Any) -> Engine:
+    """An SQLite engine on a file (WAL, foreign keys on) or, for ``None``, in memory.
+
+    An in-memory database lives on one pooled connection, so its units of work take turns:
+    other threads wait for it, and a second one in the same thread fails at once.
+    """
+    in_memory = path is None or str(path) == ":memory:"
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if in_memory:
+        url = "sqlite://"
+        options.update(
+            poolclass=QueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    else:
+        url = URL.create("sqlite+pysqlite", database=str(path)).render_as_string()
+    options.update(kwargs)
+    engine = create_engine(url, **options)
+    event.listen(engine, "connect", _sqlite_connect_hook(in_memory))
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def create_postgres_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """A PostgreSQL engine on psycopg 3 (``postgresql://`` URLs are switched to it)."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    options.update(kwargs)
+    return create_engine(parsed, **options)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration for ticketkit's own migration history on ``connection``."""
+    # Alembic is imported only when migrating: it adds a quarter second to import time.
+    from alembic.config import Config  # noqa: PLC0415
+
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Apply ticketkit's migrations up to ``revision`` (all of them by default)."""
+    from alembic import command  # noqa: PLC0415
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Revert ticketkit's migrations down to ``revision`` (everything by default)."""
+    from alembic import command  # noqa: PLC0415
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+__all__ = [
+    "SCRIPT_LOCATION",
+    "SQLITE_BEGIN",
+    "VERSION_TABLE",
+    "alembic_config",
+    "create_postgres_engine",
+    "create_sqlite_engine",
+    "downgrade",
+    "is_in_memory",
+    "upgrade",
+]

@@ -1,0 +1,1069 @@
+"""The SQL storage adapter: the ports implemented with SQLAlchemy Core on SQLite or PostgreSQL.
+
+A unit of work keeps an identity map of the rows it read or wrote and buffers the rows it
+adds, writing them with one ``executemany`` per table at commit and before any query that
+reads that table. Rows are translated to and from the domain's attrs classes explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import attrs
+import cattrs
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Engine,
+    Row,
+    Table,
+    UnaryExpression,
+    and_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+
+from ticketkit.adapters.sqlalchemy import schema
+from ticketkit.adapters.sqlalchemy.compile import column, compile_predicate
+from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN, is_in_memory
+from ticketkit.domain.events import Event
+from ticketkit.domain.fields import FieldSpec
+from ticketkit.domain.model import (
+    Comment,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Priority,
+    Project,
+    Role,
+    Tenant,
+    Ticket,
+    TicketType,
+    Visibility,
+)
+from ticketkit.domain.notifications import DeliveryStatus, Notification
+from ticketkit.domain.workflow import StatusCategory, Workflow
+from ticketkit.errors import Conflict
+from ticketkit.policy.predicates import Predicate
+from ticketkit.ports.repositories import (
+    CommentRepository,
+    EventRepository,
+    NotificationOutbox,
+    OrderBy,
+    Repository,
+    Storage,
+    TicketRepository,
+    UnitOfWork,
+)
+from ticketkit.serialization import (
+    decode_fields,
+    encode_fields,
+    event_from_dict,
+    event_to_dict,
+    make_converter,
+)
+
+T = TypeVar("T")
+RowDict = dict[str, Any]
+
+
+class _Ordinals:
+    """Process-wide increasing stamps (nanosecond clock, never repeating) for insertion order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def take(self, count: int) -> int:
+        """Reserve ``count`` consecutive stamps and return the first."""
+        with self._lock:
+            first = max(time.time_ns(), self._last + 1)
+            self._last = first + count - 1
+            return first
+
+
+_ORDINALS = _Ordinals()
+
+
+class _BulkInsert:
+    """One table's INSERT compiled once for a dialect and run with the driver's executemany.
+
+    Values still pass through the column types' own bind processors; what is skipped is
+    SQLAlchemy's per-row parameter assembly, which costs more than the driver's insert.
+    """
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        keys = [c.key for c in table.c]
+        compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        order = list(compiled.positiontup or ()) if compiled.positional else keys
+        processors = {c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.c}
+        self._steps = [(key, processors[key]) for key in order]
+
+    def params(self, rows: list[RowDict]) -> list[Any]:
+        """Driver-ready parameters: tuples for positional paramstyles, dicts otherwise."""
+        steps = self._steps
+        if self.positional:
+            return [tuple([r[k] if p is None else p(r[k]) for k, p in steps]) for r in rows]
+        return [{k: r[k] if p is None else p(r[k]) for k, p in steps} for r in rows]
+
+
+class _Mapping(Generic[T]):
+    """How one entity kind travels between its attrs class and its table, with the
+    statements built once so SQLAlchemy's compiled cache serves every execution."""
+
+    def __init__(
+        self,
+        kind: str,
+        table: Table,
+        to_row: Callable[[cattrs.Converter, T], RowDict],
+        from_row: Callable[[cattrs.Converter, Row[Any]], T],
+        order: tuple[UnaryExpression[Any], ...],
+    ) -> None:
+        self.kind = kind
+        self.table = table
+        self.to_row = to_row
+        self.from_row = from_row
+        #: Listing order: insertion order for the entities that record one.
+        self.order = order
+        self.ordered = "ordinal" in table.c
+        self.by_id = select(table).where(
+            table.c.tenant_id == bindparam("tenant"), table.c.id == bindparam("ident")
+        )
+        self.update = table.update().where(
+            table.c.tenant_id == bindparam("w_tenant"), table.c.id == bindparam("w_id")
+        )
+        self._bulk: weakref.WeakKeyDictionary[Dialect, _BulkInsert] = weakref.WeakKeyDictionary()
+
+    def bulk_insert(self, dialect: Dialect) -> _BulkInsert:
+        found = self._bulk.get(dialect)
+        if found is None:
+            found = self._bulk[dialect] = _BulkInsert(self.table, dialect)
+        return found
+
+
+# -- rows <-> domain objects -----------------------------------------------------------------
+
+
+def _organisation_row(conv: cattrs.Converter, o: Organisation) -> RowDict:
+    return {
+        "tenant_id": o.tenant_id,
+        "id": o.id,
+        "name": o.name,
+        "kind": o.kind.value,
+        "parent_id": o.parent_id,
+        "created_at": o.created_at,
+    }
+
+
+def _organisation(conv: cattrs.Converter, r: Row[Any]) -> Organisation:
+    return Organisation(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        name=r.name,
+        kind=OrganisationKind(r.kind),
+        parent_id=r.parent_id,
+        created_at=r.created_at,
+    )
+
+
+def _person_row(conv: cattrs.Converter, p: Person) -> RowDict:
+    return {
+        "tenant_id": p.tenant_id,
+        "id": p.id,
+        "organisation_id": p.organisation_id,
+        "name": p.name,
+        "email": p.email,
+        "role": p.role.value,
+        "active": p.active,
+        "created_at": p.created_at,
+    }
+
+
+def _person(conv: cattrs.Converter, r: Row[Any]) -> Person:
+    return Person(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        organisation_id=r.organisation_id,
+        name=r.name,
+        email=r.email,
+        role=Role(r.role),
+        active=bool(r.active),
+        created_at=r.created_at,
+    )
+
+
+def _project_row(conv: cattrs.Converter, p: Project) -> RowDict:
+    return {
+        "tenant_id": p.tenant_id,
+        "id": p.id,
+        "organisation_id": p.organisation_id,
+        "name": p.name,
+        "created_at": p.created_at,
+    }
+
+
+def _project(conv: cattrs.Converter, r: Row[Any]) -> Project:
+    return Project(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        organisation_id=r.organisation_id,
+        name=r.name,
+        created_at=r.created_at,
+    )
+
+
+def _ticket_type_row(conv: cattrs.Converter, t: TicketType) -> RowDict:
+    return {
+        "tenant_id": t.tenant_id,
+        "id": t.id,
+        "name": t.name,
+        "fields": conv.unstructure(t.fields, unstructure_as=tuple[FieldSpec, ...]),
+        "description_template": t.description_template,
+        "workflow": conv.unstructure(t.workflow, unstructure_as=Workflow),
+        "created_at": t.created_at,
+    }
+
+
+def _ticket_type(conv: cattrs.Converter, r: Row[Any]) -> TicketType:
+    return TicketType(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        name=r.name,
+        fields=conv.structure(r.fields, tuple[FieldSpec, ...]),
+        description_template=r.description_template,
+        workflow=conv.structure(r.workflow, Workflow),
+        created_at=r.created_at,
+    )
+
+
+def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
+    return {
+        "tenant_id": t.tenant_id,
+        "id": t.id,
+        "number": t.number,
+        "project_id": t.project_id,
+        "type_id": t.type_id,
+        "title": t.title,
+        "description": t.description,
+        "fields": encode_fields(t.fields),
+        "status": t.status,
+        "status_category": t.status_category.value,
+        "priority": t.priority.value,
+        "requester_id": t.requester_id,
+        "assignee_id": t.assignee_id,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "public_updated_at": t.public_updated_at,
+        "version": t.version,
+        "event_seq": t.event_seq,
+    }
+
+
+def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
+    return Ticket(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        number=r.number,
+        project_id=r.project_id,
+        type_id=r.type_id,
+        title=r.title,
+        description=r.description,
+        fields=decode_fields(r.fields),
+        status=r.status,
+        status_category=StatusCategory(r.status_category),
+        priority=Priority(r.priority),
+        requester_id=r.requester_id,
+        assignee_id=r.assignee_id,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        public_updated_at=r.public_updated_at,
+        version=r.version,
+        event_seq=r.event_seq,
+    )
+
+
+def _comment_row(conv: cattrs.Converter, c: Comment) -> RowDict:
+    return {
+        "tenant_id": c.tenant_id,
+        "id": c.id,
+        "ticket_id": c.ticket_id,
+        "author_id": c.author_id,
+        "organisation_id": c.organisation_id,
+        "body": c.body,
+        "visibility": c.visibility.value,
+        "channel": c.channel,
+        "created_at": c.created_at,
+    }
+
+
+def _comment(conv: cattrs.Converter, r: Row[Any]) -> Comment:
+    return Comment(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        ticket_id=r.ticket_id,
+        author_id=r.author_id,
+        organisation_id=r.organisation_id,
+        body=r.body,
+        visibility=Visibility(r.visibility),
+        channel=r.channel,
+        created_at=r.created_at,
+    )
+
+
+#: Event attributes stored in their own columns; everything else goes to ``data``.
+_EVENT_COLUMNS = (
+    "tenant_id",
+    "id",
+    "ticket_id",
+    "seq",
+    "at",
+    "actor_id",
+    "organisation_id",
+    "visibility",
+)
+
+
+def _event_row(conv: cattrs.Converter, e: Event) -> RowDict:
+    data = event_to_dict(conv, e)
+    for key in (*_EVENT_COLUMNS, "kind"):
+        del data[key]
+    return {
+        "tenant_id": e.tenant_id,
+        "id": e.id,
+        "ticket_id": e.ticket_id,
+        "seq": e.seq,
+        "kind": e.kind,
+        "at": e.at,
+        "actor_id": e.actor_id,
+        "organisation_id": e.organisation_id,
+        "visibility": e.visibility.value,
+        "data": data,
+    }
+
+
+def _event(conv: cattrs.Converter, r: Row[Any]) -> Event:
+    body = dict(r.data)
+    for key in _EVENT_COLUMNS:
+        body[key] = getattr(r, key)
+    body["kind"] = r.kind
+    return event_from_dict(conv, body)
+
+
+def _notification_row(conv: cattrs.Converter, n: Notification) -> RowDict:
+    return {
+        "tenant_id": n.tenant_id,
+        "id": n.id,
+        "event_id": n.event_id,
+        "ticket_id": n.ticket_id,
+        "recipient_id": n.recipient_id,
+        "created_at": n.created_at,
+        "status": n.status.value,
+        "attempts": n.attempts,
+        "last_error": n.last_error,
+        "delivered_to": list(n.delivered_to),
+        "updated_at": n.updated_at,
+    }
+
+
+def _notification(conv: cattrs.Converter, r: Row[Any]) -> Notification:
+    return Notification(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        event_id=r.event_id,
+        ticket_id=r.ticket_id,
+        recipient_id=r.recipient_id,
+        created_at=r.created_at,
+        status=DeliveryStatus(r.status),
+        attempts=r.attempts,
+        last_error=r.last_error,
+        delivered_to=tuple(r.delivered_to),
+        updated_at=r.updated_at,
+    )
+
+
+def _by_ordinal(table: Table) -> tuple[UnaryExpression[Any], ...]:
+    return (table.c.ordinal.asc(),)
+
+
+ORGANISATIONS = _Mapping(
+    "Organisation",
+    schema.organisations,
+    _organisation_row,
+    _organisation,
+    _by_ordinal(schema.organisations),
+)
+PERSONS = _Mapping("Person", schema.persons, _person_row, _person, _by_ordinal(schema.persons))
+PROJECTS = _Mapping(
+    "Project", schema.projects, _project_row, _project, _by_ordinal(schema.projects)
+)
+TICKET_TYPES = _Mapping(
+    "TicketType",
+    schema.ticket_types,
+    _ticket_type_row,
+    _ticket_type,
+    _by_ordinal(schema.ticket_types),
+)
+TICKETS = _Mapping("Ticket", schema.tickets, _ticket_row, _ticket, (schema.tickets.c.number.asc(),))
+COMMENTS = _Mapping(
+    "Comment", schema.comments, _comment_row, _comment, _by_ordinal(schema.comments)
+)
+EVENTS = _Mapping(
+    "Event",
+    schema.events,
+    _event_row,
+    _event,
+    (schema.events.c.seq.asc(), schema.events.c.ordinal.asc()),
+)
+NOTIFICATIONS = _Mapping(
+    "Notification",
+    schema.notifications,
+    _notification_row,
+    _notification,
+    (schema.notifications.c.created_at.asc(), schema.notifications.c.id.asc()),
+)
+
+#: Flush order: referenced tables before the tables that refer to them.
+_FLUSH_ORDER: tuple[_Mapping[Any], ...] = (
+    ORGANISATIONS,
+    PERSONS,
+    PROJECTS,
+    TICKET_TYPES,
+    TICKETS,
+    COMMENTS,
+    EVENTS,
+    NOTIFICATIONS,
+)
+
+_t = schema.tickets
+_c = schema.ticket_counters
+
+_UPDATE_TICKET = _t.update().where(
+    _t.c.tenant_id == bindparam("w_tenant"),
+    _t.c.id == bindparam("w_id"),
+    _t.c.version == bindparam("w_version"),
+)
+_TAKE_NUMBER = (
+    _c.update()
+    .where(_c.c.tenant_id == bindparam("w_tenant"))
+    .values(last_number=_c.c.last_number + 1)
+    .returning(_c.c.last_number)
+)
+_SET_COUNTER = _c.update().where(_c.c.tenant_id == bindparam("w_tenant"))
+_INSERT_COUNTER = _c.insert()
+_INSERT_TENANT = schema.tenants.insert()
+_GET_TENANT = select(schema.tenants).where(schema.tenants.c.tenant_id == bindparam("tenant"))
+_PROJECT_IDS = select(schema.projects.c.id).where(
+    schema.projects.c.tenant_id == bindparam("tenant"),
+    schema.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
+)
+_TENANT_IDS = select(schema.tenants.c.tenant_id).order_by(
+    schema.tenants.c.created_at, schema.tenants.c.tenant_id
+)
+
+_UNIQUE_SQLITE = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
+_PG_KEY = re.compile(r"\)=\((?P<values>.*)\) already exists")
+
+
+def _copy_ticket(t: Ticket) -> Ticket:
+    return attrs.evolve(t, fields=dict(t.fields))
+
+
+@attrs.define
+class _Counter:
+    """Ticket numbers taken in this transaction: ``value`` is the last one handed out,
+    ``stored`` what the counter row holds (None while the row itself is still buffered)."""
+
+    value: int
+    stored: int | None
+
+
+class SqlStorage(Storage):
+    """A SQLite or PostgreSQL database migrated with ``upgrade``; one engine, many tenants."""
+
+    def __init__(self, engine: Engine, *, converter: cattrs.Converter | None = None) -> None:
+        self.engine = engine
+        self.converter = converter if converter is not None else make_converter()
+
+    def unit_of_work(self, tenant_id: UUID) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, tenant_id)
+
+    def tenant_ids(self) -> list[UUID]:
+        with self.engine.connect() as conn:
+            conn.execution_options(**{SQLITE_BEGIN: "deferred"})
+            return list(conn.execute(_TENANT_IDS).scalars())
+
+
+class _Staged(Generic[T]):
+    """One table's share of a transaction: rows to insert, rows to update, and rows already
+    read or written (an identity map, so repeated reads by id cost no query)."""
+
+    __slots__ = ("added", "changed", "known")
+
+    def __init__(self) -> None:
+        self.added: dict[UUID, T] = {}
+        self.changed: dict[UUID, T] = {}
+        self.known: dict[UUID, T] = {}
+
+    def find(self, ident: UUID) -> T | None:
+        for found in (self.added, self.changed, self.known):
+            if ident in found:
+                return found[ident]
+        return None
+
+    def clear(self) -> None:
+        self.added.clear()
+        self.changed.clear()
+        self.known.clear()
+
+
+class _Directory(Repository[T]):
+    """Organisations, persons, projects and ticket types: the unit of work's generic paths."""
+
+    def __init__(self, uow: SqlUnitOfWork, mapping: _Mapping[T]) -> None:
+        self._uow = uow
+        self._mapping = mapping
+
+    def add(self, item: T) -> None:
+        self._uow._stage(self._mapping, item)
+
+    def get(self, ident: UUID) -> T | None:
+        return self._uow._get(self._mapping, ident)
+
+    def save(self, item: T) -> None:
+        self._uow._save(self._mapping, item)
+
+    def list(self, where: Predicate) -> list[T]:
+        return self._uow._select(self._mapping, where)
+
+
+class _Tickets(TicketRepository):
+    """Tickets: buffered adds, updates checked against the stored version at once."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def next_number(self) -> int:
+        return self._uow._next_number()
+
+    def add(self, ticket: Ticket) -> None:
+        self._uow._stage(TICKETS, _copy_ticket(ticket))
+
+    def get(self, ident: UUID) -> Ticket | None:
+        found = self._uow._get(TICKETS, ident)
+        return _copy_ticket(found) if found is not None else None
+
+    def update(self, ticket: Ticket, *, expected_version: int) -> None:
+        uow = self._uow
+        uow._check_tenant(ticket)
+        staged: _Staged[Ticket] = uow._staged[TICKETS.kind]
+        buffered = staged.added.get(ticket.id)
+        if buffered is not None:
+            if buffered.version != expected_version:
+                raise Conflict("Ticket", ticket.id, expected_version)
+            staged.added[ticket.id] = _copy_ticket(ticket)
+            return
+        params = _ticket_row(uow._conv, ticket)
+        del params["tenant_id"], params["id"]
+        params.update(w_tenant=uow.tenant_id, w_id=ticket.id, w_version=expected_version)
+        if uow._writer().execute(_UPDATE_TICKET, params).rowcount != 1:
+            raise Conflict("Ticket", ticket.id, expected_version)
+        staged.known[ticket.id] = _copy_ticket(ticket)
+
+    def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
+        if limit < 0:
+            raise ValueError("limit: must not be negative")
+        return self._uow._select(TICKETS, where, order=_ticket_order(order), limit=limit)
+
+    def count(self, where: Predicate) -> int:
+        uow = self._uow
+        uow._flush(TICKETS)
+        stmt = select(func.count()).select_from(_t).where(uow._where(_t, where))
+        return int(uow._reader().execute(stmt).scalar_one())
+
+
+def _ticket_order(order: Sequence[OrderBy]) -> list[UnaryExpression[Any]]:
+    """ORDER BY for ``order``, ties broken by ticket number (creation order, as in memory).
+
+    NULLs sort as if greater than every value, the same way on SQLite and PostgreSQL.
+    """
+    clauses: list[UnaryExpression[Any]] = []
+    for o in order:
+        col = column(_t, o.attr)
+        clause = col.desc() if o.descending else col.asc()
+        if col.nullable:
+            clause = clause.nulls_first() if o.descending else clause.nulls_last()
+        clauses.append(clause)
+        if o.attr in ("id", "number"):
+            return clauses
+    clauses.append(_t.c.number.asc())
+    return clauses
+
+
+class _Comments(CommentRepository):
+    """Comments, listed in the order they were written."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, comment: Comment) -> None:
+        self._uow._stage(COMMENTS, comment)
+
+    def get(self, ident: UUID) -> Comment | None:
+        return self._uow._get(COMMENTS, ident)
+
+    def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Comment]:
+        return self._uow._select(COMMENTS, where, schema.comments.c.ticket_id == ticket_id)
+
+    def count_by_ticket(self, ticket_ids: Iterable[UUID], where: Predicate) -> dict[UUID, int]:
+        ids = list(ticket_ids)
+        if not ids:
+            return {}
+        uow = self._uow
+        uow._flush(COMMENTS)
+        c = schema.comments
+        stmt = (
+            select(c.c.ticket_id, func.count())
+            .where(uow._where(c, where), c.c.ticket_id.in_(ids))
+            .group_by(c.c.ticket_id)
+        )
+        return {tid: int(n) for tid, n in uow._reader().execute(stmt)}
+
+
+class _Events(EventRepository):
+    """History events: common attributes in columns, the rest of each event as JSON."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Event) -> None:
+        self._uow._stage(EVENTS, event)
+
+    def get(self, ident: UUID) -> Event | None:
+        return self._uow._get(EVENTS, ident)
+
+    def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Event]:
+        return self._uow._select(EVENTS, where, schema.events.c.ticket_id == ticket_id)
+
+
+class _Outbox(NotificationOutbox):
+    """The notification outbox; delivery outcomes are buffered like adds."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, notification: Notification) -> None:
+        self._uow._stage(NOTIFICATIONS, notification)
+
+    def get(self, ident: UUID) -> Notification | None:
+        return self._uow._get(NOTIFICATIONS, ident)
+
+    def list(self, where: Predicate, limit: int) -> list[Notification]:
+        if limit < 0:
+            raise ValueError("limit: must not be negative")
+        return self._uow._select(NOTIFICATIONS, where, limit=limit)
+
+    def save(self, notification: Notification) -> None:
+        self._uow._save(NOTIFICATIONS, notification)
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """One database transaction on one tenant, opened on first use.
+
+    Adds and saves are buffered and written per table with ``executemany``; ticket updates
+    are written at once, so a stale version raises ``Conflict`` at the call. A ``Conflict``
+    found while writing buffered rows discards the whole transaction. After ``commit`` the
+    unit of work may be used again for a next transaction.
+    """
+
+    def __init__(self, storage: SqlStorage, tenant_id: UUID) -> None:
+        super().__init__()
+        self.tenant_id = tenant_id
+        self._engine = storage.engine
+        self._conv = storage.converter
+        self._connection: Connection | None = None
+        sqlite = self._engine.dialect.name == "sqlite"
+        self._sqlite_key = id(self._engine) if sqlite else None
+        self._single_connection = sqlite and is_in_memory(self._engine)
+        self._writing = False
+        self._holding = False
+        self._closed = False
+        self._staged: dict[str, _Staged[Any]] = {m.kind: _Staged() for m in _FLUSH_ORDER}
+        self._project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
+        self._new_tenant: Tenant | None = None
+        self._counter: _Counter | None = None
+        self.organisations = _Directory[Organisation](self, ORGANISATIONS)
+        self.persons = _Directory[Person](self, PERSONS)
+        self.projects = _Directory[Project](self, PROJECTS)
+        self.ticket_types = _Directory[TicketType](self, TICKET_TYPES)
+        self.tickets = _Tickets(self)
+        self.comments = _Comments(self)
+        self.events = _Events(self)
+        self.outbox = _Outbox(self)
+
+    # -- connection and transaction --------------------------------------------------------
+
+    def _reader(self) -> Connection:
+        """The connection, in a transaction that may read (opened on first use)."""
+        if self._connection is None:
+            if self._closed:
+                raise RuntimeError("unit of work is closed")
+            self._connection = self._begin(write=self._sqlite_key is None)
+        return self._connection
+
+    def _writer(self) -> Connection:
+        """The connection, in a transaction that may write.
+
+        On SQLite a unit of work reads in a deferred transaction until it first writes, then
+        ends it and takes the write lock with ``BEGIN IMMEDIATE``: reads before the first
+        write see committed data as PostgreSQL's READ COMMITTED would, and stale ones are
+        caught by the version checks of the writes.
+        """
+        conn = self._reader()
+        if self._writing:
+            return conn
+        self._claim()
+        conn.commit()
+        conn.execution_options(**{SQLITE_BEGIN: "immediate"})
+        conn.begin()
+        self._writing = True
+        return conn
+
+    def _begin(self, *, write: bool) -> Connection:
+        if write or self._single_connection:
+            self._claim()
+        try:
+            conn = self._engine.connect()
+            try:
+                conn.execution_options(**{SQLITE_BEGIN: "immediate" if write else "deferred"})
+                conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            self._release()
+            raise
+        self._writing = write
+        return conn
+
+    def _claim(self) -> None:
+        """Note that this thread holds the SQLite database exclusively (its write lock, or the
+        one connection of an in-memory database); a second claim would wait on itself."""
+        key = self._sqlite_key
+        if key is None or self._holding:
+            return
+        held = _sqlite_holds()
+        if key in held:
+            raise RuntimeError(
+                "another unit of work of this thread holds this SQLite database (its write "
+                "lock, or the only connection of an in-memory one); commit or close it first"
+            )
+        held.add(key)
+        self._holding = True
+
+    def _release(self) -> None:
+        if self._holding and self._sqlite_key is not None:
+            _sqlite_holds().discard(self._sqlite_key)
+        self._holding = False
+
+    def _end(self, *, commit: bool) -> None:
+        conn, self._connection = self._connection, None
+        self._writing = False
+        if conn is None:
+            self._release()
+            return
+        try:
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+        except BaseException:
+            # A failed COMMIT leaves SQLite's transaction open (deferred foreign keys), and
+            # the pool would hand the connection out again mid-transaction: drop it instead.
+            conn.invalidate()
+            raise
+        finally:
+            conn.close()
+            self._release()
+
+    def _discard_buffers(self) -> None:
+        for staged in self._staged.values():
+            staged.clear()
+        self._project_ids.clear()
+        self._new_tenant = None
+        self._counter = None
+
+    def commit(self) -> None:
+        if self._closed:
+            raise RuntimeError("unit of work is closed")
+        try:
+            self._flush_all()
+            self._end(commit=True)
+        except BaseException:
+            self.rollback()
+            raise
+        self._discard_buffers()
+
+    def rollback(self) -> None:
+        try:
+            self._end(commit=False)
+        finally:
+            self._discard_buffers()
+            self.new_events.clear()
+            self.new_notifications.clear()
+
+    def close(self) -> None:
+        if not self._closed:
+            self.rollback()
+            self._closed = True
+
+    # -- buffering -------------------------------------------------------------------------
+
+    def _check_tenant(self, item: object) -> None:
+        if getattr(item, "tenant_id", None) != self.tenant_id:
+            raise ValueError("tenant_id: does not match the unit of work's tenant")
+
+    def _stage(self, mapping: _Mapping[T], item: T) -> None:
+        self._check_tenant(item)
+        ident: UUID = item.id  # type: ignore[attr-defined]
+        staged: _Staged[T] = self._staged[mapping.kind]
+        if staged.find(ident) is not None:
+            raise Conflict(mapping.kind, ident)
+        staged.added[ident] = item
+        if mapping is PROJECTS:
+            self._project_ids.clear()
+
+    def _save(self, mapping: _Mapping[T], item: T) -> None:
+        """Replace an item; one that exists nowhere is a Conflict (at the latest when the
+        buffered update is written)."""
+        self._check_tenant(item)
+        ident: UUID = item.id  # type: ignore[attr-defined]
+        staged: _Staged[T] = self._staged[mapping.kind]
+        if ident in staged.added:
+            staged.added[ident] = item
+        else:
+            staged.changed[ident] = item
+        if mapping is PROJECTS:
+            self._project_ids.clear()
+
+    def _flush(self, mapping: _Mapping[Any]) -> None:
+        """Write ``mapping``'s buffered inserts, then its buffered updates, one executemany
+        each; written items stay known to the identity map."""
+        staged = self._staged[mapping.kind]
+        if staged.added:
+            self._insert(mapping, staged.added)
+            staged.known.update(staged.added)
+            staged.added.clear()
+        if staged.changed:
+            self._update(mapping, staged.changed)
+            staged.known.update(staged.changed)
+            staged.changed.clear()
+
+    def _insert(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
+        conv = self._conv
+        rows = [mapping.to_row(conv, item) for item in items.values()]
+        if mapping.ordered:
+            first = _ORDINALS.take(len(rows))
+            for offset, row in enumerate(rows):
+                row["ordinal"] = first + offset
+        conn = self._writer()
+        bulk = mapping.bulk_insert(conn.dialect)
+        params = bulk.params(rows)
+        changes_before = _sqlite_changes(conn)
+        try:
+            conn.exec_driver_sql(bulk.sql, params)
+        except IntegrityError as exc:
+            conflict = _conflict(exc, mapping, rows, conn, changes_before)
+            self.rollback()
+            if conflict is None:
+                raise
+            raise conflict from exc
+
+    def _update(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
+        conv = self._conv
+        rows = []
+        for ident, item in items.items():
+            row = mapping.to_row(conv, item)
+            del row["tenant_id"], row["id"]
+            row.update(w_tenant=self.tenant_id, w_id=ident)
+            rows.append(row)
+        conn = self._writer()
+        # One row goes as a plain execute: psycopg runs executemany as a pipeline, which
+        # costs an extra round trip for a batch of one.
+        if conn.execute(mapping.update, rows[0] if len(rows) == 1 else rows).rowcount == len(rows):
+            return
+        table = mapping.table
+        ids = list(items)
+        stmt = select(table.c.id).where(table.c.tenant_id == self.tenant_id, table.c.id.in_(ids))
+        stored = set(conn.execute(stmt).scalars())
+        missing = next((ident for ident in ids if ident not in stored), None)
+        self.rollback()
+        raise Conflict(mapping.kind, missing)
+
+    def _flush_all(self) -> None:
+        if self._new_tenant is not None:
+            tenant = self._new_tenant
+            row = {"tenant_id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
+            try:
+                self._writer().execute(_INSERT_TENANT, row)
+            except IntegrityError as exc:
+                self.rollback()
+                raise Conflict("Tenant", tenant.id) from exc
+            self._new_tenant = None
+        for mapping in _FLUSH_ORDER:
+            self._flush(mapping)
+        counter = self._counter
+        if counter is not None and counter.value != counter.stored:
+            row = {"last_number": counter.value}
+            if counter.stored is None:
+                self._writer().execute(_INSERT_COUNTER, {**row, "tenant_id": self.tenant_id})
+            else:
+                self._writer().execute(_SET_COUNTER, {**row, "w_tenant": self.tenant_id})
+            counter.stored = counter.value
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _where(self, table: Table, where: Predicate) -> ColumnElement[bool]:
+        return and_(table.c.tenant_id == self.tenant_id, compile_predicate(where, table))
+
+    def _get(self, mapping: _Mapping[T], ident: UUID) -> T | None:
+        staged: _Staged[T] = self._staged[mapping.kind]
+        found = staged.find(ident)
+        if found is not None:
+            return found
+        params = {"tenant": self.tenant_id, "ident": ident}
+        row = self._reader().execute(mapping.by_id, params).first()
+        if row is None:
+            return None
+        item = staged.known[ident] = mapping.from_row(self._conv, row)
+        return item
+
+    def _select(
+        self,
+        mapping: _Mapping[T],
+        where: Predicate,
+        *extra: ColumnElement[bool],
+        order: Sequence[UnaryExpression[Any]] | None = None,
+        limit: int | None = None,
+    ) -> list[T]:
+        self._flush(mapping)
+        table = mapping.table
+        stmt = (
+            select(table)
+            .where(self._where(table, where), *extra)
+            .order_by(*(order if order is not None else mapping.order))
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        conv = self._conv
+        return [mapping.from_row(conv, row) for row in self._reader().execute(stmt)]
+
+    # -- tenant, numbers, directory --------------------------------------------------------
+
+    def get_tenant(self) -> Tenant | None:
+        if self._new_tenant is not None:
+            return self._new_tenant
+        row = self._reader().execute(_GET_TENANT, {"tenant": self.tenant_id}).first()
+        if row is None:
+            return None
+        return Tenant(id=row.tenant_id, name=row.name, created_at=row.created_at)
+
+    def add_tenant(self, tenant: Tenant) -> None:
+        if tenant.id != self.tenant_id:
+            raise ValueError("tenant_id: does not match the unit of work's tenant")
+        if self.get_tenant() is not None:
+            raise Conflict("Tenant", tenant.id)
+        self._new_tenant = tenant
+        if self._counter is None:
+            self._counter = _Counter(value=0, stored=None)
+
+    def _next_number(self) -> int:
+        counter = self._counter
+        if counter is not None:
+            counter.value += 1
+            return counter.value
+        # The first number of a transaction locks the counter row until commit (PostgreSQL);
+        # later ones are counted here and written back when the transaction is flushed.
+        conn = self._writer()
+        taken = conn.execute(_TAKE_NUMBER, {"w_tenant": self.tenant_id}).scalar_one_or_none()
+        if taken is None:
+            try:
+                conn.execute(_INSERT_COUNTER, {"tenant_id": self.tenant_id, "last_number": 1})
+            except IntegrityError as exc:
+                self.rollback()
+                raise Conflict("TicketNumber", self.tenant_id) from exc
+            taken = 1
+        self._counter = _Counter(value=taken, stored=taken)
+        return int(taken)
+
+    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        orgs = frozenset(organisation_ids)
+        if not orgs:
+            return frozenset()
+        cached = self._project_ids.get(orgs)
+        if cached is not None:
+            return cached
+        self._flush(PROJECTS)
+        params = {"tenant": self.tenant_id, "orgs": list(orgs)}
+        found = frozenset(self._reader().execute(_PROJECT_IDS, params).scalars())
+        self._project_ids[orgs] = found
+        return found
+
+
+_THREAD = threading.local()
+
+
+def _sqlite_holds() -> set[int]:
+    """The SQLite engines (by id) that a unit of work of this thread holds exclusively."""
+    held: set[int] | None = getattr(_THREAD, "sqlite_engines", None)
+    if held is None:
+        held = _THREAD.sqlite_engines = set()
+    return held
+
+
+def _sqlite_changes(conn: Connection) -> int | None:
+    if conn.dialect.name != "sqlite":
+        return None
+    raw: Any = conn.connection.driver_connection
+    return int(raw.total_changes)
+
+
+def _conflict(
+    exc: IntegrityError,
+    mapping: _Mapping[Any],
+    rows: list[RowDict],
+    conn: Connection,
+    changes_before: int | None,
+) -> Conflict | None:
+    """The ``Conflict`` a duplicate key stands for, naming the clashing row; None otherwise."""
+    orig: Any = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":
+        number_clash = getattr(orig.diag, "constraint_name", None) == "uq_tickets_tenant_id_number"
+        found = _PG_KEY.search(getattr(orig.diag, "message_detail", None) or "")
+        last = found.group("values").split(", ")[-1] if found else None
+        if number_clash:
+            return Conflict("TicketNumber", int(last) if last is not None else None)
+        return Conflict(mapping.kind, UUID(last) if last is not None else None)
+    if getattr(orig, "sqlite_errorname", None) in _UNIQUE_SQLITE:
+        # executemany stops at the failing row: the rows before it are the changes made.
+        failed: RowDict | None = None
+        if changes_before is not None:
+            index = (_sqlite_changes(conn) or 0) - changes_before
+            failed = rows[index] if 0 <= index < len(rows) else None
+        if ".number" in str(orig):
+            return Conflict("TicketNumber", failed["number"] if failed else None)
+        return Conflict(mapping.kind, failed["id"] if failed else None)
+    return None
+
+
+__all__ = ["SqlStorage", "SqlUnitOfWork"]

@@ -1,0 +1,166 @@
+"""The packaged Alembic migrations build exactly the schema the adapter's ``metadata`` describes,
+can be undone, and can run inside a host application's own Alembic history."""
+
+from __future__ import annotations
+
+import textwrap
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+
+from ticketkit.adapters.sqlalchemy import downgrade, metadata, upgrade
+from ticketkit.adapters.sqlalchemy.engine import VERSION_TABLE
+
+TICKETKIT_TABLES = frozenset(metadata.tables)
+HEAD = "ticketkit_0001"
+
+
+def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
+    """Alembic's autogenerate comparison of the live database with ``target``."""
+
+    def ours(name: str | None, type_: str, parent_names: object) -> bool:
+        return type_ != "table" or name in TICKETKIT_TABLES
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": ours}
+        )
+        return list(compare_metadata(context, target))
+
+
+def table_names(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(sa.inspect(conn).get_table_names())
+
+
+def versions(engine: sa.Engine, table: str) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text(f"SELECT version_num FROM {table}")).scalars())
+
+
+def test_upgrade_from_empty_builds_exactly_the_metadata_schema(empty_engine: sa.Engine) -> None:
+    upgrade(empty_engine)
+    assert table_names(empty_engine) >= TICKETKIT_TABLES
+    assert schema_diff(empty_engine) == []
+    assert versions(empty_engine, VERSION_TABLE) == {HEAD}
+
+
+def test_schema_comparison_notices_a_missing_index_and_column(empty_engine: sa.Engine) -> None:
+    upgrade(empty_engine)
+    changed = sa.MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
+        table.to_metadata(changed)
+    tickets = changed.tables["tickets"]
+    tickets.append_column(sa.Column("extra", sa.Integer(), nullable=True))
+    tickets.indexes.discard(
+        next(i for i in tickets.indexes if i.name == "ix_tickets_tenant_id_assignee_id_number")
+    )
+    kinds = {diff[0] for diff in schema_diff(empty_engine, changed)}
+    assert {"add_column", "remove_index"} <= kinds
+
+
+def test_upgrade_twice_is_a_no_op(empty_engine: sa.Engine) -> None:
+    upgrade(empty_engine)
+    upgrade(empty_engine)
+    assert versions(empty_engine, VERSION_TABLE) == {HEAD}
+
+
+def test_downgrade_to_base_leaves_no_ticketkit_table(empty_engine: sa.Engine) -> None:
+    upgrade(empty_engine)
+    downgrade(empty_engine)
+    assert table_names(empty_engine) & TICKETKIT_TABLES == set()
+    # Alembic keeps its (now empty) version table, as for any history at base.
+    assert versions(empty_engine, VERSION_TABLE) == set()
+
+
+def _host_project(tmp_path: Path) -> Path:
+    """A host application's Alembic project: its own env.py and one revision."""
+    root = tmp_path / "host_migrations"
+    (root / "versions").mkdir(parents=True)
+    (root / "env.py").write_text(
+        textwrap.dedent(
+            """
+            from alembic import context
+
+            connection = context.config.attributes["connection"]
+            context.configure(connection=connection, target_metadata=None)
+            with context.begin_transaction():
+                context.run_migrations()
+            """
+        )
+    )
+    (root / "versions" / "host_0001_widgets.py").write_text(
+        textwrap.dedent(
+            '''
+            """Host app: widgets."""
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "host_0001"
+            down_revision = None
+            branch_labels = ("host",)
+            depends_on = None
+
+
+            def upgrade():
+                op.create_table("host_widgets", sa.Column("id", sa.Integer, primary_key=True))
+
+
+            def downgrade():
+                op.drop_table("host_widgets")
+            '''
+        )
+    )
+    return root
+
+
+def _host_config(root: Path, connection: sa.Connection, *, with_ticketkit: bool) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(root))
+    config.set_main_option("path_separator", "space")
+    locations = [str(root / "versions")]
+    if with_ticketkit:
+        locations.append("ticketkit.adapters.sqlalchemy:migrations/versions")
+    config.set_main_option("version_locations", " ".join(locations))
+    config.attributes["connection"] = connection
+    return config
+
+
+def test_host_app_applies_ticketkit_branch_beside_its_own_history(
+    empty_engine: sa.Engine, tmp_path: Path
+) -> None:
+    root = _host_project(tmp_path)
+    with empty_engine.begin() as conn:
+        command.upgrade(_host_config(root, conn, with_ticketkit=True), "heads")
+    assert {"host_widgets", *TICKETKIT_TABLES} <= table_names(empty_engine)
+    assert versions(empty_engine, "alembic_version") == {"host_0001", HEAD}
+    assert schema_diff(empty_engine) == []
+    with empty_engine.begin() as conn:
+        command.downgrade(_host_config(root, conn, with_ticketkit=True), "ticketkit@base")
+    assert table_names(empty_engine) & TICKETKIT_TABLES == set()
+    assert "host_widgets" in table_names(empty_engine)
+    assert versions(empty_engine, "alembic_version") == {"host_0001"}
+
+
+def test_ticketkit_upgrade_keeps_its_own_version_table_beside_a_host_history(
+    empty_engine: sa.Engine, tmp_path: Path
+) -> None:
+    root = _host_project(tmp_path)
+    with empty_engine.begin() as conn:
+        command.upgrade(_host_config(root, conn, with_ticketkit=False), "heads")
+    upgrade(empty_engine)
+    assert versions(empty_engine, "alembic_version") == {"host_0001"}
+    assert versions(empty_engine, VERSION_TABLE) == {HEAD}
+    assert schema_diff(empty_engine) == []
+
+
+@pytest.mark.parametrize("resource", ["env.py", "script.py.mako", "versions/0001_initial.py"])
+def test_migrations_are_package_resources_alembic_can_locate(resource: str) -> None:
+    assert (resources.files("ticketkit.adapters.sqlalchemy") / "migrations" / resource).is_file()

@@ -1,0 +1,400 @@
+"""What only a real database can show: locking, concurrency, constraint errors, batching,
+collation and time zones, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
+from ticketkit.domain import (
+    Comment,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Project,
+    Role,
+    StatusCategory,
+    Tenant,
+    Ticket,
+    TicketType,
+    Visibility,
+    default_workflow,
+)
+from ticketkit.errors import Conflict
+from ticketkit.policy import TRUE, Eq
+from ticketkit.ports import OrderBy
+
+NOW = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
+POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
+
+
+@attrs.frozen
+class Seeded:
+    tenant: UUID
+    org: UUID
+    person: UUID
+    project: UUID
+    type: UUID
+
+
+@pytest.fixture
+def storage(engine: sa.Engine) -> SqlStorage:
+    return SqlStorage(engine)
+
+
+@pytest.fixture
+def seeded(storage: SqlStorage) -> Seeded:
+    """A fresh tenant with one organisation, person, project and ticket type."""
+    s = Seeded(*(uuid.uuid4() for _ in range(5)))
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.add_tenant(Tenant(id=s.tenant, name="T", created_at=NOW))
+        uow.organisations.add(
+            Organisation(
+                tenant_id=s.tenant,
+                id=s.org,
+                name="P",
+                kind=OrganisationKind.PROVIDER,
+                created_at=NOW,
+            )
+        )
+        uow.persons.add(
+            Person(
+                tenant_id=s.tenant,
+                id=s.person,
+                organisation_id=s.org,
+                name="A",
+                email="a@x.example",
+                role=Role.ADMIN,
+                created_at=NOW,
+            )
+        )
+        uow.projects.add(
+            Project(
+                tenant_id=s.tenant,
+                id=s.project,
+                organisation_id=s.org,
+                name="Ops",
+                created_at=NOW,
+            )
+        )
+        uow.ticket_types.add(
+            TicketType(
+                tenant_id=s.tenant,
+                id=s.type,
+                name="Incident",
+                workflow=default_workflow(),
+                created_at=NOW,
+            )
+        )
+        uow.commit()
+    return s
+
+
+def ticket(s: Seeded, number: int, **changes: Any) -> Ticket:
+    t = Ticket(
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        number=number,
+        project_id=s.project,
+        type_id=s.type,
+        title=f"T{number}",
+        description="",
+        status="new",
+        status_category=StatusCategory.NEW,
+        requester_id=s.person,
+        created_at=NOW,
+        updated_at=NOW,
+        public_updated_at=NOW,
+    )
+    return attrs.evolve(t, **changes)
+
+
+def comment(s: Seeded, ticket_id: UUID) -> Comment:
+    return Comment(
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        ticket_id=ticket_id,
+        author_id=s.person,
+        organisation_id=s.org,
+        body="b",
+        visibility=Visibility.PUBLIC,
+        created_at=NOW,
+    )
+
+
+def store(storage: SqlStorage, s: Seeded, *tickets: Ticket) -> None:
+    with storage.unit_of_work(s.tenant) as uow:
+        for t in tickets:
+            uow.tickets.add(t)
+        uow.commit()
+
+
+@pytest.fixture
+def statements(engine: sa.Engine) -> Iterator[list[tuple[str, bool]]]:
+    """Every statement the engine sends while the test runs, with its executemany flag."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(**event: Any) -> None:
+        seen.append((event["statement"], event["executemany"]))
+
+    sa.event.listen(engine, "before_cursor_execute", record, named=True)
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+
+# -- optimistic locking ---------------------------------------------------------------------
+
+
+def test_stale_update_from_an_interleaved_unit_of_work_is_a_conflict(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    t = ticket(seeded, 1)
+    store(storage, seeded, t)
+    first, second = storage.unit_of_work(seeded.tenant), storage.unit_of_work(seeded.tenant)
+    with first, second:
+        mine, theirs = first.tickets.get(t.id), second.tickets.get(t.id)
+        assert mine is not None and theirs is not None
+        first.tickets.update(attrs.evolve(mine, title="mine", version=2), expected_version=1)
+        first.commit()
+        stale = attrs.evolve(theirs, title="theirs", version=2)
+        with pytest.raises(Conflict) as raised:
+            second.tickets.update(stale, expected_version=1)
+        assert raised.value.ident == t.id and raised.value.expected == 1
+    with storage.unit_of_work(seeded.tenant) as uow:
+        stored = uow.tickets.get(t.id)
+        assert stored is not None and (stored.title, stored.version) == ("mine", 2)
+
+
+def test_update_waiting_for_a_concurrent_writer_ends_in_conflict_not_a_lost_write(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    t = ticket(seeded, 1)
+    store(storage, seeded, t)
+    outcome: list[BaseException | None] = []
+
+    def late_writer() -> None:
+        with storage.unit_of_work(seeded.tenant) as uow:
+            try:
+                uow.tickets.update(attrs.evolve(t, title="late", version=2), expected_version=1)
+                uow.commit()
+                outcome.append(None)
+            except Conflict as exc:
+                outcome.append(exc)
+
+    with storage.unit_of_work(seeded.tenant) as uow:
+        uow.tickets.update(attrs.evolve(t, title="early", version=2), expected_version=1)
+        other = threading.Thread(target=late_writer)
+        other.start()
+        time.sleep(0.3)
+        assert other.is_alive(), "the second writer must wait for the first one's commit"
+        uow.commit()
+    other.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+
+
+# -- ticket numbers -------------------------------------------------------------------------
+
+
+def test_concurrent_units_of_work_take_distinct_gap_free_numbers(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    taken: dict[str, list[int]] = {}
+    first_number_taken = threading.Event()
+
+    def create(name: str, count: int, pause: float) -> None:
+        with storage.unit_of_work(seeded.tenant) as uow:
+            numbers = [uow.tickets.next_number()]
+            first_number_taken.set()
+            time.sleep(pause)
+            numbers += [uow.tickets.next_number() for _ in range(count - 1)]
+            for n in numbers:
+                uow.tickets.add(ticket(seeded, n))
+            uow.commit()
+            taken[name] = numbers
+
+    early = threading.Thread(target=create, args=("early", 3, 0.3))
+    early.start()
+    assert first_number_taken.wait(timeout=30)
+    late = threading.Thread(target=create, args=("late", 3, 0.0))
+    late.start()
+    early.join(timeout=30)
+    late.join(timeout=30)
+    assert taken == {"early": [1, 2, 3], "late": [4, 5, 6]}
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.next_number() == 7
+        uow.rollback()
+        assert uow.tickets.next_number() == 7
+
+
+# -- constraint errors ----------------------------------------------------------------------
+
+
+def test_duplicate_id_in_a_batch_is_a_conflict_naming_that_ticket(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    existing = ticket(seeded, 1)
+    store(storage, seeded, existing)
+    fresh = ticket(seeded, 2)
+    with storage.unit_of_work(seeded.tenant) as uow:
+        uow.tickets.add(fresh)
+        uow.tickets.add(attrs.evolve(existing, number=3))
+        uow.tickets.add(ticket(seeded, 4))
+        with pytest.raises(Conflict) as raised:
+            uow.commit()
+    assert (raised.value.kind, raised.value.ident) == ("Ticket", existing.id)
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.get(fresh.id) is None, "a failed commit writes nothing"
+
+
+def test_reused_ticket_number_is_a_ticket_number_conflict(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    store(storage, seeded, ticket(seeded, 5))
+    with storage.unit_of_work(seeded.tenant) as uow, pytest.raises(Conflict) as raised:
+        uow.tickets.add(ticket(seeded, 5))
+        uow.commit()
+    assert (raised.value.kind, raised.value.ident) == ("TicketNumber", 5)
+
+
+def test_reference_to_a_missing_project_is_refused_at_commit(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    orphan = ticket(seeded, 1, project_id=uuid.uuid4())
+    with storage.unit_of_work(seeded.tenant) as uow:
+        uow.tickets.add(orphan)
+        assert [t.id for t in uow.tickets.query(TRUE, [], 10)] == [orphan.id]
+        with pytest.raises(sa.exc.IntegrityError):
+            uow.commit()
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.get(orphan.id) is None
+
+
+# -- buffering ------------------------------------------------------------------------------
+
+
+def test_buffered_rows_are_written_with_one_statement_per_table(
+    storage: SqlStorage, seeded: Seeded, statements: list[tuple[str, bool]]
+) -> None:
+    with storage.unit_of_work(seeded.tenant) as uow:
+        for _ in range(50):
+            t = ticket(seeded, uow.tickets.next_number())
+            uow.tickets.add(t)
+            uow.comments.add(comment(seeded, t.id))
+            uow.comments.add(comment(seeded, t.id))
+        uow.commit()
+    inserts = [(sql.split("(")[0].split()[-1], many) for sql, many in statements if "INSERT" in sql]
+    assert sorted(inserts) == [("comments", True), ("tickets", True)]
+    counters = [sql for sql, _ in statements if "ticket_counters" in sql]
+    assert len(counters) == 2, "one UPDATE ... RETURNING, one write-back"
+
+
+def test_queries_see_buffered_rows_and_rollback_discards_them(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    with storage.unit_of_work(seeded.tenant) as uow:
+        a, b = ticket(seeded, 1), ticket(seeded, 2, assignee_id=seeded.person)
+        uow.tickets.add(a)
+        uow.tickets.add(b)
+        uow.comments.add(comment(seeded, a.id))
+        assert [t.number for t in uow.tickets.query(TRUE, [OrderBy("number")], 10)] == [1, 2]
+        assert uow.tickets.count(Eq("assignee_id", None)) == 1
+        uow.comments.add(comment(seeded, a.id))
+        assert uow.comments.count_by_ticket([a.id, b.id], TRUE) == {a.id: 2}
+        uow.rollback()
+        assert uow.tickets.query(TRUE, [OrderBy("number")], 10) == []
+        assert uow.comments.for_ticket(a.id, TRUE) == []
+
+
+# -- SQLite locking -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql_backend", ["sqlite"], indirect=True)
+def test_second_writer_in_the_same_thread_fails_at_once_instead_of_waiting_on_itself(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    first, second = storage.unit_of_work(seeded.tenant), storage.unit_of_work(seeded.tenant)
+    with first, second:
+        first.tickets.next_number()
+        assert second.tickets.get(uuid.uuid4()) is None, "reading beside a writer is fine"
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="another unit of work"):
+            second.tickets.next_number()
+        assert time.monotonic() - started < 1
+
+
+def test_in_memory_sqlite_database_serves_units_of_work_one_at_a_time() -> None:
+    engine = create_sqlite_engine(None)
+    upgrade(engine)
+    storage = SqlStorage(engine)
+    tenant = uuid.uuid4()
+    with storage.unit_of_work(tenant) as uow:
+        uow.add_tenant(Tenant(id=tenant, name="Mem", created_at=NOW))
+        uow.commit()
+    assert storage.tenant_ids() == [tenant]
+    with storage.unit_of_work(tenant) as first, storage.unit_of_work(tenant) as second:
+        assert first.get_tenant() is not None
+        with pytest.raises(RuntimeError, match="in-memory"):
+            second.get_tenant()
+        first.commit()
+        assert second.get_tenant() is not None, "the connection is free again after commit"
+    engine.dispose()
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def test_datetimes_come_back_as_the_same_instant_in_utc(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    local = datetime(2026, 5, 22, 14, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    t = ticket(seeded, 1, created_at=local, updated_at=local, public_updated_at=local)
+    store(storage, seeded, t)
+    with storage.unit_of_work(seeded.tenant) as uow:
+        stored = uow.tickets.get(t.id)
+        assert stored is not None
+        assert stored.created_at == local and stored.created_at.tzinfo is UTC
+        assert uow.tickets.count(Eq("updated_at", local.astimezone(UTC))) == 1
+
+
+def test_text_sorts_by_code_point_like_python(storage: SqlStorage, seeded: Seeded) -> None:
+    titles = ["b", "B", "a_b", "ab", "é", "Z", "_", "a b"]
+    store(storage, seeded, *(ticket(seeded, i + 1, title=x) for i, x in enumerate(titles)))
+    with storage.unit_of_work(seeded.tenant) as uow:
+        listed = uow.tickets.query(TRUE, [OrderBy("title")], 100)
+    assert [t.title for t in listed] == sorted(titles)
+
+
+@pytest.mark.parametrize("sql_backend", [POSTGRES], indirect=True)
+def test_text_columns_use_the_c_collation_on_postgres(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        collations: dict[str, str] = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT column_name, collation_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = 'tickets' "
+                    "AND data_type = 'character varying'"
+                )
+            ).all()
+        )
+    assert collations and set(collations.values()) == {"C"}, collations
+
+
+def test_unassigned_tickets_sort_after_assigned_ones_ascending(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    store(storage, seeded, ticket(seeded, 1), ticket(seeded, 2, assignee_id=seeded.person))
+    with storage.unit_of_work(seeded.tenant) as uow:
+        up = uow.tickets.query(TRUE, [OrderBy("assignee_id")], 10)
+        down = uow.tickets.query(TRUE, [OrderBy("assignee_id", descending=True)], 10)
+    assert [t.number for t in up] == [2, 1]
+    assert [t.number for t in down] == [1, 2]
