@@ -11,9 +11,10 @@ nox.options.error_on_missing_interpreters = True
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over the library, tests, benchmarks and examples."""
+    """ruff lint and format checks over the library, tests and benchmarks."""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "src", "tests", "bench", "examples", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
 
 
 @nox.session
