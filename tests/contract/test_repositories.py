@@ -332,3 +332,22 @@ def test_directory_save_replaces_and_tenant_ids_lists_tenants(storage: Storage) 
         assert saved is not None and not saved.active
         assert [p.id for p in uow.persons.list(Eq("active", False))] == [s.person]
     assert s.tenant in storage.tenant_ids()
+
+
+def test_a_read_only_unit_of_work_reads_but_refuses_writes(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.commit()
+    with storage.unit_of_work(s.tenant, read_only=True) as uow:
+        assert uow.tickets.get(t.id) == t
+        assert uow.project_ids_of([s.org]) == {s.project}
+        for write in (
+            lambda: uow.tickets.add(ticket(s, 2)),
+            lambda: uow.tickets.next_number(),
+            lambda: uow.comments.add(comment(s, t.id, Visibility.PUBLIC)),
+            lambda: uow.add_tenant(Tenant(id=s.tenant, name="x", created_at=NOW)),
+        ):
+            with pytest.raises(RuntimeError, match="read-only"):
+                write()

@@ -54,7 +54,7 @@ class _TenantData:
 
 
 def _copy_ticket(t: Ticket) -> Ticket:
-    return attrs.evolve(t, fields=dict(t.fields))
+    return t.copy()
 
 
 class MemoryStorage(Storage):
@@ -64,8 +64,8 @@ class MemoryStorage(Storage):
         self._data: dict[UUID, _TenantData] = {}
         self._lock = threading.RLock()
 
-    def unit_of_work(self, tenant_id: UUID) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self, tenant_id)
+    def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self, tenant_id, read_only=read_only)
 
     def tenant_ids(self) -> list[UUID]:
         with self._lock:
@@ -144,6 +144,8 @@ class _Tickets(TicketRepository):
         self.numbers_taken = 0
 
     def next_number(self) -> int:
+        if self._uow.read_only:
+            raise RuntimeError("this unit of work is read-only")
         self.numbers_taken += 1
         return self._uow._data.last_number + self.numbers_taken
 
@@ -263,9 +265,10 @@ class _Outbox(NotificationOutbox):
 
 
 class MemoryUnitOfWork(UnitOfWork):
-    def __init__(self, storage: MemoryStorage, tenant_id: UUID) -> None:
+    def __init__(self, storage: MemoryStorage, tenant_id: UUID, *, read_only: bool) -> None:
         super().__init__()
         self.tenant_id = tenant_id
+        self.read_only = read_only
         self._storage = storage
         self._data = storage._tenant(tenant_id)
         self._new_tenant: Tenant | None = None
@@ -284,6 +287,9 @@ class MemoryUnitOfWork(UnitOfWork):
         self._new_tenant = None
 
     def _check_tenant(self, item: object) -> None:
+        """Every write passes here: refuse it in a read-only unit of work or another tenant."""
+        if self.read_only:
+            raise RuntimeError("this unit of work is read-only")
         if getattr(item, "tenant_id", None) != self.tenant_id:
             raise ValueError("tenant_id: does not match the unit of work's tenant")
 
@@ -291,6 +297,8 @@ class MemoryUnitOfWork(UnitOfWork):
         return self._new_tenant or self._data.tenant
 
     def add_tenant(self, tenant: Tenant) -> None:
+        if self.read_only:
+            raise RuntimeError("this unit of work is read-only")
         if tenant.id != self.tenant_id:
             raise ValueError("tenant_id: does not match the unit of work's tenant")
         if self.get_tenant() is not None:

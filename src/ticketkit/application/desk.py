@@ -172,12 +172,11 @@ class _Operations(abc.ABC):
         self, ctx: _Context, ticket: Ticket, ticket_type: TicketType | None = None
     ) -> TicketView:
         ticket_type = ticket_type or self._ticket_type(ctx, ticket.type_id)
-        counts = ctx.uow.comments.count_by_ticket([ticket.id], self.policy.comments(ctx.viewer))
         return project_ticket(
             ticket,
             ticket_type,
             internal=self.policy.may_see_internal(ctx.viewer),
-            comment_count=counts.get(ticket.id, 0),
+            comment_count=self.policy.count_comments(ctx.viewer, ticket.comment_tally),
         )
 
     def _event_base(self, ctx: _Context, ticket: Ticket, visibility: Visibility) -> dict[str, Any]:
@@ -541,9 +540,7 @@ class _Operations(abc.ABC):
             found = ctx.uow.tickets.query(all_of(*filters), keys, limit + 1)
             more = len(found) > limit
             found = found[:limit]
-            counts = ctx.uow.comments.count_by_ticket(
-                [t.id for t in found], self.policy.comments(viewer)
-            )
+            count = self.policy.comment_counter(viewer)
             types: dict[UUID, TicketType] = {}
             items = []
             for t in found:
@@ -551,7 +548,10 @@ class _Operations(abc.ABC):
                     types[t.type_id] = self._ticket_type(ctx, t.type_id)
                 items.append(
                     project_ticket(
-                        t, types[t.type_id], internal=internal, comment_count=counts.get(t.id, 0)
+                        t,
+                        types[t.type_id],
+                        internal=internal,
+                        comment_count=count(t.comment_tally),
                     )
                 )
             next_cursor = _cursor(order, found[-1], keys) if more and found else None
@@ -731,6 +731,7 @@ class _Operations(abc.ABC):
             new_comment = None
             if comment is not None:
                 new_comment = self._comment(ctx, ticket, comment)
+                ticket.tally_comment(new_comment)
                 events.append(
                     CommentAdded(
                         **self._event_base(ctx, ticket, comment.visibility),
@@ -971,7 +972,7 @@ class HelpDesk(_Operations):
     def _unit(self, actor: Actor, *, write: bool) -> Iterator[_Context]:
         if not isinstance(actor, Actor):
             raise TypeError("actor: pass Person.actor or an Actor, the acting person first")
-        with self.storage.unit_of_work(actor.tenant_id) as uow:
+        with self.storage.unit_of_work(actor.tenant_id, read_only=not write) as uow:
             try:
                 yield self._context(uow, actor)
                 if write:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from ticketkit.domain.model import Comment, Person, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.hooks.signals import Signals
-from ticketkit.policy.predicates import Eq, In, Predicate, all_of, evaluate
+from ticketkit.policy.predicates import Eq, In, all_of, evaluate
 from ticketkit.policy.rules import Policy, Viewer
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
@@ -227,28 +227,11 @@ class Dispatcher:
     def _deliver(self, tenant_id: UUID, prepared: list[Prepared]) -> None:
         has_notifiers = bool(self.plugins.manager.hook.ticketkit_notify.get_hookimpls())
         with self.storage.unit_of_work(tenant_id) as uow:
-            counts = self._comment_counts(uow, prepared) if has_notifiers else {}
             for item in prepared:
-                uow.outbox.save(self._deliver_one(item, counts, has_notifiers))
+                uow.outbox.save(self._deliver_one(item, has_notifiers))
             uow.commit()
 
-    def _comment_counts(
-        self, uow: UnitOfWork, prepared: Iterable[Prepared]
-    ) -> dict[tuple[Predicate, UUID], int]:
-        """Visible comment counts per (comment rule, ticket): recipients that share a rule
-        (say, everyone of one organisation) share one query."""
-        by_rule: dict[Predicate, set[UUID]] = {}
-        for item in prepared:
-            by_rule.setdefault(self.policy.comments(item.viewer), set()).add(item.ticket.id)
-        counts: dict[tuple[Predicate, UUID], int] = {}
-        for rule, ticket_ids in by_rule.items():
-            for ticket_id, n in uow.comments.count_by_ticket(ticket_ids, rule).items():
-                counts[(rule, ticket_id)] = n
-        return counts
-
-    def _deliver_one(
-        self, item: Prepared, counts: dict[tuple[Predicate, UUID], int], has_notifiers: bool
-    ) -> Notification:
+    def _deliver_one(self, item: Prepared, has_notifiers: bool) -> Notification:
         note, now = item.notification, self.clock.now()
         if not has_notifiers:
             return attrs.evolve(note, status=DeliveryStatus.DELIVERED, updated_at=now)
@@ -261,7 +244,7 @@ class Dispatcher:
                 item.ticket,
                 item.ticket_type,
                 internal=self.policy.may_see_internal(item.viewer),
-                comment_count=counts.get((self.policy.comments(item.viewer), item.ticket.id), 0),
+                comment_count=self.policy.count_comments(item.viewer, item.ticket.comment_tally),
             ),
             comment=item.comment,
         )

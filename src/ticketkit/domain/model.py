@@ -181,11 +181,22 @@ class Ticket:
     public_updated_at: datetime = attrs.field(validator=_aware)
     version: int = 1
     event_seq: int = 0
+    #: How many comments the ticket has per (visibility, author organisation): an index
+    #: that lets the policy count the comments a viewer may read without a query.
+    comment_tally: dict[tuple[Visibility, UUID], int] = attrs.field(factory=dict)
 
     def next_seq(self) -> int:
         """Number the next history event of this ticket."""
         self.event_seq += 1
         return self.event_seq
+
+    def tally_comment(self, comment: Comment) -> None:
+        key = (comment.visibility, comment.organisation_id)
+        self.comment_tally[key] = self.comment_tally.get(key, 0) + 1
+
+    def copy(self) -> Ticket:
+        """An independent copy (the mutable containers are copied too)."""
+        return attrs.evolve(self, fields=dict(self.fields), comment_tally=dict(self.comment_tally))
 
 
 @attrs.frozen(kw_only=True)

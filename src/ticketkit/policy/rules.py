@@ -9,14 +9,23 @@ organisations arrive as more facts in ``Viewer.project_ids`` resolution, not new
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 from uuid import UUID
 
 import attrs
 
 from ticketkit.domain.model import Person, Role, Visibility
-from ticketkit.policy.predicates import TRUE, Eq, Predicate, all_of, any_of, one_of
+from ticketkit.policy.predicates import (
+    TRUE,
+    Eq,
+    Predicate,
+    all_of,
+    any_of,
+    attributes,
+    evaluate,
+    one_of,
+)
 
 
 class Action(enum.StrEnum):
@@ -48,6 +57,18 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.CUSTOMER_ADMIN: _CUSTOMER,
     Role.GUEST: _CUSTOMER,
 }
+
+
+_TALLY_ATTRIBUTES = frozenset({"tenant_id", "visibility", "organisation_id"})
+
+
+@attrs.frozen
+class _CommentGroup:
+    """Stands for all comments of one visibility by one organisation, for ``count_comments``."""
+
+    tenant_id: UUID
+    visibility: Visibility
+    organisation_id: UUID
 
 
 class DirectoryReader(Protocol):
@@ -121,6 +142,39 @@ class Policy:
     def events(self, viewer: Viewer) -> Predicate:
         """History events the viewer may read; same rule as comments."""
         return self._entries(viewer)
+
+    def comment_counter(
+        self, viewer: Viewer
+    ) -> Callable[[Mapping[tuple[Visibility, UUID], int]], int]:
+        """A function counting, from a ticket's comment tally, the comments the viewer may read.
+
+        It evaluates the same ``comments`` rule on one representative per (visibility,
+        organisation) group, which is exact because the rule reads nothing else; decisions
+        are remembered per group, so counting a page of tickets costs a few evaluations.
+        """
+        rule = self.comments(viewer)
+        unknown = attributes(rule) - _TALLY_ATTRIBUTES
+        if unknown:
+            raise ValueError(f"comment rule reads {sorted(unknown)}, which a tally cannot answer")
+        decided: dict[tuple[Visibility, UUID], bool] = {}
+
+        def count(tally: Mapping[tuple[Visibility, UUID], int]) -> int:
+            total = 0
+            for group, n in tally.items():
+                visible = decided.get(group)
+                if visible is None:
+                    visible = decided[group] = evaluate(
+                        rule, _CommentGroup(viewer.tenant_id, group[0], group[1])
+                    )
+                if visible:
+                    total += n
+            return total
+
+        return count
+
+    def count_comments(self, viewer: Viewer, tally: Mapping[tuple[Visibility, UUID], int]) -> int:
+        """How many comments of one ticket the viewer may read (see ``comment_counter``)."""
+        return self.comment_counter(viewer)(tally)
 
     def projects(self, viewer: Viewer) -> Predicate:
         """Projects the viewer may see (and create tickets in)."""

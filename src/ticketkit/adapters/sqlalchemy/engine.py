@@ -87,7 +87,9 @@ def create_postgres_engine(url: str | URL, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # No pool_pre_ping by default: it costs a round trip per unit of work. Pass
+    # ``pool_pre_ping=True`` (or ``pool_recycle``) where idle connections get dropped.
+    options: dict[str, Any] = {}
     options.update(kwargs)
     return create_engine(parsed, **options)
 

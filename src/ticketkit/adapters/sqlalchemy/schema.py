@@ -232,6 +232,7 @@ tickets = Table(
     Column("public_updated_at", UTCDateTime(), nullable=False),
     Column("version", Integer(), nullable=False),
     Column("event_seq", Integer(), nullable=False),
+    Column("comment_tally", _json(), nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "number"),
     _fk("projects", "project_id"),

@@ -247,6 +247,14 @@ def _ticket_type(conv: cattrs.Converter, r: Row[Any]) -> TicketType:
     )
 
 
+def _encode_tally(tally: dict[tuple[Visibility, UUID], int]) -> list[list[object]]:
+    return sorted([vis.value, str(org), n] for (vis, org), n in tally.items())
+
+
+def _decode_tally(raw: list[list[Any]]) -> dict[tuple[Visibility, UUID], int]:
+    return {(Visibility(vis), UUID(org)): int(n) for vis, org, n in raw}
+
+
 def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
     return {
         "tenant_id": t.tenant_id,
@@ -267,6 +275,7 @@ def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
         "public_updated_at": t.public_updated_at,
         "version": t.version,
         "event_seq": t.event_seq,
+        "comment_tally": _encode_tally(t.comment_tally),
     }
 
 
@@ -290,6 +299,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         public_updated_at=r.public_updated_at,
         version=r.version,
         event_seq=r.event_seq,
+        comment_tally=_decode_tally(r.comment_tally),
     )
 
 
@@ -476,7 +486,7 @@ _PG_KEY = re.compile(r"\)=\((?P<values>.*)\) already exists")
 
 
 def _copy_ticket(t: Ticket) -> Ticket:
-    return attrs.evolve(t, fields=dict(t.fields))
+    return t.copy()
 
 
 @attrs.define
@@ -495,8 +505,8 @@ class SqlStorage(Storage):
         self.engine = engine
         self.converter = converter if converter is not None else make_converter()
 
-    def unit_of_work(self, tenant_id: UUID) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self, tenant_id)
+    def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, tenant_id, read_only=read_only)
 
     def tenant_ids(self) -> list[UUID]:
         with self.engine.connect() as conn:
@@ -686,9 +696,10 @@ class SqlUnitOfWork(UnitOfWork):
     unit of work may be used again for a next transaction.
     """
 
-    def __init__(self, storage: SqlStorage, tenant_id: UUID) -> None:
+    def __init__(self, storage: SqlStorage, tenant_id: UUID, *, read_only: bool = False) -> None:
         super().__init__()
         self.tenant_id = tenant_id
+        self.read_only = read_only
         self._engine = storage.engine
         self._conv = storage.converter
         self._connection: Connection | None = None
@@ -718,7 +729,7 @@ class SqlUnitOfWork(UnitOfWork):
         if self._connection is None:
             if self._closed:
                 raise RuntimeError("unit of work is closed")
-            self._connection = self._begin(write=self._sqlite_key is None)
+            self._connection = self._begin(write=self._sqlite_key is None and not self.read_only)
         return self._connection
 
     def _writer(self) -> Connection:
@@ -729,6 +740,7 @@ class SqlUnitOfWork(UnitOfWork):
         write see committed data as PostgreSQL's READ COMMITTED would, and stale ones are
         caught by the version checks of the writes.
         """
+        self._refuse_if_read_only()
         conn = self._reader()
         if self._writing:
             return conn
@@ -739,7 +751,15 @@ class SqlUnitOfWork(UnitOfWork):
         self._writing = True
         return conn
 
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise RuntimeError("this unit of work is read-only")
+
     def _begin(self, *, write: bool) -> Connection:
+        if self.read_only and self._sqlite_key is None:
+            # Nothing to commit or roll back: each statement runs on its own, which saves
+            # the BEGIN and ROLLBACK round trips (and reads like READ COMMITTED does).
+            return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         if write or self._single_connection:
             self._claim()
         try:
@@ -830,6 +850,8 @@ class SqlUnitOfWork(UnitOfWork):
     # -- buffering -------------------------------------------------------------------------
 
     def _check_tenant(self, item: object) -> None:
+        """Every buffered write passes here."""
+        self._refuse_if_read_only()
         if getattr(item, "tenant_id", None) != self.tenant_id:
             raise ValueError("tenant_id: does not match the unit of work's tenant")
 
@@ -979,6 +1001,7 @@ class SqlUnitOfWork(UnitOfWork):
         return Tenant(id=row.tenant_id, name=row.name, created_at=row.created_at)
 
     def add_tenant(self, tenant: Tenant) -> None:
+        self._refuse_if_read_only()
         if tenant.id != self.tenant_id:
             raise ValueError("tenant_id: does not match the unit of work's tenant")
         if self.get_tenant() is not None:

@@ -160,6 +160,7 @@ def upgrade() -> None:
         sa.Column("public_updated_at", _TIME, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("event_seq", sa.Integer(), nullable=False),
+        sa.Column("comment_tally", _JSON, nullable=False),
         sa.CheckConstraint("number > 0", name=op.f("ck_tickets_number_positive")),
         sa.CheckConstraint("version > 0", name=op.f("ck_tickets_version_positive")),
         _fk("tickets", "project_id", "projects"),
