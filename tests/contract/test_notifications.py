@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -54,6 +55,7 @@ def desk_with(storage: Storage, clock: ManualClock, *plugins: object) -> tuple[H
 
 
 def statuses(storage: Storage, w: World) -> list[DeliveryStatus]:
+    w.desk.flush()
     with storage.unit_of_work(w.provider.tenant_id) as uow:
         return [n.status for n in uow.outbox.list(TRUE, 1000)]
 
@@ -202,3 +204,50 @@ def test_signals_fire_after_commit_and_a_raising_listener_is_isolated(
     )
     desk.change_status(w.agent.actor, t.id, "open")
     assert seen == ["ticket_created", "status_changed"]
+
+
+def test_acknowledgements_are_batched_and_never_cause_a_retry_in_the_same_process(
+    storage: Storage, clock: ManualClock
+) -> None:
+    rec = Recorder()
+    desk, w = desk_with(storage, clock, rec)
+    t = desk.create_ticket(
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+        requester_id=w.acme_guest.id,
+    )
+    assert len(rec.messages) == 1
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        assert [n.status for n in uow.outbox.list(TRUE, 10)] == [DeliveryStatus.PENDING]
+    clock.advance(timedelta(hours=1))
+    assert desk.deliver_pending(w.provider.tenant_id) == 0, "flushed first, not delivered twice"
+    assert len(rec.messages) == 1
+    desk.add_comment(w.agent.actor, t.id, "hi", visibility="public")
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED]
+
+
+def test_a_pending_row_is_retried_only_after_the_grace_period(
+    storage: Storage, clock: ManualClock
+) -> None:
+    first = Recorder()
+    desk, w = desk_with(storage, clock, first)
+    desk.create_ticket(
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+        requester_id=w.acme_guest.id,
+    )
+    # The process "crashes" before acknowledging; another one sweeps the outbox.
+    second = Recorder()
+    other = HelpDesk(storage, clock=clock, plugins=Plugins.create([second]))
+    assert other.deliver_pending(w.provider.tenant_id) == 0, "maybe still in flight"
+    clock.advance(timedelta(minutes=3))
+    assert other.deliver_pending(w.provider.tenant_id) == 1
+    assert [m.notification_id for m in second.messages] == [
+        m.notification_id for m in first.messages
+    ], "at least once: the same notification id, for de-duplication"

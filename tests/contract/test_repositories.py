@@ -345,7 +345,7 @@ def test_a_read_only_unit_of_work_reads_but_refuses_writes(storage: Storage) -> 
         assert uow.project_ids_of([s.org]) == {s.project}
         for write in (
             lambda: uow.tickets.add(ticket(s, 2)),
-            lambda: uow.tickets.next_number(),
+            uow.tickets.next_number,
             lambda: uow.comments.add(comment(s, t.id, Visibility.PUBLIC)),
             lambda: uow.add_tenant(Tenant(id=s.tenant, name="x", created_at=NOW)),
         ):

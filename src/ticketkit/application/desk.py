@@ -110,9 +110,6 @@ class _Context:
     person: Person
     viewer: Viewer
     now: datetime
-    #: Whether everything this unit of work reads was committed before it began (true
-    #: outside batches: a single operation never reads what it wrote itself).
-    reads_committed: bool = True
 
 
 class _Operations(abc.ABC):
@@ -127,6 +124,8 @@ class _Operations(abc.ABC):
         self._dispatcher = dispatcher
         self._recipients = RecipientResolver(policy, new_id)
         self._types: dict[tuple[UUID, UUID], TicketType] = {}
+        #: Types created in a batch that has not committed yet: never cached.
+        self._uncommitted_types: set[UUID] = set()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -161,7 +160,7 @@ class _Operations(abc.ABC):
         found = ctx.uow.ticket_types.get(type_id) if isinstance(type_id, UUID) else None
         if found is None:
             raise NotFound("TicketType", type_id)
-        if ctx.reads_committed:
+        if type_id not in self._uncommitted_types:
             # Ticket types never change once created, so a committed one can be shared.
             if len(self._types) >= 4096:
                 self._types.clear()
@@ -350,6 +349,8 @@ class _Operations(abc.ABC):
                 field, _, message = str(exc).partition(": ")
                 raise ValidationError.single(field, message or str(exc)) from exc
             ctx.uow.ticket_types.add(ticket_type)
+            if self._in_batch():
+                self._uncommitted_types.add(ticket_type.id)
             return ticket_type
 
     def get_person(self, actor: Actor, person_id: UUID) -> Person:
@@ -930,9 +931,7 @@ class Batch(_Operations):
     def _unit(self, actor: Actor, *, write: bool) -> Iterator[_Context]:
         if not isinstance(actor, Actor) or actor.tenant_id != self._uow.tenant_id:
             raise NotFound("Person", getattr(actor, "person_id", actor))
-        ctx = self._context(self._uow, actor)
-        ctx.reads_committed = False
-        yield ctx
+        yield self._context(self._uow, actor)
 
 
 class HelpDesk(_Operations):
@@ -1032,6 +1031,10 @@ class HelpDesk(_Operations):
             uow.persons.add(admin)
             uow.commit()
         return Bootstrap(tenant=tenant, provider=provider, admin=admin)
+
+    def flush(self) -> None:
+        """Write the delivery acknowledgements held in memory (call it at shutdown)."""
+        self._dispatcher.flush()
 
     def deliver_pending(self, tenant_id: UUID | None = None, *, limit: int = 500) -> int:
         """Retry notifications that are pending or failed (call it from a scheduler).

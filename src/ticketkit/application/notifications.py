@@ -9,9 +9,11 @@ policy again against the state at that later time.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import attrs
@@ -23,7 +25,7 @@ from ticketkit.domain.model import Comment, Person, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.hooks.signals import Signals
-from ticketkit.policy.predicates import Eq, In, all_of, evaluate
+from ticketkit.policy.predicates import Cmp, Eq, all_of, any_of, evaluate
 from ticketkit.policy.rules import Policy, Viewer
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
@@ -115,7 +117,15 @@ class Prepared:
 
 @attrs.define
 class Dispatcher:
-    """After a commit: fire signals, then deliver the new notifications."""
+    """After a commit: fire signals, then deliver the new notifications.
+
+    Failures are written to the outbox at once. Successful deliveries are acknowledged in
+    batches (``ack_batch`` rows or ``ack_delay`` seconds, whichever comes first, and on
+    ``flush``), which saves a transaction per operation. An acknowledgement lost in a crash
+    only means a later ``retry`` delivers that notification again — delivery is at least
+    once anyway — and ``retry`` leaves pending rows younger than ``pending_grace`` alone, so
+    it does not race deliveries still in flight.
+    """
 
     storage: Storage
     policy: Policy
@@ -124,9 +134,15 @@ class Dispatcher:
     signals: Signals
     sender: object
     max_attempts: int = 5
+    ack_batch: int = 256
+    ack_delay: float = 1.0
+    pending_grace: timedelta = timedelta(minutes=2)
     _prepared: weakref.WeakKeyDictionary[UnitOfWork, list[Prepared]] = attrs.field(
         factory=weakref.WeakKeyDictionary, init=False
     )
+    _acks: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
+    _acks_since: float = attrs.field(default=0.0, init=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
     def prepare(self, uow: UnitOfWork, prepared: Prepared) -> None:
         """Remember a notification written in ``uow`` for delivery once it commits."""
@@ -150,16 +166,49 @@ class Dispatcher:
                 # The change is committed and the outbox rows with it; retry() picks them up.
                 log.exception("delivering %d notifications failed; left for retry", len(prepared))
 
+    def flush(self) -> None:
+        """Write every acknowledgement still held in memory."""
+        with self._lock:
+            acks, self._acks = self._acks, {}
+        for tenant_id, notes in acks.items():
+            with self.storage.unit_of_work(tenant_id) as uow:
+                for note in notes:
+                    uow.outbox.save(note)
+                uow.commit()
+
+    def _acknowledge(self, notes: list[Notification]) -> None:
+        if not notes:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if not self._acks:
+                self._acks_since = now
+            self._acks.setdefault(notes[0].tenant_id, []).extend(notes)
+            due = (
+                sum(len(v) for v in self._acks.values()) >= self.ack_batch
+                or now - self._acks_since >= self.ack_delay
+            )
+        if due:
+            self.flush()
+
     def retry(self, tenant_id: UUID, *, limit: int) -> int:
-        """Deliver notifications still pending or failed fewer than ``max_attempts`` times,
-        after checking each recipient's access again against current state."""
+        """Deliver notifications that failed fewer than ``max_attempts`` times, or are still
+        pending after ``pending_grace`` (a crash between commit and delivery), after checking
+        each recipient's access again against current state."""
+        self.flush()
+        stale = self.clock.now() - self.pending_grace
         with self.storage.unit_of_work(tenant_id) as uow:
             due = [
                 n
                 for n in uow.outbox.list(
                     all_of(
                         Eq("tenant_id", tenant_id),
-                        In("status", frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED})),
+                        any_of(
+                            Eq("status", DeliveryStatus.FAILED),
+                            all_of(
+                                Eq("status", DeliveryStatus.PENDING), Cmp("created_at", "<=", stale)
+                            ),
+                        ),
                     ),
                     limit,
                 )
@@ -181,7 +230,7 @@ class Dispatcher:
                 uow.outbox.save(note)
             uow.commit()
         if prepared:
-            self._deliver(tenant_id, prepared)
+            self._deliver(tenant_id, prepared, defer_acks=False)
         return len(due)
 
     def _reload(
@@ -224,12 +273,22 @@ class Dispatcher:
             comment=comment,
         )
 
-    def _deliver(self, tenant_id: UUID, prepared: list[Prepared]) -> None:
+    def _deliver(
+        self, tenant_id: UUID, prepared: list[Prepared], *, defer_acks: bool = True
+    ) -> None:
         has_notifiers = bool(self.plugins.manager.hook.ticketkit_notify.get_hookimpls())
-        with self.storage.unit_of_work(tenant_id) as uow:
-            for item in prepared:
-                uow.outbox.save(self._deliver_one(item, has_notifiers))
-            uow.commit()
+        outcomes = [self._deliver_one(item, has_notifiers) for item in prepared]
+        delivered = [n for n in outcomes if n.status is DeliveryStatus.DELIVERED]
+        if defer_acks:
+            self._acknowledge(delivered)
+        write_now = [
+            n for n in outcomes if not defer_acks or n.status is not DeliveryStatus.DELIVERED
+        ]
+        if write_now:
+            with self.storage.unit_of_work(tenant_id) as uow:
+                for note in write_now:
+                    uow.outbox.save(note)
+                uow.commit()
 
     def _deliver_one(self, item: Prepared, has_notifiers: bool) -> Notification:
         note, now = item.notification, self.clock.now()
