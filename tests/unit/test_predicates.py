@@ -60,3 +60,46 @@ def test_attributes_lists_every_name_read() -> None:
 def test_unknown_comparison_is_refused() -> None:
     with pytest.raises(ValueError, match="op"):
         Cmp("a", "!=", 1)
+
+
+def test_comment_counter_refuses_a_rule_a_tally_cannot_answer() -> None:
+    import uuid
+
+    from ticketkit.domain import Role
+    from ticketkit.policy import Policy, Viewer
+
+    class AuthorRule(Policy):
+        def comments(self, viewer: Viewer) -> Eq:  # type: ignore[override]
+            return Eq("author_id", viewer.person_id)
+
+    viewer = Viewer(
+        tenant_id=uuid.uuid4(),
+        person_id=uuid.uuid4(),
+        organisation_id=uuid.uuid4(),
+        role=Role.GUEST,
+        project_ids=frozenset(),
+    )
+    with pytest.raises(ValueError, match="author_id"):
+        AuthorRule().comment_counter(viewer)
+
+
+def test_comment_counter_counts_public_and_own_organisation_groups() -> None:
+    import uuid
+
+    from ticketkit.domain import Role
+    from ticketkit.policy import DEFAULT_POLICY, Viewer
+
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    viewer = Viewer(
+        tenant_id=uuid.uuid4(),
+        person_id=uuid.uuid4(),
+        organisation_id=mine,
+        role=Role.GUEST,
+        project_ids=frozenset(),
+    )
+    tally = {
+        (Visibility.PUBLIC, theirs): 3,
+        (Visibility.INTERNAL, theirs): 5,
+        (Visibility.INTERNAL, mine): 2,
+    }
+    assert DEFAULT_POLICY.count_comments(viewer, tally) == 5
