@@ -77,7 +77,7 @@ class DirectoryReader(Protocol):
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]: ...
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Viewer:
     """The acting person's access, resolved for one call.
 
@@ -101,6 +101,9 @@ class Policy:
     """The single definition of visibility and permissions."""
 
     permissions: dict[Role, frozenset[Action]] = attrs.field(factory=lambda: dict(PERMISSIONS))
+    _predicates: dict[tuple[str, Viewer], Predicate] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     def viewer(self, person: Person, directory: DirectoryReader) -> Viewer:
         """Resolve what ``person`` may read right now."""
@@ -118,8 +121,21 @@ class Policy:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _memo(self, name: str, viewer: Viewer, build: Callable[[Viewer], Predicate]) -> Predicate:
+        """Predicates are values: build each once per viewer (hot paths ask many times)."""
+        key = (name, viewer)
+        found = self._predicates.get(key)
+        if found is None:
+            if len(self._predicates) >= 4096:
+                self._predicates.clear()
+            found = self._predicates[key] = build(viewer)
+        return found
+
     def tickets(self, viewer: Viewer) -> Predicate:
         """Tickets the viewer may read."""
+        return self._memo("tickets", viewer, self._tickets)
+
+    def _tickets(self, viewer: Viewer) -> Predicate:
         scope = Eq("tenant_id", viewer.tenant_id)
         if viewer.project_ids is None:
             return scope
@@ -137,11 +153,11 @@ class Policy:
     def comments(self, viewer: Viewer) -> Predicate:
         """Comments the viewer may read, on a ticket they may read: public ones, and internal
         ones written inside the viewer's own organisation."""
-        return self._entries(viewer)
+        return self._memo("entries", viewer, self._entries)
 
     def events(self, viewer: Viewer) -> Predicate:
         """History events the viewer may read; same rule as comments."""
-        return self._entries(viewer)
+        return self._memo("entries", viewer, self._entries)
 
     def comment_counter(
         self, viewer: Viewer
