@@ -3,6 +3,10 @@ collation and time zones, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import logging
+import tempfile
 import threading
 import time
 import uuid
@@ -277,6 +281,147 @@ def test_reference_to_a_missing_project_is_refused_at_commit(
             uow.commit()
     with storage.unit_of_work(seeded.tenant) as uow:
         assert uow.tickets.get(orphan.id) is None
+
+
+def test_duplicate_behind_new_rows_of_other_tables_is_a_conflict_and_writes_nothing(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    existing = ticket(seeded, 1)
+    store(storage, seeded, existing)
+    taken = comment(seeded, existing.id)
+    with storage.unit_of_work(seeded.tenant) as uow:
+        uow.comments.add(taken)
+        uow.commit()
+    fresh = ticket(seeded, 2)
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.get(existing.id) is not None
+        uow.tickets.add(fresh)
+        uow.comments.add(comment(seeded, fresh.id))
+        uow.comments.add(attrs.evolve(taken, body="again"))
+        with pytest.raises(Conflict) as raised:
+            uow.commit()
+    assert (raised.value.kind, raised.value.ident) == ("Comment", taken.id)
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.get(fresh.id) is None, "a failed commit writes nothing"
+        assert uow.comments.for_ticket(fresh.id, TRUE) == []
+
+
+def test_comment_on_a_missing_ticket_is_refused_at_commit_and_writes_nothing(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    fresh = ticket(seeded, 1)
+    with storage.unit_of_work(seeded.tenant) as uow:
+        uow.tickets.add(fresh)
+        uow.comments.add(comment(seeded, uuid.uuid4()))
+        with pytest.raises(sa.exc.IntegrityError):
+            uow.commit()
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.get(fresh.id) is None
+
+
+def test_tenant_created_twice_concurrently_is_a_conflict(storage: SqlStorage) -> None:
+    tenant = uuid.uuid4()
+    first, second = storage.unit_of_work(tenant), storage.unit_of_work(tenant)
+    with first, second:
+        first.add_tenant(Tenant(id=tenant, name="first", created_at=NOW))
+        second.add_tenant(Tenant(id=tenant, name="second", created_at=NOW))
+        first.commit()
+        with pytest.raises(Conflict) as raised:
+            second.commit()
+    assert (raised.value.kind, raised.value.ident) == ("Tenant", tenant)
+    with storage.unit_of_work(tenant) as uow:
+        stored = uow.get_tenant()
+        assert stored is not None and stored.name == "first"
+
+
+def test_failed_commits_leave_every_pooled_connection_usable(
+    storage: SqlStorage, seeded: Seeded, caplog: pytest.LogCaptureFixture
+) -> None:
+    existing = ticket(seeded, 1)
+    store(storage, seeded, existing)
+    for number in (2, 3, 4):
+        with storage.unit_of_work(seeded.tenant) as uow:
+            uow.tickets.add(ticket(seeded, number))
+            uow.tickets.add(attrs.evolve(existing, number=number + 10))
+            with pytest.raises(Conflict):
+                uow.commit()
+    for number in range(5, 17):
+        store(storage, seeded, ticket(seeded, number))
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.count(TRUE) == 13
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+def test_commit_without_writes_neither_connects_nor_takes_the_write_lock(
+    storage: SqlStorage, seeded: Seeded, engine: sa.Engine
+) -> None:
+    checkouts: list[object] = []
+
+    def checkout(*args: Any) -> None:
+        checkouts.append(args)
+
+    sa.event.listen(engine, "checkout", checkout)
+    try:
+        with storage.unit_of_work(seeded.tenant) as untouched:
+            untouched.commit()
+    finally:
+        sa.event.remove(engine, "checkout", checkout)
+    assert checkouts == []
+    writer, reader = storage.unit_of_work(seeded.tenant), storage.unit_of_work(seeded.tenant)
+    with writer, reader:
+        writer.tickets.next_number()
+        assert reader.tickets.get(uuid.uuid4()) is None
+        reader.commit()
+
+
+@pytest.mark.parametrize("sql_backend", [POSTGRES], indirect=True)
+def test_buffered_rows_and_the_commit_take_one_round_trip_on_postgres(
+    storage: SqlStorage, seeded: Seeded, engine: sa.Engine
+) -> None:
+    existing = ticket(seeded, 100)
+    store(storage, seeded, existing)
+    checked_out: list[Any] = []
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        checked_out.append(dbapi_connection)
+
+    sa.event.listen(engine, "checkout", checkout)
+    try:
+        with storage.unit_of_work(seeded.tenant) as uow:
+            assert uow.tickets.get(existing.id) is not None
+            for _ in range(3):
+                t = ticket(seeded, uow.tickets.next_number())
+                uow.tickets.add(t)
+                uow.comments.add(comment(seeded, t.id))
+                uow.comments.add(comment(seeded, t.id))
+            (raw,) = checked_out
+            with round_trips(raw) as counted:
+                uow.commit()
+    finally:
+        sa.event.remove(engine, "checkout", checkout)
+    assert counted == [1]
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert uow.tickets.count(TRUE) == 4
+        assert uow.tickets.next_number() == 4
+
+
+@contextlib.contextmanager
+def round_trips(raw: Any) -> Iterator[list[int]]:
+    """Count the times the client sends and then waits for an answer, from libpq's trace of
+    the protocol messages on a psycopg connection (appended to the yielded list at exit)."""
+    from psycopg import pq
+
+    counted: list[int] = []
+    with tempfile.TemporaryFile() as trace:
+        raw.pgconn.trace(trace.fileno())
+        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            yield counted
+        finally:
+            raw.pgconn.untrace()
+        trace.seek(0)
+        directions = [line.split(b"\t", 1)[0] for line in trace.read().splitlines()]
+    counted.append(sum(1 for a, b in itertools.pairwise(directions) if (a, b) == (b"F", b"B")))
 
 
 # -- buffering ------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The SQL storage adapter: the ports implemented with SQLAlchemy Core on SQLite or PostgreSQL.
 
 A unit of work keeps an identity map of the rows it read or wrote and buffers the rows it
-adds, writing them with one ``executemany`` per table at commit and before any query that
-reads that table. Rows are translated to and from the domain's attrs classes explicitly.
+adds, writing them with one statement per table at commit and before any query that reads
+that table. On psycopg a commit sends those statements and the COMMIT together in one
+pipeline. Rows are translated to and from the domain's attrs classes explicitly.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 from uuid import UUID
 
 import attrs
@@ -30,7 +31,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ticketkit.adapters.sqlalchemy import schema
 from ticketkit.adapters.sqlalchemy.compile import column, compile_predicate
@@ -94,8 +95,14 @@ class _Ordinals:
 _ORDINALS = _Ordinals()
 
 
+#: Up to this many rows go as one multi-row INSERT on PostgreSQL; more go by executemany,
+#: whose single-row statement the driver prepares once (a long VALUES list is planned anew).
+_MULTI_ROW_LIMIT = 8
+
+
 class _BulkInsert:
-    """One table's INSERT compiled once for a dialect and run with the driver's executemany.
+    """One table's INSERT compiled once for a dialect and run with the driver's executemany,
+    or on PostgreSQL, for a few rows, as one multi-row statement.
 
     Values still pass through the column types' own bind processors; what is skipped is
     SQLAlchemy's per-row parameter assembly, which costs more than the driver's insert.
@@ -109,6 +116,12 @@ class _BulkInsert:
         order = list(compiled.positiontup or ()) if compiled.positional else keys
         processors = {c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.c}
         self._steps = [(key, processors[key]) for key in order]
+        self._table = table
+        self._dialect = dialect
+        # In a pipeline every statement is a message (and a wake-up of the server) of its
+        # own: a few rows travel cheaper as one statement than as one execution each.
+        self._multi_row = dialect.name == "postgresql" and not compiled.positional
+        self._multi_sql: dict[int, str] = {}
 
     def params(self, rows: list[RowDict]) -> list[Any]:
         """Driver-ready parameters: tuples for positional paramstyles, dicts otherwise."""
@@ -116,6 +129,26 @@ class _BulkInsert:
         if self.positional:
             return [tuple([r[k] if p is None else p(r[k]) for k, p in steps]) for r in rows]
         return [{k: r[k] if p is None else p(r[k]) for k, p in steps} for r in rows]
+
+    def statement(self, rows: list[RowDict]) -> tuple[str, Any]:
+        """The SQL and driver-ready parameters that insert ``rows``."""
+        if not self._multi_row or len(rows) > _MULTI_ROW_LIMIT:
+            return self.sql, self.params(rows)
+        sql = self._multi_sql.get(len(rows))
+        if sql is None:
+            steps, columns = self._steps, self._table.c
+            values = [
+                {k: bindparam(f"r{i}c{j}", type_=columns[k].type) for j, (k, _) in enumerate(steps)}
+                for i in range(len(rows))
+            ]
+            sql = self._table.insert().values(values).compile(dialect=self._dialect).string
+            self._multi_sql[len(rows)] = sql
+        steps = self._steps
+        return sql, {
+            f"r{i}c{j}": r[k] if p is None else p(r[k])
+            for i, r in enumerate(rows)
+            for j, (k, p) in enumerate(steps)
+        }
 
 
 class _Mapping(Generic[T]):
@@ -489,6 +522,18 @@ def _copy_ticket(t: Ticket) -> Ticket:
     return t.copy()
 
 
+def _tenant_row(tenant: Tenant) -> RowDict:
+    return {"tenant_id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
+
+
+def _supports_pipeline(dialect: Dialect) -> bool:
+    """Whether the driver is psycopg with libpq's pipeline mode (libpq 14 and later)."""
+    if dialect.driver != "psycopg":
+        return False
+    pipeline: Any = getattr(dialect.loaded_dbapi, "Pipeline", None)
+    return pipeline is not None and bool(pipeline.is_supported())
+
+
 @attrs.define
 class _Counter:
     """Ticket numbers taken in this transaction: ``value`` is the last one handed out,
@@ -690,7 +735,7 @@ class _Outbox(NotificationOutbox):
 class SqlUnitOfWork(UnitOfWork):
     """One database transaction on one tenant, opened on first use.
 
-    Adds and saves are buffered and written per table with ``executemany``; ticket updates
+    Adds and saves are buffered and written with one statement per table; ticket updates
     are written at once, so a stale version raises ``Conflict`` at the call. A ``Conflict``
     found while writing buffered rows discards the whole transaction. After ``commit`` the
     unit of work may be used again for a next transaction.
@@ -706,6 +751,7 @@ class SqlUnitOfWork(UnitOfWork):
         sqlite = self._engine.dialect.name == "sqlite"
         self._sqlite_key = id(self._engine) if sqlite else None
         self._single_connection = sqlite and is_in_memory(self._engine)
+        self._pipelined = _supports_pipeline(self._engine.dialect)
         self._writing = False
         self._holding = False
         self._closed = False
@@ -827,7 +873,8 @@ class SqlUnitOfWork(UnitOfWork):
         if self._closed:
             raise RuntimeError("unit of work is closed")
         try:
-            self._flush_all()
+            if not self._commit_pipelined():
+                self._flush_all()
             self._end(commit=True)
         except BaseException:
             self.rollback()
@@ -891,19 +938,22 @@ class SqlUnitOfWork(UnitOfWork):
             staged.known.update(staged.changed)
             staged.changed.clear()
 
-    def _insert(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
+    def _rows(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> list[RowDict]:
         conv = self._conv
         rows = [mapping.to_row(conv, item) for item in items.values()]
         if mapping.ordered:
             first = _ORDINALS.take(len(rows))
             for offset, row in enumerate(rows):
                 row["ordinal"] = first + offset
+        return rows
+
+    def _insert(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
+        rows = self._rows(mapping, items)
         conn = self._writer()
-        bulk = mapping.bulk_insert(conn.dialect)
-        params = bulk.params(rows)
+        sql, params = mapping.bulk_insert(conn.dialect).statement(rows)
         changes_before = _sqlite_changes(conn)
         try:
-            conn.exec_driver_sql(bulk.sql, params)
+            conn.exec_driver_sql(sql, params)
         except IntegrityError as exc:
             conflict = _conflict(exc, mapping, rows, conn, changes_before)
             self.rollback()
@@ -935,23 +985,131 @@ class SqlUnitOfWork(UnitOfWork):
     def _flush_all(self) -> None:
         if self._new_tenant is not None:
             tenant = self._new_tenant
-            row = {"tenant_id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
             try:
-                self._writer().execute(_INSERT_TENANT, row)
+                self._writer().execute(_INSERT_TENANT, _tenant_row(tenant))
             except IntegrityError as exc:
                 self.rollback()
                 raise Conflict("Tenant", tenant.id) from exc
             self._new_tenant = None
         for mapping in _FLUSH_ORDER:
             self._flush(mapping)
+        if self._counter_changed():
+            self._write_counter(self._writer())
+
+    def _counter_changed(self) -> bool:
+        counter = self._counter
+        return counter is not None and counter.value != counter.stored
+
+    def _write_counter(self, conn: Connection) -> None:
+        """Write back the ticket numbers taken in this transaction after the first one."""
         counter = self._counter
         if counter is not None and counter.value != counter.stored:
             row = {"last_number": counter.value}
             if counter.stored is None:
-                self._writer().execute(_INSERT_COUNTER, {**row, "tenant_id": self.tenant_id})
+                conn.execute(_INSERT_COUNTER, {**row, "tenant_id": self.tenant_id})
             else:
-                self._writer().execute(_SET_COUNTER, {**row, "w_tenant": self.tenant_id})
+                conn.execute(_SET_COUNTER, {**row, "w_tenant": self.tenant_id})
             counter.stored = counter.value
+
+    def _commit_pipelined(self) -> bool:
+        """Send every buffered write and the COMMIT in one psycopg pipeline: one round trip
+        where writing table by table costs one (or more) per table.
+
+        Returns False, having written nothing, on SQLite, without pipeline support or on an
+        AUTOCOMMIT engine, when there is nothing to write, and when updates are buffered:
+        their row counts must be checked before committing, and a pipeline reports them
+        only after its COMMIT ran.
+        """
+        staged = self._staged
+        if (
+            not self._pipelined
+            or any(staged[m.kind].changed for m in _FLUSH_ORDER)
+            or not (
+                self._new_tenant is not None
+                or self._counter_changed()
+                or any(staged[m.kind].added for m in _FLUSH_ORDER)
+            )
+        ):
+            return False
+        conn = self._writer()
+        raw: Any = conn.connection.driver_connection
+        if raw.autocommit:
+            return False
+        errors = (DBAPIError, conn.dialect.loaded_dbapi.Error)
+        inserts: dict[str, tuple[_Mapping[Any], str, Any]] = {}
+        failure: Exception | None = None
+        try:
+            with raw.pipeline():
+                try:
+                    if self._new_tenant is not None:
+                        conn.execute(_INSERT_TENANT, _tenant_row(self._new_tenant))
+                    for mapping in _FLUSH_ORDER:
+                        added = staged[mapping.kind].added
+                        if added:
+                            bulk = mapping.bulk_insert(conn.dialect)
+                            sql, params = bulk.statement(self._rows(mapping, added))
+                            inserts[mapping.table.name] = (mapping, sql, params)
+                            conn.exec_driver_sql(sql, params)
+                    self._write_counter(conn)
+                    # Queued like the writes: a failing write aborts the rest of the
+                    # pipeline, this COMMIT with it, and leaves the transaction to roll back.
+                    raw.execute(b"COMMIT", prepare=False)
+                except errors as exc:
+                    # Caught here, so that leaving the pipeline reports the statements it
+                    # skipped (caught below) instead of logging a warning about them.
+                    failure = exc
+        except errors as exc:
+            failure = failure or exc
+        if failure is not None:
+            self._raise_pipeline_error(failure, conn, inserts)
+        self._new_tenant = None
+        for mapping in _FLUSH_ORDER:
+            found = staged[mapping.kind]
+            found.known.update(found.added)
+            found.added.clear()
+        return True
+
+    def _raise_pipeline_error(
+        self,
+        exc: Exception,
+        conn: Connection,
+        inserts: dict[str, tuple[_Mapping[Any], str, Any]],
+    ) -> NoReturn:
+        """Raise what the statement-by-statement flush would have raised for ``exc``: a
+        ``Conflict`` for a duplicate key or tenant, otherwise SQLAlchemy's error.
+
+        The driver may report a failure at any later statement of the pipeline or when it
+        ends, so the failing table is taken from the error's diagnostics.
+        """
+        dbapi: Any = conn.dialect.loaded_dbapi
+        orig: Any = exc.orig if isinstance(exc, DBAPIError) else exc
+        if not isinstance(orig, dbapi.Error):
+            raise exc
+        # Only a duplicate key fails its own INSERT (foreign keys are checked at COMMIT).
+        unique = getattr(orig, "sqlstate", None) == "23505"
+        found = inserts.get(orig.diag.table_name or "") if unique else None
+        mapping, sql, params = found if found is not None else (None, None, None)
+        if isinstance(exc, DBAPIError) and (sql is None or exc.statement == sql):
+            error: Exception = exc
+        else:
+            error = DBAPIError.instance(
+                sql,
+                params,
+                orig,
+                dbapi.Error,
+                hide_parameters=self._engine.hide_parameters,
+                dialect=conn.dialect,
+                ismulti=isinstance(params, list),
+            )
+        if isinstance(error, IntegrityError):
+            if orig.diag.table_name == schema.tenants.name and self._new_tenant is not None:
+                raise Conflict("Tenant", self._new_tenant.id) from error
+            conflict = _conflict(error, mapping, [], conn, None) if mapping else None
+            if conflict is not None:
+                raise conflict from error
+        if error is exc:
+            raise exc
+        raise error from orig
 
     # -- reading ---------------------------------------------------------------------------
 
