@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from datetime import timedelta
 
 import attrs
 import pytest
 
-from ticketkit.domain import Comment as CommentRecord
+from tests.support.records import NOW, comment, seed, ticket
 from ticketkit.domain import (
     CommentAdded,
-    Organisation,
-    OrganisationKind,
-    Person,
-    Priority,
-    Project,
     Role,
-    StatusCategory,
     Tenant,
-    Ticket,
-    TicketType,
     Visibility,
     default_workflow,
 )
@@ -29,84 +20,6 @@ from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy import TRUE, Cmp, Eq, In
 from ticketkit.ports import OrderBy, Storage
-
-NOW = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
-
-
-@attrs.frozen
-class Seeded:
-    tenant: UUID
-    org: UUID
-    person: UUID
-    project: UUID
-    type: UUID
-
-
-def seed(storage: Storage) -> Seeded:
-    t = uuid.uuid4()
-    org, person, project, type_ = (uuid.uuid4() for _ in range(4))
-    with storage.unit_of_work(t) as uow:
-        uow.add_tenant(Tenant(id=t, name="T", created_at=NOW))
-        uow.organisations.add(
-            Organisation(
-                tenant_id=t, id=org, name="P", kind=OrganisationKind.PROVIDER, created_at=NOW
-            )
-        )
-        uow.persons.add(
-            Person(
-                tenant_id=t,
-                id=person,
-                organisation_id=org,
-                name="A",
-                email="a@x.example",
-                role=Role.ADMIN,
-                created_at=NOW,
-            )
-        )
-        uow.projects.add(
-            Project(tenant_id=t, id=project, organisation_id=org, name="Ops", created_at=NOW)
-        )
-        uow.ticket_types.add(
-            TicketType(
-                tenant_id=t, id=type_, name="Incident", workflow=default_workflow(), created_at=NOW
-            )
-        )
-        uow.commit()
-    return Seeded(t, org, person, project, type_)
-
-
-def ticket(s: Seeded, number: int, **kw: object) -> Ticket:
-    values: dict[str, object] = {
-        "tenant_id": s.tenant,
-        "id": uuid.uuid4(),
-        "number": number,
-        "project_id": s.project,
-        "type_id": s.type,
-        "title": f"T{number}",
-        "description": "",
-        "status": "new",
-        "status_category": StatusCategory.NEW,
-        "priority": Priority.NORMAL,
-        "requester_id": s.person,
-        "created_at": NOW,
-        "updated_at": NOW,
-        "public_updated_at": NOW,
-    }
-    values.update(kw)
-    return Ticket(**values)  # type: ignore[arg-type]
-
-
-def comment(s: Seeded, ticket_id: UUID, vis: Visibility, at: datetime = NOW) -> CommentRecord:
-    return CommentRecord(
-        tenant_id=s.tenant,
-        id=uuid.uuid4(),
-        ticket_id=ticket_id,
-        author_id=s.person,
-        organisation_id=s.org,
-        body="b",
-        visibility=vis,
-        created_at=at,
-    )
 
 
 def test_committed_data_is_visible_to_the_next_unit_of_work_and_round_trips(

@@ -13,42 +13,22 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
 
 import attrs
 import pytest
 import sqlalchemy as sa
 
+from tests.support.records import NOW, Seeded, comment, seed, ticket
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
 from ticketkit.domain import (
-    Comment,
-    Organisation,
-    OrganisationKind,
-    Person,
-    Project,
-    Role,
-    StatusCategory,
     Tenant,
     Ticket,
-    TicketType,
-    Visibility,
-    default_workflow,
 )
 from ticketkit.errors import Conflict
 from ticketkit.policy import TRUE, Eq
 from ticketkit.ports import OrderBy
 
-NOW = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
 POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
-
-
-@attrs.frozen
-class Seeded:
-    tenant: UUID
-    org: UUID
-    person: UUID
-    project: UUID
-    type: UUID
 
 
 @pytest.fixture
@@ -59,81 +39,7 @@ def storage(engine: sa.Engine) -> SqlStorage:
 @pytest.fixture
 def seeded(storage: SqlStorage) -> Seeded:
     """A fresh tenant with one organisation, person, project and ticket type."""
-    s = Seeded(*(uuid.uuid4() for _ in range(5)))
-    with storage.unit_of_work(s.tenant) as uow:
-        uow.add_tenant(Tenant(id=s.tenant, name="T", created_at=NOW))
-        uow.organisations.add(
-            Organisation(
-                tenant_id=s.tenant,
-                id=s.org,
-                name="P",
-                kind=OrganisationKind.PROVIDER,
-                created_at=NOW,
-            )
-        )
-        uow.persons.add(
-            Person(
-                tenant_id=s.tenant,
-                id=s.person,
-                organisation_id=s.org,
-                name="A",
-                email="a@x.example",
-                role=Role.ADMIN,
-                created_at=NOW,
-            )
-        )
-        uow.projects.add(
-            Project(
-                tenant_id=s.tenant,
-                id=s.project,
-                organisation_id=s.org,
-                name="Ops",
-                created_at=NOW,
-            )
-        )
-        uow.ticket_types.add(
-            TicketType(
-                tenant_id=s.tenant,
-                id=s.type,
-                name="Incident",
-                workflow=default_workflow(),
-                created_at=NOW,
-            )
-        )
-        uow.commit()
-    return s
-
-
-def ticket(s: Seeded, number: int, **changes: Any) -> Ticket:
-    t = Ticket(
-        tenant_id=s.tenant,
-        id=uuid.uuid4(),
-        number=number,
-        project_id=s.project,
-        type_id=s.type,
-        title=f"T{number}",
-        description="",
-        status="new",
-        status_category=StatusCategory.NEW,
-        requester_id=s.person,
-        created_at=NOW,
-        updated_at=NOW,
-        public_updated_at=NOW,
-    )
-    return attrs.evolve(t, **changes)
-
-
-def comment(s: Seeded, ticket_id: UUID) -> Comment:
-    return Comment(
-        tenant_id=s.tenant,
-        id=uuid.uuid4(),
-        ticket_id=ticket_id,
-        author_id=s.person,
-        organisation_id=s.org,
-        body="b",
-        visibility=Visibility.PUBLIC,
-        created_at=NOW,
-    )
+    return seed(storage)
 
 
 def store(storage: SqlStorage, s: Seeded, *tickets: Ticket) -> None:

@@ -7,7 +7,6 @@ Entities that change over time (``Ticket``) are mutable ``attrs.define`` aggrega
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -213,8 +212,3 @@ class Comment:
     visibility: Visibility
     channel: str = "api"
     created_at: datetime = attrs.field(validator=_aware)
-
-
-def freeze_fields(values: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
-    """A copy of field values that is safe to hand out (tuples are already immutable)."""
-    return dict(values)
