@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 from collections.abc import Mapping
@@ -85,10 +86,8 @@ class FieldSpec:
             if isinstance(raw, date) and not hasattr(raw, "hour"):
                 return raw, None
             if isinstance(raw, str):
-                try:
+                with contextlib.suppress(ValueError):
                     return date.fromisoformat(raw), None
-                except ValueError:
-                    pass
             return None, "must be a date (YYYY-MM-DD)"
         if kind is FieldKind.SINGLE_CHOICE:
             if not isinstance(raw, str):
