@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.world import World, build_world
-from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage
+from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TicketView
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Visibility
 from ticketkit.domain.notifications import DeliveryStatus
@@ -52,6 +52,17 @@ class Broken:
 def desk_with(storage: Storage, clock: ManualClock, *plugins: object) -> tuple[HelpDesk, World]:
     desk = HelpDesk(storage, clock=clock, plugins=Plugins.create(plugins))
     return desk, build_world(desk, clock)
+
+
+def agent_opens_ticket_for_guest(desk: HelpDesk, w: World) -> TicketView:
+    return desk.create_ticket(
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+        requester_id=w.acme_guest.id,
+    )
 
 
 def statuses(storage: Storage, w: World) -> list[DeliveryStatus]:
@@ -104,14 +115,7 @@ def test_a_failing_plugin_neither_breaks_the_operation_nor_stops_others(
     failed: list[Any] = []
     desk, w = desk_with(storage, clock, broken, rec)
     desk.signals.notification_failed.connect(lambda sender, **kw: failed.append(kw), weak=False)
-    t = desk.create_ticket(
-        w.agent.actor,
-        project_id=w.acme_project.id,
-        type_id=w.incident.id,
-        title="Down",
-        fields={"sla_level": "Gold"},
-        requester_id=w.acme_guest.id,
-    )
+    t = agent_opens_ticket_for_guest(desk, w)
     with caplog.at_level(logging.ERROR, logger="ticketkit"):
         comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
     assert comment.body == "hello"
@@ -133,14 +137,7 @@ def test_failed_notifications_stop_after_max_attempts(storage: Storage, clock: M
     broken = Broken()
     desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([broken]), max_delivery_attempts=2)
     w = build_world(desk, clock)
-    desk.create_ticket(
-        w.agent.actor,
-        project_id=w.acme_project.id,
-        type_id=w.incident.id,
-        title="Down",
-        fields={"sla_level": "Gold"},
-        requester_id=w.acme_guest.id,
-    )
+    agent_opens_ticket_for_guest(desk, w)
     assert desk.deliver_pending(w.provider.tenant_id) == 1
     assert desk.deliver_pending(w.provider.tenant_id) == 0
     with storage.unit_of_work(w.provider.tenant_id) as uow:
@@ -153,14 +150,7 @@ def test_access_revoked_before_delivery_drops_the_notification(
 ) -> None:
     broken = Broken()
     desk, w = desk_with(storage, clock, broken)
-    desk.create_ticket(
-        w.agent.actor,
-        project_id=w.acme_project.id,
-        type_id=w.incident.id,
-        title="Down",
-        fields={"sla_level": "Gold"},
-        requester_id=w.acme_guest.id,
-    )
+    agent_opens_ticket_for_guest(desk, w)
     desk.deactivate_person(w.admin.actor, w.acme_guest.id)
     broken.broken = False
     desk.deliver_pending(w.provider.tenant_id)
@@ -211,14 +201,7 @@ def test_acknowledgements_are_batched_and_never_cause_a_retry_in_the_same_proces
 ) -> None:
     rec = Recorder()
     desk, w = desk_with(storage, clock, rec)
-    t = desk.create_ticket(
-        w.agent.actor,
-        project_id=w.acme_project.id,
-        type_id=w.incident.id,
-        title="Down",
-        fields={"sla_level": "Gold"},
-        requester_id=w.acme_guest.id,
-    )
+    t = agent_opens_ticket_for_guest(desk, w)
     assert len(rec.messages) == 1
     with storage.unit_of_work(w.provider.tenant_id) as uow:
         assert [n.status for n in uow.outbox.list(TRUE, 10)] == [DeliveryStatus.PENDING]
@@ -234,14 +217,7 @@ def test_a_pending_row_is_retried_only_after_the_grace_period(
 ) -> None:
     first = Recorder()
     desk, w = desk_with(storage, clock, first)
-    desk.create_ticket(
-        w.agent.actor,
-        project_id=w.acme_project.id,
-        type_id=w.incident.id,
-        title="Down",
-        fields={"sla_level": "Gold"},
-        requester_id=w.acme_guest.id,
-    )
+    agent_opens_ticket_for_guest(desk, w)
     # The process "crashes" before acknowledging; another one sweeps the outbox.
     second = Recorder()
     other = HelpDesk(storage, clock=clock, plugins=Plugins.create([second]))
