@@ -95,3 +95,38 @@ def test_default_workflow_allows_forward_moves_and_reopening() -> None:
     assert wf.allows("new", "closed") and wf.allows("solved", "open")
     assert not wf.allows("closed", "new")
     assert wf.targets("pending") == ("open", "solved", "closed")
+
+
+def test_ticket_copy_is_equal_and_independent() -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from ticketkit.domain import Priority, Ticket, Visibility
+
+    now = datetime(2026, 5, 22, tzinfo=UTC)
+    org = uuid.uuid4()
+    t = Ticket(
+        tenant_id=uuid.uuid4(),
+        id=uuid.uuid4(),
+        number=1,
+        project_id=uuid.uuid4(),
+        type_id=uuid.uuid4(),
+        title="t",
+        description="",
+        fields={"a": "x"},
+        status="new",
+        status_category=StatusCategory.NEW,
+        priority=Priority.HIGH,
+        requester_id=uuid.uuid4(),
+        created_at=now,
+        updated_at=now,
+        public_updated_at=now,
+        comment_tally={(Visibility.PUBLIC, org): 1},
+    )
+    c = t.copy()
+    assert c == t and c is not t
+    c.fields["a"] = "y"
+    c.comment_tally[(Visibility.PUBLIC, org)] = 2
+    c.version = 2
+    assert t.fields == {"a": "x"} and t.comment_tally[(Visibility.PUBLIC, org)] == 1
+    assert t.version == 1

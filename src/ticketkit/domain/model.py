@@ -194,8 +194,17 @@ class Ticket:
         self.comment_tally[key] = self.comment_tally.get(key, 0) + 1
 
     def copy(self) -> Ticket:
-        """An independent copy (the mutable containers are copied too)."""
-        return attrs.evolve(self, fields=dict(self.fields), comment_tally=dict(self.comment_tally))
+        """An independent copy (the mutable containers are copied too).
+
+        Copies slot by slot instead of through ``__init__``: the source already passed the
+        validators, and adapters copy tickets on every read and write.
+        """
+        new = object.__new__(Ticket)
+        for name in _TICKET_SLOTS:
+            object.__setattr__(new, name, getattr(self, name))
+        new.fields = dict(self.fields)
+        new.comment_tally = dict(self.comment_tally)
+        return new
 
 
 @attrs.frozen(kw_only=True)
@@ -212,3 +221,6 @@ class Comment:
     visibility: Visibility
     channel: str = "api"
     created_at: datetime = attrs.field(validator=_aware)
+
+
+_TICKET_SLOTS = tuple(a.name for a in attrs.fields(Ticket))
