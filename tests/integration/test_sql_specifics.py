@@ -449,3 +449,33 @@ def test_unassigned_tickets_sort_after_assigned_ones_ascending(
         down = uow.tickets.query(TRUE, [OrderBy("assignee_id", descending=True)], 10)
     assert [t.number for t in up] == [2, 1]
     assert [t.number for t in down] == [1, 2]
+
+
+def test_loading_a_person_brings_their_organisations_projects_in_the_same_query(
+    storage: SqlStorage, seeded: Seeded, statements: list[tuple[str, bool]]
+) -> None:
+    with storage.unit_of_work(seeded.tenant, read_only=True) as uow:
+        person = uow.persons.get(seeded.person)
+        assert person is not None
+        assert uow.project_ids_of([person.organisation_id]) == {seeded.project}
+    selects = [s for s, _ in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1
+
+
+def test_projects_added_in_the_unit_of_work_are_not_hidden_by_the_prefetch(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    from ticketkit.domain import Project
+
+    extra = Project(
+        tenant_id=seeded.tenant,
+        id=uuid.uuid4(),
+        organisation_id=seeded.org,
+        name="New",
+        created_at=NOW,
+    )
+    with storage.unit_of_work(seeded.tenant) as uow:
+        uow.projects.add(extra)
+        person = uow.persons.get(seeded.person)
+        assert person is not None
+        assert uow.project_ids_of([seeded.org]) == {seeded.project, extra.id}

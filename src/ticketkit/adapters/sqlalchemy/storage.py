@@ -506,6 +506,22 @@ _SET_COUNTER = _c.update().where(_c.c.tenant_id == bindparam("w_tenant"))
 _INSERT_COUNTER = _c.insert()
 _INSERT_TENANT = schema.tenants.insert()
 _GET_TENANT = select(schema.tenants).where(schema.tenants.c.tenant_id == bindparam("tenant"))
+_PERSON_WITH_PROJECTS = (
+    select(schema.persons, schema.projects.c.id.label("org_project_id"))
+    .select_from(
+        schema.persons.outerjoin(
+            schema.projects,
+            and_(
+                schema.projects.c.tenant_id == schema.persons.c.tenant_id,
+                schema.projects.c.organisation_id == schema.persons.c.organisation_id,
+            ),
+        )
+    )
+    .where(
+        schema.persons.c.tenant_id == bindparam("tenant"),
+        schema.persons.c.id == bindparam("ident"),
+    )
+)
 _PROJECT_IDS = select(schema.projects.c.id).where(
     schema.projects.c.tenant_id == bindparam("tenant"),
     schema.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
@@ -1122,11 +1138,28 @@ class SqlUnitOfWork(UnitOfWork):
         if found is not None:
             return found
         params = {"tenant": self.tenant_id, "ident": ident}
+        if mapping is PERSONS and not self._staged[PROJECTS.kind].added:
+            return self._get_person(ident, params)  # type: ignore[return-value]
         row = self._reader().execute(mapping.by_id, params).first()
         if row is None:
             return None
         item = staged.known[ident] = mapping.from_row(self._conv, row)
         return item
+
+    def _get_person(self, ident: UUID, params: dict[str, Any]) -> Person | None:
+        """Load a person together with their organisation's project ids, which the policy
+        asks for next whenever it resolves a customer's access: one round trip, not two."""
+        rows = self._reader().execute(_PERSON_WITH_PROJECTS, params).all()
+        if not rows:
+            return None
+        person: Person = PERSONS.from_row(self._conv, rows[0])
+        self._staged[PERSONS.kind].known[ident] = person
+        org = frozenset({person.organisation_id})
+        if org not in self._project_ids:
+            self._project_ids[org] = frozenset(
+                r.org_project_id for r in rows if r.org_project_id is not None
+            )
+        return person
 
     def _select(
         self,
