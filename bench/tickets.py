@@ -193,6 +193,20 @@ def measure_page(setup: Setup, engine: sa.Engine, runs: int) -> dict[str, float]
     return {"api_p50": api50, "api_p95": api95, "sql_p50": sql50, "sql_p95": sql95}
 
 
+def page_report(setup: Setup, engine: sa.Engine, runs: int) -> dict[str, float]:
+    """Measure the guest page at the tenant's current size and print one line."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+    f = measure_page(setup, engine, runs)
+    print(
+        f"guest page at {setup.made:>7} tickets: API p50 {f['api_p50']:.2f} ms  p95 "
+        f"{f['api_p95']:.2f} ms | hand-written SQL p50 {f['sql_p50']:.2f} ms  "
+        f"p95 {f['sql_p95']:.2f} ms | ratio p95 {f['api_p95'] / f['sql_p95']:.1f}x"
+    )
+    return f
+
+
 def run_backend(
     name: str, engine: sa.Engine, *, n: int, per_op: int, grow_to: int, runs: int
 ) -> None:
@@ -214,33 +228,27 @@ def run_backend(
         " 3 calls each)"
     )
     print(f"notifications delivered to the counting notifier: {COUNTER.delivered}")
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
-    small = measure_page(setup, engine, runs)
+    small = page_report(setup, engine, runs)
     total = setup.made
-    print(
-        f"guest page at {total:>7} tickets: API p50 {small['api_p50']:.2f} ms  p95 "
-        f"{small['api_p95']:.2f} ms | hand-written SQL p50 {small['sql_p50']:.2f} ms  "
-        f"p95 {small['sql_p95']:.2f} ms | ratio p95 {small['api_p95'] / small['sql_p95']:.1f}x"
-    )
     if grow_to > total:
         t0 = time.perf_counter()
         setup.batched(grow_to - total)
         print(f"(grew to {setup.made} tickets in {time.perf_counter() - t0:.0f} s)")
-        if engine.dialect.name == "postgresql":
-            with engine.begin() as conn:
-                conn.execute(sa.text("ANALYZE"))
-        big = measure_page(setup, engine, runs)
-        print(
-            f"guest page at {setup.made:>7} tickets: API p50 {big['api_p50']:.2f} ms  p95 "
-            f"{big['api_p95']:.2f} ms | hand-written SQL p50 {big['sql_p50']:.2f} ms  "
-            f"p95 {big['sql_p95']:.2f} ms | ratio p95 {big['api_p95'] / big['sql_p95']:.1f}x"
-        )
+        big = page_report(setup, engine, runs)
         print(
             f"growth factor of API p95 from {total} to {setup.made}: "
             f"{big['api_p95'] / small['api_p95']:.2f}x"
         )
+
+
+def fresh_schema(url: str, *, create: bool) -> None:
+    """Drop the bench's own PostgreSQL schema, and make it anew when ``create``."""
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        if create:
+            conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    admin.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,40 +263,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
     args = parser.parse_args(argv)
 
+    sizes = {"n": args.tickets, "per_op": args.per_op, "grow_to": args.grow_to, "runs": args.runs}
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             engine = create_sqlite_engine(Path(tmp) / "bench.sqlite")
-            run_backend(
-                "SQLite (file, WAL)",
-                engine,
-                n=args.tickets,
-                per_op=args.per_op,
-                grow_to=args.grow_to,
-                runs=args.runs,
-            )
+            run_backend("SQLite (file, WAL)", engine, **sizes)
             engine.dispose()
     if args.backend in ("postgres", "both"):
-        admin = sa.create_engine(args.postgres_url)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-        admin.dispose()
+        fresh_schema(args.postgres_url, create=True)
         engine = create_postgres_engine(
             args.postgres_url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"}
         )
-        run_backend(
-            "PostgreSQL",
-            engine,
-            n=args.tickets,
-            per_op=args.per_op,
-            grow_to=args.grow_to,
-            runs=args.runs,
-        )
+        run_backend("PostgreSQL", engine, **sizes)
         engine.dispose()
-        admin = sa.create_engine(args.postgres_url)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        admin.dispose()
+        fresh_schema(args.postgres_url, create=False)
     return 0
 
 
