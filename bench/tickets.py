@@ -20,8 +20,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import sqlalchemy as sa
 
@@ -38,6 +40,7 @@ from ticketkit.adapters.sqlalchemy import (
     SqlStorage,
     create_postgres_engine,
     create_sqlite_engine,
+    schema,
     upgrade,
 )
 
@@ -45,6 +48,7 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "ticketkit_bench"
 CUSTOMERS = 10
 BATCH = 1_000
+WARM_UP = 500
 
 HAND_WRITTEN = sa.text(
     """
@@ -145,6 +149,66 @@ class Setup:
                 self.one(unit)
         return n / (time.perf_counter() - start)
 
+    def core_baseline(self, engine: sa.Engine, n: int) -> float:
+        """The machine's yardstick: the same ticket and comment rows (no events, outbox or
+        policy) by plain SQLAlchemy Core bulk inserts, 1,000 tickets per transaction."""
+        now = datetime.now(UTC)
+        start = time.perf_counter()
+        for first in range(0, n, BATCH):
+            tickets, comments = [], []
+            for k in range(first, min(first + BATCH, n)):
+                i, ticket_id = k % CUSTOMERS, uuid4()
+                tickets.append(
+                    {
+                        "tenant_id": self.tenant_id,
+                        "id": ticket_id,
+                        "number": 10_000_000 + k,
+                        "project_id": self.projects[i].id,
+                        "type_id": self.type.id,
+                        "title": f"Core ticket {k}",
+                        "description": "",
+                        "fields": {},
+                        "status": "new",
+                        "status_category": "new",
+                        "priority": "normal",
+                        "requester_id": self.guests[i].id,
+                        "assignee_id": None,
+                        "created_at": now,
+                        "updated_at": now,
+                        "public_updated_at": now,
+                        "version": 3,
+                        "event_seq": 3,
+                        "comment_tally": [],
+                    }
+                )
+                for body, visibility, org in (
+                    ("We are looking into it.", "public", self.agent.organisation_id),
+                    ("Probably the disk again.", "internal", self.agent.organisation_id),
+                ):
+                    comments.append(
+                        {
+                            "tenant_id": self.tenant_id,
+                            "id": uuid4(),
+                            "ticket_id": ticket_id,
+                            "author_id": self.agent.id,
+                            "organisation_id": org,
+                            "body": body,
+                            "visibility": visibility,
+                            "channel": "web",
+                            "created_at": now,
+                            "ordinal": k,
+                        }
+                    )
+            with engine.begin() as conn:
+                conn.execute(schema.tickets.insert(), tickets)
+                conn.execute(schema.comments.insert(), comments)
+        rate = n / (time.perf_counter() - start)
+        with engine.begin() as conn:  # the yardstick's rows must not enter the page figures
+            core = sa.select(schema.tickets.c.id).where(schema.tickets.c.number >= 10_000_000)
+            conn.execute(schema.comments.delete().where(schema.comments.c.ticket_id.in_(core)))
+            conn.execute(schema.tickets.delete().where(schema.tickets.c.number >= 10_000_000))
+        return rate
+
     def per_operation(self, n: int) -> float:
         start = time.perf_counter()
         for _ in range(n):
@@ -215,6 +279,17 @@ def run_backend(
     desk = HelpDesk(SqlStorage(engine), plugins=Plugins.create([COUNTER]))
     setup = Setup(desk)
     print(f"\n== {name} ==")
+    # A database in use has statistics: autovacuum analyzes new tables within a minute. Without
+    # them PostgreSQL plans its foreign-key checks on near-empty tables and keeps those plans
+    # per connection, probing a wrong index for minutes (see docs/storage.md).
+    setup.batched(WARM_UP)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
+    rate_core = setup.core_baseline(engine, n)
+    print(
+        f"yardstick, plain Core bulk inserts:  {rate_core:8.0f} tickets/s  ({n} tickets + 2 "
+        "comments each, 1,000 per transaction)"
+    )
     rate_batch = setup.batched(n)
     print(
         f"create, one unit of work per {BATCH}: {rate_batch:8.0f} tickets/s  ({n} tickets, "

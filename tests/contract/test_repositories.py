@@ -219,6 +219,64 @@ def test_outbox_rows_are_listed_oldest_first_and_updated(storage: Storage) -> No
         assert [n.id for n in pending] == [n.id for n in notes[1:]]
 
 
+def test_acknowledge_settles_only_pending_notifications_in_one_step(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    notes = [
+        Notification(
+            tenant_id=s.tenant,
+            id=uuid.uuid4(),
+            event_id=uuid.uuid4(),
+            ticket_id=t.id,
+            recipient_id=s.person,
+            created_at=NOW + timedelta(seconds=i),
+            updated_at=NOW,
+        )
+        for i in range(4)
+    ]
+    later = NOW + timedelta(minutes=5)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        for n in notes:
+            uow.notify(n)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        # A retry elsewhere already failed the first one: the late acknowledgement leaves it.
+        failed = attrs.evolve(notes[0], status=DeliveryStatus.FAILED, attempts=1, last_error="x")
+        uow.outbox.save(failed)
+        unknown = uuid.uuid4()
+        ids = [notes[0].id, notes[1].id, notes[2].id, unknown]
+        assert uow.outbox.acknowledge(ids, delivered_to=("p.A", "p.B"), at=later) == 2
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.outbox.get(notes[0].id) == failed
+        for note in notes[1:3]:
+            assert uow.outbox.get(note.id) == note.delivered(("p.A", "p.B"), later)
+        assert uow.outbox.get(notes[3].id) == notes[3]
+        assert uow.outbox.get(unknown) is None
+
+
+def test_acknowledge_in_the_writing_unit_of_work_settles_buffered_rows(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    note = Notification(
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        event_id=uuid.uuid4(),
+        ticket_id=t.id,
+        recipient_id=s.person,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.notify(note)
+        assert uow.outbox.acknowledge([note.id], delivered_to=(), at=NOW) == 1
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.outbox.get(note.id) == note.delivered((), NOW)
+
+
 def test_duplicate_ids_and_second_tenant_record_conflict(storage: Storage) -> None:
     s = seed(storage)
     with storage.unit_of_work(s.tenant) as uow, pytest.raises(Conflict):

@@ -4,7 +4,8 @@ no persistence. Fast enough for unit tests of every business rule."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from ticketkit.domain.model import (
     Ticket,
     TicketType,
 )
-from ticketkit.domain.notifications import Notification
+from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate, evaluate
 from ticketkit.ports.repositories import (
@@ -262,6 +263,17 @@ class _Outbox(NotificationOutbox):
         if self.get(notification.id) is None:
             raise Conflict("Notification", notification.id)
         self.changed[notification.id] = notification
+
+    def acknowledge(
+        self, ids: Collection[UUID], *, delivered_to: tuple[str, ...], at: datetime
+    ) -> int:
+        done = 0
+        for ident in ids:
+            note = self.get(ident)
+            if note is not None and note.status is DeliveryStatus.PENDING:
+                self.changed[ident] = note.delivered(delivered_to, at)
+                done += 1
+        return done
 
 
 class MemoryUnitOfWork(UnitOfWork):

@@ -167,13 +167,21 @@ class Dispatcher:
                 log.exception("delivering %d notifications failed; left for retry", len(prepared))
 
     def flush(self) -> None:
-        """Write every acknowledgement still held in memory."""
+        """Write every acknowledgement still held in memory: one set-based write per tenant
+        and set of plugins, instead of one row update per notification."""
         with self._lock:
             acks, self._acks = self._acks, {}
         for tenant_id, notes in acks.items():
+            groups: dict[tuple[str, ...], list[Notification]] = {}
+            for note in notes:
+                groups.setdefault(note.delivered_to, []).append(note)
             with self.storage.unit_of_work(tenant_id) as uow:
-                for note in notes:
-                    uow.outbox.save(note)
+                for delivered_to, group in groups.items():
+                    uow.outbox.acknowledge(
+                        [n.id for n in group],
+                        delivered_to=delivered_to,
+                        at=max(n.updated_at for n in group),
+                    )
                 uow.commit()
 
     def _acknowledge(self, notes: list[Notification]) -> None:
@@ -293,7 +301,7 @@ class Dispatcher:
     def _deliver_one(self, item: Prepared, has_notifiers: bool) -> Notification:
         note, now = item.notification, self.clock.now()
         if not has_notifiers:
-            return attrs.evolve(note, status=DeliveryStatus.DELIVERED, updated_at=now)
+            return note.delivered(note.delivered_to, now)
         message = NotificationMessage(
             tenant_id=note.tenant_id,
             notification_id=note.id,
@@ -325,11 +333,4 @@ class Dispatcher:
                 failures=failures,
             )
             return failed
-        return attrs.evolve(
-            note,
-            delivered_to=delivered_to,
-            status=DeliveryStatus.DELIVERED,
-            attempts=note.attempts + 1,
-            last_error=None,
-            updated_at=now,
-        )
+        return note.delivered(delivered_to, now)

@@ -33,3 +33,14 @@ class Notification:
     #: Plugins that already took this notification; a retry skips them.
     delivered_to: tuple[str, ...] = ()
     updated_at: datetime
+
+    def delivered(self, delivered_to: tuple[str, ...], at: datetime) -> Notification:
+        """This notification after an attempt that reached every plugin in ``delivered_to``."""
+        return attrs.evolve(
+            self,
+            status=DeliveryStatus.DELIVERED,
+            attempts=self.attempts + 1,
+            last_error=None,
+            delivered_to=delivered_to,
+            updated_at=at,
+        )

@@ -8,13 +8,15 @@ are written once, as predicates, so a list query and an object check cannot drif
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import functools
+import operator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Eq:
     """``attr == value`` (``value`` None means "is null")."""
 
@@ -22,7 +24,7 @@ class Eq:
     value: object
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class In:
     """``attr`` is one of ``values``; an empty set matches nothing."""
 
@@ -30,7 +32,7 @@ class In:
     values: frozenset[object]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Cmp:
     """``attr <op> value`` with op one of ``<``, ``<=``, ``>``, ``>=``; for keyset paging."""
 
@@ -43,22 +45,22 @@ class Cmp:
             raise ValueError(f"op: unknown comparison {self.op!r}")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class And:
     parts: tuple[Predicate, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Or:
     parts: tuple[Predicate, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Not:
     part: Predicate
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Const:
     """Always true or always false."""
 
@@ -126,30 +128,56 @@ def _plain(value: object) -> object:
     return value.value if isinstance(value, enum.Enum) else value
 
 
+Check = Callable[[object], bool]
+
+
 def evaluate(pred: Predicate, record: object) -> bool:
     """Answer ``pred`` for one object by reading its attributes."""
+    return compile_check(pred)(record)
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_check(pred: Predicate) -> Check:
+    """``pred`` as a Python function of one record: the in-memory meaning of a predicate.
+
+    Built once per predicate (policies hand out the same predicate object per viewer), so a
+    check costs a few closure calls instead of a walk over the tree."""
     if isinstance(pred, Eq):
-        return _plain(getattr(record, pred.attr)) == _plain(pred.value)
+        attr, want = pred.attr, _plain(pred.value)
+        return lambda record: _plain(getattr(record, attr)) == want
     if isinstance(pred, In):
-        return _plain(getattr(record, pred.attr)) in {_plain(v) for v in pred.values}
+        attr, allowed = pred.attr, frozenset(_plain(v) for v in pred.values)
+        return lambda record: _plain(getattr(record, attr)) in allowed
     if isinstance(pred, Cmp):
-        left: Any = getattr(record, pred.attr)
-        right: Any = pred.value
-        if left is None:
-            return False
-        match pred.op:
-            case "<":
-                return bool(left < right)
-            case "<=":
-                return bool(left <= right)
-            case ">":
-                return bool(left > right)
-            case _:
-                return bool(left >= right)
+        return _compile_cmp(pred)
     if isinstance(pred, And):
-        return all(evaluate(p, record) for p in pred.parts)
+        parts = tuple(compile_check(p) for p in pred.parts)
+        return lambda record: all(check(record) for check in parts)
     if isinstance(pred, Or):
-        return any(evaluate(p, record) for p in pred.parts)
+        parts = tuple(compile_check(p) for p in pred.parts)
+        return lambda record: any(check(record) for check in parts)
     if isinstance(pred, Not):
-        return not evaluate(pred.part, record)
-    return pred.value
+        inner = compile_check(pred.part)
+        return lambda record: not inner(record)
+    value = pred.value
+    return lambda record: value
+
+
+def _compile_cmp(pred: Cmp) -> Check:
+    attr, op = pred.attr, _COMPARISONS[pred.op]
+    right: Any = pred.value
+
+    def check(record: object) -> bool:
+        left: Any = getattr(record, attr)
+        # NULL compares as unknown in SQL: never true.
+        return left is not None and bool(op(left, right))
+
+    return check
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}

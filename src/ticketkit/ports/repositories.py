@@ -7,7 +7,8 @@ tenant only, so no call can reach across tenants by passing a foreign id.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 from uuid import UUID
@@ -122,6 +123,16 @@ class NotificationOutbox(abc.ABC):
     @abc.abstractmethod
     def save(self, notification: Notification) -> None:
         """Record a delivery outcome (status, attempts, error)."""
+
+    @abc.abstractmethod
+    def acknowledge(
+        self, ids: Collection[UUID], *, delivered_to: tuple[str, ...], at: datetime
+    ) -> int:
+        """Mark the still *pending* notifications among ``ids`` delivered to ``delivered_to``
+        (one more attempt, no error) in one set-based write; return how many were pending.
+
+        Rows another process has already settled are left alone, so a late acknowledgement
+        never overwrites a retry's outcome."""
 
 
 class UnitOfWork(abc.ABC):

@@ -12,7 +12,8 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any, Generic, NoReturn, TypeVar
 from uuid import UUID
 
@@ -727,6 +728,25 @@ class _Events(EventRepository):
         return self._uow._select(EVENTS, where, schema.events.c.ticket_id == ticket_id)
 
 
+_n = schema.notifications
+_ACK_CHUNK = 1_000
+_ACKNOWLEDGE = (
+    _n.update()
+    .where(
+        _n.c.tenant_id == bindparam("tenant"),
+        _n.c.id.in_(bindparam("ids", expanding=True)),
+        _n.c.status == DeliveryStatus.PENDING.value,
+    )
+    .values(
+        status=DeliveryStatus.DELIVERED.value,
+        attempts=_n.c.attempts + 1,
+        last_error=None,
+        delivered_to=bindparam("delivered_to", type_=_n.c.delivered_to.type),
+        updated_at=bindparam("at", type_=_n.c.updated_at.type),
+    )
+)
+
+
 class _Outbox(NotificationOutbox):
     """The notification outbox; delivery outcomes are buffered like adds."""
 
@@ -746,6 +766,29 @@ class _Outbox(NotificationOutbox):
 
     def save(self, notification: Notification) -> None:
         self._uow._save(NOTIFICATIONS, notification)
+
+    def acknowledge(
+        self, ids: Collection[UUID], *, delivered_to: tuple[str, ...], at: datetime
+    ) -> int:
+        uow = self._uow
+        buffered: dict[UUID, Notification] = uow._staged[NOTIFICATIONS.kind].added
+        done = 0
+        stored: list[UUID] = []
+        for ident in ids:
+            note = buffered.get(ident)
+            if note is None:
+                stored.append(ident)
+            elif note.status is DeliveryStatus.PENDING:
+                buffered[ident] = note.delivered(delivered_to, at)
+                done += 1
+        if stored:
+            uow._flush(NOTIFICATIONS)  # buffered saves of these rows are written first
+            conn = uow._writer()
+            values = {"delivered_to": list(delivered_to), "at": at, "tenant": uow.tenant_id}
+            for first in range(0, len(stored), _ACK_CHUNK):
+                chunk = stored[first : first + _ACK_CHUNK]
+                done += conn.execute(_ACKNOWLEDGE, {**values, "ids": chunk}).rowcount
+        return done
 
 
 class SqlUnitOfWork(UnitOfWork):
