@@ -9,6 +9,7 @@ and ``Not`` gives the same answer as in memory.
 from __future__ import annotations
 
 import enum
+import functools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -44,8 +45,12 @@ def _guard(col: KeyedColumnElement[Any], expr: ColumnElement[bool]) -> ColumnEle
     return and_(col.is_not(None), expr) if col.nullable else expr
 
 
+@functools.lru_cache(maxsize=4096)
 def compile_predicate(pred: Predicate, table: Table) -> ColumnElement[bool]:
-    """A boolean SQL expression over ``table`` selecting exactly the rows ``evaluate`` would."""
+    """A boolean SQL expression over ``table`` selecting exactly the rows ``evaluate`` would.
+
+    Cached: the policy hands out one predicate object per viewer, and SQL expressions are
+    immutable, so each is built once."""
     if isinstance(pred, Eq):
         col = column(table, pred.attr)
         value = _plain(pred.value)

@@ -8,6 +8,8 @@ flushes one table at a time, and the database checks every reference at commit.
 
 from __future__ import annotations
 
+import functools
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,6 +99,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: Ids read back from text (SQLite): tenants, projects, people and types repeat on every row.
+_parse_uuid = functools.lru_cache(maxsize=16384)(uuid.UUID)
+
+
+class Id(Uuid[uuid.UUID]):
+    """``Uuid`` that parses each textual id once (on SQLite, where ids are stored as text);
+    PostgreSQL's native uuid needs no parsing."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.supports_native_uuid and self.native_uuid:
+            return super().result_processor(dialect, coltype)  # type: ignore[no-untyped-call]
+        parse = _parse_uuid
+
+        def process(value: str | None) -> uuid.UUID | None:
+            return None if value is None else parse(value)
+
+        return process
+
+
 def _text() -> TypeEngine[str]:
     # PostgreSQL compares with the "C" collation so ordering and ranges match Python's
     # code-point comparison (and SQLite's BINARY collation) on every backend.
@@ -124,8 +147,8 @@ def _tenant_fk() -> ForeignKeyConstraint:
 
 def _ids() -> list[Column[Any]]:
     return [
-        Column("tenant_id", Uuid(), nullable=False),
-        Column("id", Uuid(), nullable=False),
+        Column("tenant_id", Id(), nullable=False),
+        Column("id", Id(), nullable=False),
     ]
 
 
@@ -138,7 +161,7 @@ def _ordinal() -> Column[int]:
 tenants = Table(
     "tenants",
     metadata,
-    Column("tenant_id", Uuid(), nullable=False),
+    Column("tenant_id", Id(), nullable=False),
     Column("name", _text(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("tenant_id"),
@@ -147,7 +170,7 @@ tenants = Table(
 ticket_counters = Table(
     "ticket_counters",
     metadata,
-    Column("tenant_id", Uuid(), nullable=False),
+    Column("tenant_id", Id(), nullable=False),
     Column("last_number", BigInteger(), nullable=False),
     PrimaryKeyConstraint("tenant_id"),
     _tenant_fk(),
@@ -160,7 +183,7 @@ organisations = Table(
     *_ids(),
     Column("name", _text(), nullable=False),
     Column("kind", _text(), nullable=False),
-    Column("parent_id", Uuid(), nullable=True),
+    Column("parent_id", Id(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     _ordinal(),
     PrimaryKeyConstraint("tenant_id", "id"),
@@ -173,7 +196,7 @@ persons = Table(
     "persons",
     metadata,
     *_ids(),
-    Column("organisation_id", Uuid(), nullable=False),
+    Column("organisation_id", Id(), nullable=False),
     Column("name", _text(), nullable=False),
     Column("email", _text(), nullable=False),
     Column("role", _text(), nullable=False),
@@ -189,7 +212,7 @@ projects = Table(
     "projects",
     metadata,
     *_ids(),
-    Column("organisation_id", Uuid(), nullable=False),
+    Column("organisation_id", Id(), nullable=False),
     Column("name", _text(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     _ordinal(),
@@ -217,16 +240,16 @@ tickets = Table(
     metadata,
     *_ids(),
     Column("number", BigInteger(), nullable=False),
-    Column("project_id", Uuid(), nullable=False),
-    Column("type_id", Uuid(), nullable=False),
+    Column("project_id", Id(), nullable=False),
+    Column("type_id", Id(), nullable=False),
     Column("title", _text(), nullable=False),
     Column("description", _text(), nullable=False),
     Column("fields", _json(), nullable=False),
     Column("status", _text(), nullable=False),
     Column("status_category", _text(), nullable=False),
     Column("priority", _text(), nullable=False),
-    Column("requester_id", Uuid(), nullable=False),
-    Column("assignee_id", Uuid(), nullable=True),
+    Column("requester_id", Id(), nullable=False),
+    Column("assignee_id", Id(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("public_updated_at", UTCDateTime(), nullable=False),
@@ -253,9 +276,9 @@ comments = Table(
     "comments",
     metadata,
     *_ids(),
-    Column("ticket_id", Uuid(), nullable=False),
-    Column("author_id", Uuid(), nullable=False),
-    Column("organisation_id", Uuid(), nullable=False),
+    Column("ticket_id", Id(), nullable=False),
+    Column("author_id", Id(), nullable=False),
+    Column("organisation_id", Id(), nullable=False),
     Column("body", _text(), nullable=False),
     Column("visibility", _text(), nullable=False),
     Column("channel", _text(), nullable=False),
@@ -271,12 +294,12 @@ events = Table(
     "events",
     metadata,
     *_ids(),
-    Column("ticket_id", Uuid(), nullable=False),
+    Column("ticket_id", Id(), nullable=False),
     Column("seq", Integer(), nullable=False),
     Column("kind", _text(), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
-    Column("actor_id", Uuid(), nullable=False),
-    Column("organisation_id", Uuid(), nullable=False),
+    Column("actor_id", Id(), nullable=False),
+    Column("organisation_id", Id(), nullable=False),
     Column("visibility", _text(), nullable=False),
     Column("data", _json(), nullable=False),
     _ordinal(),
@@ -289,9 +312,9 @@ notifications = Table(
     "notifications",
     metadata,
     *_ids(),
-    Column("event_id", Uuid(), nullable=False),
-    Column("ticket_id", Uuid(), nullable=False),
-    Column("recipient_id", Uuid(), nullable=False),
+    Column("event_id", Id(), nullable=False),
+    Column("ticket_id", Id(), nullable=False),
+    Column("recipient_id", Id(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("status", _text(), nullable=False),
     Column("attempts", Integer(), nullable=False),

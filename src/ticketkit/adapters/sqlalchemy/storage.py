@@ -8,6 +8,7 @@ pipeline. Rows are translated to and from the domain's attrs classes explicitly.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -285,8 +286,15 @@ def _encode_tally(tally: dict[tuple[Visibility, UUID], int]) -> list[list[object
     return sorted([vis.value, str(org), n] for (vis, org), n in tally.items())
 
 
+#: Tallies name a handful of organisations over and over: parse each id once.
+_org_uuid = functools.lru_cache(maxsize=4096)(UUID)
+_VISIBILITIES = {v.value: v for v in Visibility}
+_CATEGORIES = {c.value: c for c in StatusCategory}
+_PRIORITIES = {p.value: p for p in Priority}
+
+
 def _decode_tally(raw: list[list[Any]]) -> dict[tuple[Visibility, UUID], int]:
-    return {(Visibility(vis), UUID(org)): int(n) for vis, org, n in raw}
+    return {(_VISIBILITIES[vis], _org_uuid(org)): int(n) for vis, org, n in raw}
 
 
 def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
@@ -324,8 +332,8 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         description=r.description,
         fields=decode_fields(r.fields),
         status=r.status,
-        status_category=StatusCategory(r.status_category),
-        priority=Priority(r.priority),
+        status_category=_CATEGORIES[r.status_category],
+        priority=_PRIORITIES[r.priority],
         requester_id=r.requester_id,
         assignee_id=r.assignee_id,
         created_at=r.created_at,
@@ -1221,8 +1229,9 @@ class SqlUnitOfWork(UnitOfWork):
         )
         if limit is not None:
             stmt = stmt.limit(limit)
-        conv = self._conv
-        return [mapping.from_row(conv, row) for row in self._reader().execute(stmt)]
+        conv, from_row = self._conv, mapping.from_row
+        # all() fetches in one call; iterating would fetch row by row through the driver.
+        return [from_row(conv, row) for row in self._reader().execute(stmt).all()]
 
     # -- tenant, numbers, directory --------------------------------------------------------
 
