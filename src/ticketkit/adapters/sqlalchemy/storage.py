@@ -321,27 +321,75 @@ def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
     }
 
 
+_TICKET_COLUMNS = [
+    "tenant_id",
+    "id",
+    "number",
+    "project_id",
+    "type_id",
+    "title",
+    "description",
+    "fields",
+    "status",
+    "status_category",
+    "priority",
+    "requester_id",
+    "assignee_id",
+    "created_at",
+    "updated_at",
+    "public_updated_at",
+    "version",
+    "event_seq",
+    "comment_tally",
+]
+# Tickets are read by position (the hottest read: every listing). A column added to the table
+# must be added here too; this keeps the two from drifting apart silently.
+if [c.key for c in schema.tickets.c] != _TICKET_COLUMNS:  # pragma: no cover
+    raise RuntimeError("the tickets table's columns changed: update _TICKET_COLUMNS and _ticket")
+
+
 def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
+    (
+        tenant_id,
+        ident,
+        number,
+        project_id,
+        type_id,
+        title,
+        description,
+        fields,
+        status,
+        status_category,
+        priority,
+        requester_id,
+        assignee_id,
+        created_at,
+        updated_at,
+        public_updated_at,
+        version,
+        event_seq,
+        comment_tally,
+    ) = r
     return Ticket(
-        tenant_id=r.tenant_id,
-        id=r.id,
-        number=r.number,
-        project_id=r.project_id,
-        type_id=r.type_id,
-        title=r.title,
-        description=r.description,
-        fields=decode_fields(r.fields),
-        status=r.status,
-        status_category=_CATEGORIES[r.status_category],
-        priority=_PRIORITIES[r.priority],
-        requester_id=r.requester_id,
-        assignee_id=r.assignee_id,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        public_updated_at=r.public_updated_at,
-        version=r.version,
-        event_seq=r.event_seq,
-        comment_tally=_decode_tally(r.comment_tally),
+        tenant_id=tenant_id,
+        id=ident,
+        number=number,
+        project_id=project_id,
+        type_id=type_id,
+        title=title,
+        description=description,
+        fields=decode_fields(fields),
+        status=status,
+        status_category=_CATEGORIES[status_category],
+        priority=_PRIORITIES[priority],
+        requester_id=requester_id,
+        assignee_id=assignee_id,
+        created_at=created_at,
+        updated_at=updated_at,
+        public_updated_at=public_updated_at,
+        version=version,
+        event_seq=event_seq,
+        comment_tally=_decode_tally(comment_tally),
     )
 
 
