@@ -369,7 +369,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         version,
         event_seq,
         comment_tally,
-    ) = r
+    ) = r._tuple()
     return Ticket(
         tenant_id=tenant_id,
         id=ident,
