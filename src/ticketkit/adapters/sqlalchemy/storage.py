@@ -15,7 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar, cast
 from uuid import UUID
 
 import attrs
@@ -369,7 +369,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         version,
         event_seq,
         comment_tally,
-    ) = r._tuple()
+    ) = cast(tuple[Any, ...], r)
     return Ticket(
         tenant_id=tenant_id,
         id=ident,
