@@ -44,5 +44,6 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks (figures, not assertions): `nox -s bench -- --help`."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,bench]")
     session.run("python", "bench/tickets.py", *session.posargs)
+    session.run("python", "bench/calendars.py")

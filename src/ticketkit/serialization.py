@@ -15,6 +15,7 @@ from uuid import UUID
 
 import cattrs
 
+from ticketkit.domain.calendars import Calendar, calendar_from_dict, calendar_to_dict
 from ticketkit.domain.events import EVENT_TYPES, Event
 from ticketkit.domain.model import FieldValue
 
@@ -78,6 +79,8 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda t: t in field_value_types, lambda v, _: decode_field_value(v)
     )
+    conv.register_unstructure_hook(Calendar, calendar_to_dict)
+    conv.register_structure_hook(Calendar, lambda v, _: calendar_from_dict(v))
     transitions = frozenset[tuple[str, str]]
     conv.register_structure_hook_func(lambda t: t == transitions, _structure_transitions)
     conv.register_unstructure_hook_func(lambda t: t == transitions, _unstructure_transitions)

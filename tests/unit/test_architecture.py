@@ -15,6 +15,7 @@ from ticketkit.hooks import specs
 
 CORE = [
     "ticketkit.domain",
+    "ticketkit.domain.calendars",
     "ticketkit.policy",
     "ticketkit.errors",
     "ticketkit.clock",
