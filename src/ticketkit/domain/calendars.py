@@ -116,7 +116,7 @@ class Hours:
     def segments(self) -> tuple[tuple[int, int], tuple[int, int] | None]:
         """The part on its own day and the part spilling into the next day (seconds)."""
         if self.overnight:
-            return (self.start, DAY), (0, self.end) if self.end else None
+            return (self.start, DAY), (0, self.end)
         return (self.start, self.end), None
 
 
