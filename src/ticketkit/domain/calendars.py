@@ -34,7 +34,7 @@ DAY = 86_400
 #: searching (its holidays close every open day): an error, never an endless loop.
 MAX_CLOSED_YEARS = 10
 #: Year blocks kept per calendar; older ones are rebuilt on demand.
-MAX_CACHED_YEARS = 64
+MAX_CACHED_YEARS = 16
 
 _US = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -624,7 +624,7 @@ def _offset_at(tz: ZoneInfo, u: int) -> timedelta | None:
 
 _SHARED: dict[tuple[object, ...], _Years] = {}
 _SHARED_LOCK = threading.Lock()
-_MAX_SHARED = 256
+_MAX_SHARED = 128
 
 
 def _shared_years(calendar: Calendar) -> _Years:
