@@ -363,3 +363,80 @@ def test_the_calendar_docs_example_runs() -> None:
     assert blocks
     for block in blocks:
         exec(compile(block, str(page), "exec"), {"__name__": "docs"})
+
+
+def test_elapsed_stays_right_when_another_thread_rebuilds_the_year_in_between(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calendar = Calendar.create("UTC", {"mon-fri": "09:00-17:00"})
+    start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC)
+    expected = calendar.elapsed(start, end)
+    years = calendar._years
+    original = years.block_at
+
+    def evicting(u: int) -> object:
+        block = original(u)
+        years._blocks.clear()  # as if another thread evicted the year meanwhile
+        years._last = None
+        return block
+
+    monkeypatch.setattr(years, "block_at", evicting)
+    assert expected == timedelta(hours=40)
+    assert calendar.elapsed(start, end) == expected
+    assert calendar.elapsed_many([start], end) == [expected]
+
+
+def test_instants_and_durations_beyond_the_supported_years_name_their_field() -> None:
+    calendar = office()
+    tokyo, new_york = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
+    for call, field in [
+        (lambda: calendar.is_open(datetime(1, 1, 1, 3, tzinfo=tokyo)), "instant"),
+        (lambda: calendar.is_open(datetime(9999, 12, 31, 23, tzinfo=new_york)), "instant"),
+        (lambda: calendar.elapsed(berlin(2026, 1, 1), datetime(9999, 6, 1, tzinfo=UTC)), "end"),
+        (lambda: calendar.add(datetime(9990, 1, 1, tzinfo=UTC), timedelta(days=5000)), "duration"),
+        (lambda: calendar.add_many([berlin(2026, 1, 1)], 3600), "duration"),  # type: ignore[arg-type]
+        (lambda: calendar.elapsed_many([berlin(2026, 1, 2)], berlin(2026, 1, 1)), "end"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert field in caught.value.fields, (field, caught.value.fields)
+
+
+def test_special_days_may_not_overlap_the_night_shifts_around_them() -> None:
+    monday = date(2026, 11, 23)
+    with pytest.raises(ValidationError) as caught:
+        Calendar.create("UTC", {"tue": "05:00-09:00"}, special_days={monday: "22:00-06:00"})
+    assert f"special_days.{monday}" in caught.value.fields
+    with pytest.raises(ValidationError) as caught:
+        Calendar.create("UTC", {"sun": "22:00-06:00"}, special_days={monday: "05:00-09:00"})
+    assert f"special_days.{monday}" in caught.value.fields
+    # A holiday on the Tuesday removes the overlap.
+    Calendar.create(
+        "UTC",
+        {"tue": "05:00-09:00"},
+        holidays=[monday + timedelta(days=1)],
+        special_days={monday: "22:00-06:00"},
+    )
+
+
+def test_malformed_special_days_regions_and_stored_forms_name_their_field() -> None:
+    monday = date(2026, 11, 23)
+    assert SpecialDay(monday, [Hours(0, 3600)]).hours == (Hours(0, 3600),)  # type: ignore[arg-type]
+    stored = calendar_to_dict(sample_calendar())
+    for call, field in [
+        (lambda: SpecialDay(datetime(2026, 11, 23), ()), "special_days"),
+        (lambda: office(holiday_regions=[HolidayRegion(None)]), "holiday_regions[0].country"),  # type: ignore[arg-type]
+        (lambda: office(special_days={monday: None}), f"special_days.{monday}"),
+        (lambda: calendar_from_dict({**stored, "holidays": ["2026-13-01"]}), "holidays"),
+        (
+            lambda: calendar_from_dict({**stored, "holiday_regions": [{"subdivision": "BY"}]}),
+            "holiday_regions[0].country",
+        ),
+        (
+            lambda: calendar_from_dict({**stored, "special_days": [{"date": "soon"}]}),
+            "special_days[0].date",
+        ),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert field in caught.value.fields, (field, caught.value.fields)

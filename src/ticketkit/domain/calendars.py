@@ -129,12 +129,22 @@ class HolidayRegion:
     subdivision: str | None = None
 
 
+def _sorted_hours(value: Iterable[Hours]) -> tuple[Hours, ...]:
+    return tuple(sorted(value))
+
+
 @attrs.frozen
 class SpecialDay:
     """A date with its own hours (none: closed), overriding holidays and the weekly hours."""
 
     date: date
-    hours: tuple[Hours, ...] = ()
+    hours: tuple[Hours, ...] = attrs.field(default=(), converter=_sorted_hours)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.date, date) or isinstance(self.date, datetime):
+            raise ValidationError.single("special_days", f"{self.date!r} is not a date")
+        if not all(isinstance(h, Hours) for h in self.hours):
+            raise ValidationError.single(f"special_days.{self.date}", "must hold Hours values")
 
 
 HoursInput = Hours | str | Iterable[Hours | str]
@@ -153,14 +163,24 @@ def _regions(value: Iterable[HolidayRegion]) -> tuple[HolidayRegion, ...]:
 
 
 def _special_days(value: Iterable[SpecialDay]) -> tuple[SpecialDay, ...]:
-    return tuple(sorted(value, key=lambda s: s.date))
+    return tuple(sorted(value, key=lambda s: getattr(s, "date", date.min)))
 
 
 def _hours_tuple(value: HoursInput, field: str) -> tuple[Hours, ...]:
-    items: Iterable[Hours | str] = [value] if isinstance(value, Hours | str) else value
+    if isinstance(value, Hours | str):
+        items: Iterable[Hours | str] = [value]
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        raise ValidationError.single(field, f"{value!r} is not hours like '09:00-17:00'")
     out = []
     for i, item in enumerate(items):
-        out.append(item if isinstance(item, Hours) else Hours.parse(item, field=f"{field}[{i}]"))
+        if isinstance(item, Hours):
+            out.append(item)
+        elif isinstance(item, str):
+            out.append(Hours.parse(item, field=f"{field}[{i}]"))
+        else:
+            raise ValidationError.single(f"{field}[{i}]", f"{item!r} is not like '09:00-17:00'")
     return tuple(sorted(out))
 
 
@@ -194,6 +214,13 @@ def _region_holidays(country: str, subdivision: str | None, year: int) -> frozen
 def _check_region(region: HolidayRegion, field: str) -> None:
     import holidays  # noqa: PLC0415
 
+    if not isinstance(region, HolidayRegion):
+        raise ValidationError.single(field, "a HolidayRegion such as HolidayRegion('DE', 'BY')")
+    if not isinstance(region.country, str) or not region.country:
+        raise ValidationError.single(f"{field}.country", "an ISO country code such as DE")
+    if region.subdivision is not None and not isinstance(region.subdivision, str):
+        raise ValidationError.single(f"{field}.subdivision", "a subdivision code such as BY")
+
     try:
         holidays.country_holidays(region.country, subdiv=region.subdivision)
     except NotImplementedError as exc:
@@ -220,8 +247,7 @@ class Calendar:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_tz", _zone(self.zone))
-        self._validate()
-        object.__setattr__(self, "_specials", {s.date: s.hours for s in self.special_days})
+        self._validate()  # also sets _specials, which checking special days needs
         object.__setattr__(self, "_years", _shared_years(self))
 
     # -- construction -------------------------------------------------------------------------
@@ -294,10 +320,10 @@ class Calendar:
             self._check_overlaps(f"week.{WEEKDAYS[day]}", own + spill, errors)
         seen: set[date] = set()
         for special in self.special_days:
-            field = f"special_days.{special.date}"
-            if not isinstance(special, SpecialDay) or not isinstance(special.date, date):
+            if not isinstance(special, SpecialDay):
                 errors.append(FieldError("special_days", "must hold SpecialDay values"))
                 continue
+            field = f"special_days.{special.date}"
             if special.date in seen:
                 errors.append(FieldError(field, "appears twice"))
             seen.add(special.date)
@@ -311,6 +337,19 @@ class Calendar:
                 errors.extend(exc.errors)
         if not any(self.week) and not any(s.hours for s in self.special_days):
             errors.append(FieldError("week", "no business hours at all"))
+        if errors:
+            raise ValidationError(errors)
+        object.__setattr__(self, "_specials", {s.date: s.hours for s in self.special_days})
+        for special in self.special_days:
+            # A special day's hours meet the night shift of the day before, and its own night
+            # shift meets the day after: neither may overlap (holidays counted).
+            before, after = special.date - timedelta(days=1), special.date + timedelta(days=1)
+            spill_in = [x for h in self.hours_on(before) if (x := h.segments()[1]) is not None]
+            own = [h.segments()[0] for h in special.hours]
+            self._check_overlaps(f"special_days.{special.date}", own + spill_in, errors)
+            spill_out = [x for h in special.hours if (x := h.segments()[1]) is not None]
+            next_own = [h.segments()[0] for h in self.hours_on(after)]
+            self._check_overlaps(f"special_days.{special.date}", next_own + spill_out, errors)
         if errors:
             raise ValidationError(errors)
 
@@ -342,24 +381,33 @@ class Calendar:
 
     def is_open(self, instant: datetime) -> bool:
         """Whether business hours are running at ``instant``."""
-        u = _micros(instant, "instant")
+        u = _in_range(_micros(instant, "instant"), "instant")
         block = self._years.block_at(u)
         i = bisect_right(block.starts, u) - 1
         return i >= 0 and u < block.ends[i]
 
     def next_opening(self, instant: datetime) -> datetime:
         """``instant`` itself when open, else the moment business hours next begin."""
-        u = _micros(instant, "instant")
-        return _instant(self._years.next_open(u))
+        u = _in_range(_micros(instant, "instant"), "instant")
+        try:
+            return _instant(self._years.next_open(u))
+        except _OutOfRange:
+            raise ValidationError.single("instant", "no opening before the year 9999") from None
 
     def add(self, instant: datetime, duration: timedelta) -> datetime:
         """The instant (UTC) at which ``duration`` of business time has passed since
         ``instant``; counting starts at the next opening when ``instant`` is closed."""
-        return _instant(self._years.add(_micros(instant, "instant"), _span(duration, "duration")))
+        u = _in_range(_micros(instant, "instant"), "instant")
+        d = _span(duration, "duration")
+        try:
+            return _instant(self._years.add(u, d))
+        except _OutOfRange:
+            raise ValidationError.single("duration", "reaches beyond the year 9998") from None
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Business time between ``start`` and ``end`` (``end`` not before ``start``)."""
-        s, e = _micros(start, "start"), _micros(end, "end")
+        s = _in_range(_micros(start, "start"), "start")
+        e = _in_range(_micros(end, "end"), "end")
         if e < s:
             raise ValidationError.single("end", "is before start")
         return timedelta(microseconds=self._years.between(s, e))
@@ -371,27 +419,39 @@ class Calendar:
     ) -> list[datetime]:
         """``add`` for many instants, with one duration or one per instant (for listings
         and sweeps): the same answers, without the per-call overhead."""
-        us = [_micros(t, f"instants[{i}]") for i, t in enumerate(instants)]
+        us = [
+            _in_range(_micros(t, f"instants[{i}]"), f"instants[{i}]")
+            for i, t in enumerate(instants)
+        ]
         spans = _spans(duration, len(us))
         years = self._years
-        return [_instant(years.add(u, d)) for u, d in zip(us, spans, strict=True)]
+        out = []
+        for i, (u, d) in enumerate(zip(us, spans, strict=True)):
+            try:
+                out.append(_instant(years.add(u, d)))
+            except _OutOfRange:
+                field = "duration" if isinstance(duration, timedelta) else f"durations[{i}]"
+                raise ValidationError.single(field, "reaches beyond the year 9998") from None
+        return out
 
     def elapsed_many(
         self, starts: Iterable[datetime], end: datetime | Iterable[datetime]
     ) -> list[timedelta]:
         """``elapsed`` from many starts to one end (a sweep at "now") or to one end each."""
-        ss = [_micros(t, f"starts[{i}]") for i, t in enumerate(starts)]
+        ss = [_in_range(_micros(t, f"starts[{i}]"), f"starts[{i}]") for i, t in enumerate(starts)]
+        single = isinstance(end, datetime)
         if isinstance(end, datetime):
-            es = [_micros(end, "end")] * len(ss)
+            es = [_in_range(_micros(end, "end"), "end")] * len(ss)
         else:
-            es = [_micros(t, f"ends[{i}]") for i, t in enumerate(end)]
+            es = [_in_range(_micros(t, f"ends[{i}]"), f"ends[{i}]") for i, t in enumerate(end)]
             if len(es) != len(ss):
                 raise ValidationError.single("ends", f"{len(es)} ends for {len(ss)} starts")
         out = []
         years = self._years
         for i, (s, e) in enumerate(zip(ss, es, strict=True)):
             if e < s:
-                raise ValidationError.single(f"ends[{i}]", "is before its start")
+                field = "end" if single else f"ends[{i}]"
+                raise ValidationError.single(field, f"is before starts[{i}]")
             out.append(timedelta(microseconds=years.between(s, e)))
         return out
 
@@ -416,6 +476,16 @@ def _instant(u: int) -> datetime:
     return _EPOCH + _ONE_US * u
 
 
+_FIRST = (datetime(2, 1, 2, tzinfo=UTC) - _EPOCH) // _ONE_US
+_LAST = (datetime(9998, 12, 30, tzinfo=UTC) - _EPOCH) // _ONE_US
+
+
+def _in_range(u: int, field: str) -> int:
+    if not _FIRST <= u < _LAST:
+        raise ValidationError.single(field, "outside the supported years 2 to 9998")
+    return u
+
+
 def _span(value: timedelta, field: str) -> int:
     if not isinstance(value, timedelta):
         raise ValidationError.single(field, "must be a timedelta")
@@ -427,6 +497,8 @@ def _span(value: timedelta, field: str) -> int:
 def _spans(value: timedelta | Iterable[timedelta], count: int) -> list[int]:
     if isinstance(value, timedelta):
         return [_span(value, "duration")] * count
+    if not isinstance(value, Iterable):
+        raise ValidationError.single("duration", "must be a timedelta or one per instant")
     spans = [_span(v, f"durations[{i}]") for i, v in enumerate(value)]
     if len(spans) != count:
         raise ValidationError.single("durations", f"{len(spans)} durations for {count} instants")
@@ -466,6 +538,10 @@ class _Block:
         return self.ends[j] - (self.done[j] - target)
 
 
+class _OutOfRange(Exception):
+    """A computation needed a year outside 2..9998 (the public methods name the field)."""
+
+
 class _Years:
     """The lazily built, bounded, thread-safe cache of a calendar's year blocks."""
 
@@ -479,7 +555,7 @@ class _Years:
         found = self._blocks.get(year)
         if found is None:
             if not 1 < year < 9999:
-                raise ValidationError.single("instant", "outside the years 2 to 9998")
+                raise _OutOfRange(year)
             with self._lock:
                 found = self._blocks.get(year)
                 if found is None:
@@ -501,8 +577,9 @@ class _Years:
         self._last = block
         return block
 
-    def _following(self, block: _Block, since: int) -> _Block:
+    def _following(self, block: _Block) -> _Block:
         """The next block after ``block`` that has business time, or a clear error."""
+        first = block.year + 1
         for _ in range(MAX_CLOSED_YEARS):
             block = self.block(block.year + 1)
             if block.starts:
@@ -511,7 +588,7 @@ class _Years:
         field = "holidays" if any(calendar.week) else "special_days"
         raise ValidationError.single(
             field,
-            f"no business hours for {MAX_CLOSED_YEARS} years after {_instant(since):%Y-%m-%d}: "
+            f"no business hours in the {MAX_CLOSED_YEARS} years {first}-{block.year}: "
             "every open day is closed",
         )
 
@@ -520,7 +597,7 @@ class _Years:
         i = bisect_right(block.ends, u)
         if i < len(block.ends):
             return max(u, block.starts[i])
-        return self._following(block, u).starts[0]
+        return self._following(block).starts[0]
 
     def add(self, u: int, d: int) -> int:
         if d == 0:
@@ -538,14 +615,14 @@ class _Years:
             target = block.total + d
         while target > block.total:
             target -= block.total
-            block = self._following(block, u)
+            block = self._following(block)
             ends, done = block.ends, block.done
         j = bisect_left(done, target)
         return ends[j] - (done[j] - target)
 
     def between(self, s: int, e: int) -> int:
         first, last = self.block_at(s), self.block_at(e)
-        if first is last:
+        if first.year == last.year:  # not identity: another thread may have rebuilt it
             return last.position(e) - first.position(s)
         total = first.total - first.position(s) + last.position(e)
         for year in range(first.year + 1, last.year):
@@ -672,19 +749,35 @@ def calendar_from_dict(data: Mapping[str, Any]) -> Calendar:
     unknown = set(week) - set(WEEKDAYS)
     if unknown:
         raise ValidationError.single("week", f"unknown weekdays {sorted(unknown)}")
+    regions = []
+    for i, raw in enumerate(_list(data, "holiday_regions")):
+        if not isinstance(raw, Mapping) or "country" not in raw:
+            raise ValidationError.single(f"holiday_regions[{i}].country", "is missing")
+        regions.append(HolidayRegion(raw["country"], raw.get("subdivision")))
+    specials = []
+    for i, raw in enumerate(_list(data, "special_days")):
+        if not isinstance(raw, Mapping):
+            raise ValidationError.single(f"special_days[{i}]", "must be a date with hours")
+        day = _iso_date(raw.get("date"), f"special_days[{i}].date")
+        specials.append(SpecialDay(day, _hours_tuple(raw.get("hours", []), f"special_days.{day}")))
     return Calendar(
         zone=data.get("zone", ""),
         week=tuple(_hours_tuple(week.get(name, []), f"week.{name}") for name in WEEKDAYS),
-        holidays=frozenset(date.fromisoformat(d) for d in data.get("holidays", [])),
-        holiday_regions=tuple(
-            HolidayRegion(r["country"], r.get("subdivision"))
-            for r in data.get("holiday_regions", [])
-        ),
-        special_days=tuple(
-            SpecialDay(
-                date.fromisoformat(s["date"]),
-                _hours_tuple(s.get("hours", []), f"special_days.{s['date']}"),
-            )
-            for s in data.get("special_days", [])
-        ),
+        holidays=frozenset(_iso_date(d, "holidays") for d in _list(data, "holidays")),
+        holiday_regions=tuple(regions),
+        special_days=tuple(specials),
     )
+
+
+def _list(data: Mapping[str, Any], field: str) -> list[Any]:
+    value = data.get(field, [])
+    if not isinstance(value, list):
+        raise ValidationError.single(field, "must be a list")
+    return value
+
+
+def _iso_date(value: object, field: str) -> date:
+    try:
+        return date.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError.single(field, f"{value!r} is not a date like 2026-12-24") from None
