@@ -143,24 +143,43 @@ def compile_check(pred: Predicate) -> Check:
     Built once per predicate (policies hand out the same predicate object per viewer), so a
     check costs a few closure calls instead of a walk over the tree."""
     if isinstance(pred, Eq):
-        attr, want = pred.attr, _plain(pred.value)
-        return lambda record: _plain(getattr(record, attr)) == want
+        get, want = operator.attrgetter(pred.attr), _plain(pred.value)
+
+        def equal(record: object) -> bool:
+            got = get(record)
+            # A StrEnum equals its value already; other enums compare by their value.
+            return bool(got == want) or (isinstance(got, enum.Enum) and got.value == want)
+
+        return equal
     if isinstance(pred, In):
-        attr, allowed = pred.attr, frozenset(_plain(v) for v in pred.values)
-        return lambda record: _plain(getattr(record, attr)) in allowed
+        get, allowed = operator.attrgetter(pred.attr), frozenset(_plain(v) for v in pred.values)
+
+        def member(record: object) -> bool:
+            got = get(record)
+            return got in allowed or (isinstance(got, enum.Enum) and got.value in allowed)
+
+        return member
     if isinstance(pred, Cmp):
         return _compile_cmp(pred)
-    if isinstance(pred, And):
-        parts = tuple(compile_check(p) for p in pred.parts)
-        return lambda record: all(check(record) for check in parts)
-    if isinstance(pred, Or):
-        parts = tuple(compile_check(p) for p in pred.parts)
-        return lambda record: any(check(record) for check in parts)
+    if isinstance(pred, And | Or):
+        return _chain([compile_check(p) for p in pred.parts], isinstance(pred, And))
     if isinstance(pred, Not):
         inner = compile_check(pred.part)
         return lambda record: not inner(record)
     value = pred.value
     return lambda record: value
+
+
+def _chain(checks: list[Check], conjunction: bool) -> Check:
+    """``and``/``or`` of checks as nested closures (cheaper than ``all`` over a generator)."""
+    if not checks:
+        return lambda record: conjunction
+    if len(checks) == 1:
+        return checks[0]
+    first, rest = checks[0], _chain(checks[1:], conjunction)
+    if conjunction:
+        return lambda record: first(record) and rest(record)
+    return lambda record: first(record) or rest(record)
 
 
 def _compile_cmp(pred: Cmp) -> Check:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import attrs
@@ -104,6 +104,11 @@ class Policy:
     _predicates: dict[tuple[str, Viewer], Predicate] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
+    #: id(viewer) -> (viewer, what was worked out for it): holding the viewer keeps its id
+    #: unique while the entry lives.
+    _by_object: dict[int, tuple[Viewer, dict[str, Any]]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     def viewer(self, person: Person, directory: DirectoryReader) -> Viewer:
         """Resolve what ``person`` may read right now."""
@@ -121,14 +126,29 @@ class Policy:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _for(self, viewer: Viewer) -> dict[str, Any]:
+        """What has been worked out for this viewer object (predicates, counters)."""
+        mine = self._by_object.get(id(viewer))
+        if mine is None or mine[0] is not viewer:
+            if len(self._by_object) >= 1024:
+                self._by_object.clear()
+            mine = self._by_object[id(viewer)] = (viewer, {})
+        return mine[1]
+
     def _memo(self, name: str, viewer: Viewer, build: Callable[[Viewer], Predicate]) -> Predicate:
-        """Predicates are values: build each once per viewer (hot paths ask many times)."""
-        key = (name, viewer)
-        found = self._predicates.get(key)
+        """Predicates are values: build each once per viewer (hot paths ask many times).
+
+        Looked up by the viewer object first (no comparison of viewers), then by value."""
+        mine = self._for(viewer)
+        found: Predicate | None = mine.get(name)
         if found is None:
-            if len(self._predicates) >= 4096:
-                self._predicates.clear()
-            found = self._predicates[key] = build(viewer)
+            key = (name, viewer)
+            found = self._predicates.get(key)
+            if found is None:
+                if len(self._predicates) >= 4096:
+                    self._predicates.clear()
+                found = self._predicates[key] = build(viewer)
+            mine[name] = found
         return found
 
     def tickets(self, viewer: Viewer) -> Predicate:
@@ -190,7 +210,12 @@ class Policy:
 
     def count_comments(self, viewer: Viewer, tally: Mapping[tuple[Visibility, UUID], int]) -> int:
         """How many comments of one ticket the viewer may read (see ``comment_counter``)."""
-        return self.comment_counter(viewer)(tally)
+        mine = self._for(viewer)
+        counter = mine.get("comment_counter")
+        if counter is None:
+            counter = mine["comment_counter"] = self.comment_counter(viewer)
+        result: int = counter(tally)
+        return result
 
     def projects(self, viewer: Viewer) -> Predicate:
         """Projects the viewer may see (and create tickets in)."""
