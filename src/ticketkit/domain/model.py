@@ -200,10 +200,11 @@ class Ticket:
         validators, and adapters copy tickets on every read and write.
         """
         new = object.__new__(Ticket)
+        put = object.__setattr__
         for name in _TICKET_SLOTS:
-            object.__setattr__(new, name, getattr(self, name))
-        new.fields = dict(self.fields)
-        new.comment_tally = dict(self.comment_tally)
+            put(new, name, getattr(self, name))
+        put(new, "fields", dict(self.fields))
+        put(new, "comment_tally", dict(self.comment_tally))
         return new
 
 

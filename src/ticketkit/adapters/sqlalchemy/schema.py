@@ -80,6 +80,20 @@ class UTCDateTime(TypeDecorator[datetime]):
             return _SQLiteUTCText()
         return dialect.type_descriptor(DateTime(timezone=True))
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        to_text = self.process_bind_param
+
+        def process(value: datetime | None) -> str | None:
+            # The common case inline: an aware UTC datetime, written without its "+00:00".
+            if value is not None and value.tzinfo is UTC:
+                return value.isoformat(" ", "microseconds")[:26]
+            text: str | None = to_text(value, dialect)
+            return text
+
+        return process
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None

@@ -102,6 +102,26 @@ _ORDINALS = _Ordinals()
 _MULTI_ROW_LIMIT = 8
 
 
+def _row_encoder(
+    steps: Sequence[tuple[str, Callable[[Any], Any] | None]], *, positional: bool
+) -> Callable[[RowDict], Any]:
+    """One generated function turning a row dict into driver parameters: a tuple or a dict,
+    each value through its column's bind processor. Generated because a loop over columns,
+    run for every row of every bulk insert, was a sixth of the cost of writing a batch."""
+    namespace: dict[str, Any] = {}
+    parts = []
+    for i, (key, processor) in enumerate(steps):
+        value = f"r[{key!r}]"
+        if processor is not None:
+            namespace[f"p{i}"] = processor
+            value = f"p{i}({value})"
+        parts.append(value if positional else f"{key!r}: {value}")
+    body = f"({', '.join(parts)},)" if positional else "{" + ", ".join(parts) + "}"
+    exec(f"def encode(r):\n    return {body}\n", namespace)
+    encode: Callable[[RowDict], Any] = namespace["encode"]
+    return encode
+
+
 class _BulkInsert:
     """One table's INSERT compiled once for a dialect and run with the driver's executemany,
     or on PostgreSQL, for a few rows, as one multi-row statement.
@@ -118,6 +138,7 @@ class _BulkInsert:
         order = list(compiled.positiontup or ()) if compiled.positional else keys
         processors = {c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.c}
         self._steps = [(key, processors[key]) for key in order]
+        self._encode = _row_encoder(self._steps, positional=bool(compiled.positional))
         self._table = table
         self._dialect = dialect
         # In a pipeline every statement is a message (and a wake-up of the server) of its
@@ -127,10 +148,8 @@ class _BulkInsert:
 
     def params(self, rows: list[RowDict]) -> list[Any]:
         """Driver-ready parameters: tuples for positional paramstyles, dicts otherwise."""
-        steps = self._steps
-        if self.positional:
-            return [tuple([r[k] if p is None else p(r[k]) for k, p in steps]) for r in rows]
-        return [{k: r[k] if p is None else p(r[k]) for k, p in steps} for r in rows]
+        encode = self._encode
+        return [encode(r) for r in rows]
 
     def statement(self, rows: list[RowDict]) -> tuple[str, Any]:
         """The SQL and driver-ready parameters that insert ``rows``."""
