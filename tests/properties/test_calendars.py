@@ -113,6 +113,14 @@ class Reference:
 
 
 @functools.lru_cache(maxsize=32)
+def jumps(zone: str, anchor: date) -> tuple[int, ...]:
+    """The window's minutes at which the clock jumps (forward or back)."""
+    _, local = wall_clock(zone, anchor)
+    found = [i + 1 for i, (a, b) in enumerate(itertools.pairwise(local)) if b - a != MINUTE]
+    return tuple(found) or (4 * 1440,)
+
+
+@functools.lru_cache(maxsize=32)
 def clock_changes(zone: str, anchor: date) -> tuple[int, ...]:
     """Minutes of the day at which the window's clock jumps: the reading it would have
     shown next, and the one it shows instead."""
@@ -195,12 +203,15 @@ def test_calendar_agrees_with_the_minute_by_minute_reference(
     calendar = calendar_or_reject(spec, zone)
     ref = Reference(spec, zone, anchor)
     last = len(ref.open)
-    # Instants: anywhere, exactly at openings and closings, and around the transitions
-    # (the anchors sit on them, four days into the window).
+    # Instants: anywhere, exactly at openings and closings, and within 90 minutes of the
+    # clock's jumps (in the skipped and the repeated hour).
+    near_jump = st.sampled_from(jumps(zone, anchor)).flatmap(
+        lambda j: st.integers(max(j - 90, 0), min(j + 90, last - 1))
+    )
     picks = st.one_of(
         st.integers(0, last - 1),
         st.sampled_from(ref.boundaries or [0]),
-        st.integers(4 * 1440 - 180, 5 * 1440 + 180),
+        near_jump,
     )
     for _ in range(6):
         i = data.draw(picks)
