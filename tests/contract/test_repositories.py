@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from tests.support.records import NOW, comment, seed, ticket
+from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.domain import (
     CommentAdded,
     Role,
@@ -275,6 +276,58 @@ def test_acknowledge_in_the_writing_unit_of_work_settles_buffered_rows(storage: 
         uow.commit()
     with storage.unit_of_work(s.tenant) as uow:
         assert uow.outbox.get(note.id) == note.delivered((), NOW)
+
+
+def test_a_row_read_before_its_acknowledgement_is_read_anew_after_it(storage: Storage) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    note = Notification(
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        event_id=uuid.uuid4(),
+        ticket_id=t.id,
+        recipient_id=s.person,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.notify(note)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.outbox.get(note.id) == note
+        assert uow.outbox.acknowledge([note.id], delivered_to=("p.A",), at=NOW) == 1
+        assert uow.outbox.get(note.id) == note.delivered(("p.A",), NOW)
+        assert uow.outbox.list(TRUE, 10) == [note.delivered(("p.A",), NOW)]
+        uow.commit()
+
+
+def test_memory_acknowledgement_does_not_overwrite_a_retry_committed_meanwhile() -> None:
+    storage = MemoryStorage()
+    s = seed(storage)
+    t = ticket(s, 1)
+    note = Notification(
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        event_id=uuid.uuid4(),
+        ticket_id=t.id,
+        recipient_id=s.person,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.notify(note)
+        uow.commit()
+    late = storage.unit_of_work(s.tenant)
+    assert late.outbox.acknowledge([note.id], delivered_to=("p.A",), at=NOW) == 1
+    failed = attrs.evolve(note, status=DeliveryStatus.FAILED, attempts=1, last_error="smtp")
+    with storage.unit_of_work(s.tenant) as retry:
+        retry.outbox.save(failed)
+        retry.commit()
+    late.commit()  # the row is no longer pending: like SQL's conditional UPDATE, no change
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.outbox.get(note.id) == failed
 
 
 def test_duplicate_ids_and_second_tenant_record_conflict(storage: Storage) -> None:

@@ -103,3 +103,31 @@ def test_comment_counter_counts_public_and_own_organisation_groups() -> None:
         (Visibility.INTERNAL, mine): 2,
     }
     assert DEFAULT_POLICY.count_comments(viewer, tally) == 5
+
+
+def test_equal_predicates_that_mean_different_instants_are_answered_separately() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+    first = Cmp("at", ">", datetime(2026, 11, 1, 1, 30, fold=0, tzinfo=new_york))  # 05:30Z
+    second = Cmp("at", ">", datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=new_york))  # 06:30Z
+    assert first == second  # Python compares the two readings as equal...
+    record = SimpleNamespace(at=datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
+    assert evaluate(first, record) is True
+    assert evaluate(second, record) is False  # ...but they are an hour apart
+
+
+def test_very_long_disjunctions_evaluate_without_deep_recursion() -> None:
+    ids = list(range(5000))
+    pred = Or(tuple(Eq("a", i) for i in ids))
+    assert evaluate(pred, Row(4999)) is True
+    assert evaluate(pred, Row(-1)) is False
+    assert evaluate(And(tuple(Not(Eq("a", i)) for i in ids)), Row(-1)) is True
+
+
+def test_predicates_with_unhashable_values_still_evaluate() -> None:
+    from types import SimpleNamespace
+
+    assert evaluate(Eq("x", ["a", "b"]), SimpleNamespace(x=["a", "b"])) is True

@@ -245,16 +245,30 @@ class _Outbox(NotificationOutbox):
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
         self.changed: dict[UUID, Notification] = {}
+        #: Acknowledgements of stored rows, applied at commit only if the row is still
+        #: pending then (as the SQL adapter's conditional UPDATE does).
+        self.acked: dict[UUID, tuple[tuple[str, ...], datetime]] = {}
 
     def add(self, notification: Notification) -> None:
         self._uow._check_tenant(notification)
         self.changed[notification.id] = notification
 
+    def _view(self, ident: UUID, stored: Notification) -> Notification:
+        ack = self.acked.get(ident)
+        if ack is not None and stored.status is DeliveryStatus.PENDING:
+            return stored.delivered(*ack)
+        return stored
+
     def get(self, ident: UUID) -> Notification | None:
-        return self.changed.get(ident) or self._uow._data.outbox.get(ident)
+        found = self.changed.get(ident)
+        if found is not None:
+            return found
+        stored = self._uow._data.outbox.get(ident)
+        return None if stored is None else self._view(ident, stored)
 
     def list(self, where: Predicate, limit: int) -> list[Notification]:
-        merged = {**self._uow._data.outbox, **self.changed}
+        merged = {i: self._view(i, n) for i, n in self._uow._data.outbox.items()}
+        merged.update(self.changed)
         found = [n for n in merged.values() if evaluate(where, n)]
         found.sort(key=lambda n: (n.created_at, n.id))
         return found[:limit]
@@ -262,18 +276,36 @@ class _Outbox(NotificationOutbox):
     def save(self, notification: Notification) -> None:
         if self.get(notification.id) is None:
             raise Conflict("Notification", notification.id)
+        self._uow._check_tenant(notification)
         self.changed[notification.id] = notification
+        self.acked.pop(notification.id, None)
 
     def acknowledge(
         self, ids: Collection[UUID], *, delivered_to: tuple[str, ...], at: datetime
     ) -> int:
+        if self._uow.read_only:
+            raise RuntimeError("this unit of work is read-only")
         done = 0
         for ident in ids:
-            note = self.get(ident)
-            if note is not None and note.status is DeliveryStatus.PENDING:
-                self.changed[ident] = note.delivered(delivered_to, at)
+            note = self.changed.get(ident)
+            if note is not None:
+                if note.status is DeliveryStatus.PENDING:
+                    self.changed[ident] = note.delivered(delivered_to, at)
+                    done += 1
+                continue
+            stored = self._uow._data.outbox.get(ident)
+            if stored is not None and self._view(ident, stored).status is DeliveryStatus.PENDING:
+                self.acked[ident] = (delivered_to, at)
                 done += 1
         return done
+
+    def apply(self, outbox: dict[UUID, Notification]) -> None:
+        """Write this unit of work's outbox changes into ``outbox`` (under the store lock)."""
+        for ident, (delivered_to, at) in self.acked.items():
+            stored = outbox.get(ident)
+            if stored is not None and stored.status is DeliveryStatus.PENDING:
+                outbox[ident] = stored.delivered(delivered_to, at)
+        outbox.update(self.changed)
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -356,7 +388,7 @@ class MemoryUnitOfWork(UnitOfWork):
             for e in self._events.added.values():
                 data.events[e.id] = e
                 data.events_by_ticket.setdefault(e.ticket_id, []).append(e.id)
-            data.outbox.update(self._outbox.changed)
+            self._outbox.apply(data.outbox)
         self._reset()
 
     def rollback(self) -> None:

@@ -8,10 +8,9 @@ are written once, as predicates, so a list query and an object check cannot drif
 from __future__ import annotations
 
 import enum
-import functools
 import operator
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -129,6 +128,33 @@ def _plain(value: object) -> object:
 
 
 Check = Callable[[object], bool]
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class IdentityCache(Generic[K, V]):
+    """A bounded cache keyed by the identity of its key objects.
+
+    For compiled predicates: equal predicates need not mean the same (``1 == True``, and two
+    instants in a repeated daylight-saving hour compare equal), and hashing a deep predicate
+    costs more than building its check. An entry holds its key, so the id stays unique."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: dict[Hashable, tuple[K, V]] = {}
+
+    def get(self, key: K, extra: Hashable = None) -> V | None:
+        found = self._entries.get((id(key), extra))
+        return found[1] if found is not None and found[0] is key else None
+
+    def put(self, key: K, value: V, extra: Hashable = None) -> V:
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[(id(key), extra)] = (key, value)
+        return value
+
+
+_CHECKS: IdentityCache[Predicate, Check] = IdentityCache()
 
 
 def evaluate(pred: Predicate, record: object) -> bool:
@@ -136,12 +162,16 @@ def evaluate(pred: Predicate, record: object) -> bool:
     return compile_check(pred)(record)
 
 
-@functools.lru_cache(maxsize=4096)
 def compile_check(pred: Predicate) -> Check:
     """``pred`` as a Python function of one record: the in-memory meaning of a predicate.
 
-    Built once per predicate (policies hand out the same predicate object per viewer), so a
-    check costs a few closure calls instead of a walk over the tree."""
+    Built once per predicate object (policies hand out the same predicate object per
+    viewer), so a check costs a few closure calls instead of a walk over the tree."""
+    found = _CHECKS.get(pred)
+    return found if found is not None else _CHECKS.put(pred, _build_check(pred))
+
+
+def _build_check(pred: Predicate) -> Check:
     if isinstance(pred, Eq):
         get, want = operator.attrgetter(pred.attr), _plain(pred.value)
 
@@ -176,6 +206,11 @@ def _chain(checks: list[Check], conjunction: bool) -> Check:
         return lambda record: conjunction
     if len(checks) == 1:
         return checks[0]
+    if len(checks) > 8:  # long lists (one Eq per id, say) would nest too deep
+        parts = tuple(checks)
+        if conjunction:
+            return lambda record: all(check(record) for check in parts)
+        return lambda record: any(check(record) for check in parts)
     first, rest = checks[0], _chain(checks[1:], conjunction)
     if conjunction:
         return lambda record: first(record) and rest(record)

@@ -863,6 +863,9 @@ class _Outbox(NotificationOutbox):
             for first in range(0, len(stored), _ACK_CHUNK):
                 chunk = stored[first : first + _ACK_CHUNK]
                 done += conn.execute(_ACKNOWLEDGE, {**values, "ids": chunk}).rowcount
+            known = uow._staged[NOTIFICATIONS.kind].known
+            for ident in stored:  # rows read earlier in this unit of work are stale now
+                known.pop(ident, None)
         return done
 
 
