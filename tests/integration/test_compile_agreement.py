@@ -189,3 +189,14 @@ def test_null_assignee_under_not_is_selected_as_in_memory(
     world = _three_tickets()
     expected = {t.id for t in world if evaluate(predicate, t)}
     assert _selected_by_sql(engine, world, predicate) == expected
+
+
+def test_equal_predicates_of_different_types_compile_to_their_own_filters() -> None:
+    # 1 == True in Python, but a boolean and an integer bind differently in SQL: a filter
+    # cached by predicate value would hand one of them the other's parameter.
+    as_int, as_bool = Eq("version", 1), Eq("version", True)
+    assert as_int == as_bool
+    first = compile_predicate(as_int, tickets).compile()
+    second = compile_predicate(as_bool, tickets).compile()
+    assert list(first.params.values()) == [1] and str(first) != str(second)
+    assert "true" in str(second).lower() or list(second.params.values()) == [True]
