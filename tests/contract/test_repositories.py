@@ -8,7 +8,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
-from tests.support.records import NOW, comment, seed, ticket
+from tests.support.records import NOW, comment, notification, seed, ticket
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.domain import (
     CommentAdded,
@@ -17,7 +17,7 @@ from ticketkit.domain import (
     Visibility,
     default_workflow,
 )
-from ticketkit.domain.notifications import DeliveryStatus, Notification
+from ticketkit.domain.notifications import DeliveryStatus
 from ticketkit.errors import Conflict
 from ticketkit.policy import TRUE, Cmp, Eq, In
 from ticketkit.ports import OrderBy, Storage
@@ -186,18 +186,7 @@ def test_comments_and_events_come_back_in_order_and_are_counted(storage: Storage
 def test_outbox_rows_are_listed_oldest_first_and_updated(storage: Storage) -> None:
     s = seed(storage)
     t = ticket(s, 1)
-    notes = [
-        Notification(
-            tenant_id=s.tenant,
-            id=uuid.uuid4(),
-            event_id=uuid.uuid4(),
-            ticket_id=t.id,
-            recipient_id=s.person,
-            created_at=NOW + timedelta(seconds=i),
-            updated_at=NOW,
-        )
-        for i in range(3)
-    ]
+    notes = [notification(s, t.id, NOW + timedelta(seconds=i)) for i in range(3)]
     with storage.unit_of_work(s.tenant) as uow:
         uow.tickets.add(t)
         for n in reversed(notes):
@@ -223,18 +212,7 @@ def test_outbox_rows_are_listed_oldest_first_and_updated(storage: Storage) -> No
 def test_acknowledge_settles_only_pending_notifications_in_one_step(storage: Storage) -> None:
     s = seed(storage)
     t = ticket(s, 1)
-    notes = [
-        Notification(
-            tenant_id=s.tenant,
-            id=uuid.uuid4(),
-            event_id=uuid.uuid4(),
-            ticket_id=t.id,
-            recipient_id=s.person,
-            created_at=NOW + timedelta(seconds=i),
-            updated_at=NOW,
-        )
-        for i in range(4)
-    ]
+    notes = [notification(s, t.id, NOW + timedelta(seconds=i)) for i in range(4)]
     later = NOW + timedelta(minutes=5)
     with storage.unit_of_work(s.tenant) as uow:
         uow.tickets.add(t)
@@ -260,15 +238,7 @@ def test_acknowledge_settles_only_pending_notifications_in_one_step(storage: Sto
 def test_acknowledge_in_the_writing_unit_of_work_settles_buffered_rows(storage: Storage) -> None:
     s = seed(storage)
     t = ticket(s, 1)
-    note = Notification(
-        tenant_id=s.tenant,
-        id=uuid.uuid4(),
-        event_id=uuid.uuid4(),
-        ticket_id=t.id,
-        recipient_id=s.person,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    note = notification(s, t.id)
     with storage.unit_of_work(s.tenant) as uow:
         uow.tickets.add(t)
         uow.notify(note)
@@ -281,15 +251,7 @@ def test_acknowledge_in_the_writing_unit_of_work_settles_buffered_rows(storage: 
 def test_a_row_read_before_its_acknowledgement_is_read_anew_after_it(storage: Storage) -> None:
     s = seed(storage)
     t = ticket(s, 1)
-    note = Notification(
-        tenant_id=s.tenant,
-        id=uuid.uuid4(),
-        event_id=uuid.uuid4(),
-        ticket_id=t.id,
-        recipient_id=s.person,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    note = notification(s, t.id)
     with storage.unit_of_work(s.tenant) as uow:
         uow.tickets.add(t)
         uow.notify(note)
@@ -306,15 +268,7 @@ def test_memory_acknowledgement_does_not_overwrite_a_retry_committed_meanwhile()
     storage = MemoryStorage()
     s = seed(storage)
     t = ticket(s, 1)
-    note = Notification(
-        tenant_id=s.tenant,
-        id=uuid.uuid4(),
-        event_id=uuid.uuid4(),
-        ticket_id=t.id,
-        recipient_id=s.person,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    note = notification(s, t.id)
     with storage.unit_of_work(s.tenant) as uow:
         uow.tickets.add(t)
         uow.notify(note)

@@ -1,4 +1,5 @@
-"""Raw domain records for storage-level tests: a seeded tenant, tickets and comments."""
+"""Raw domain records for storage-level tests: a seeded tenant, tickets, comments and
+outbox rows."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ticketkit.domain import (
     Visibility,
     default_workflow,
 )
+from ticketkit.domain.notifications import Notification
 from ticketkit.ports import Storage
 
 NOW = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
@@ -103,4 +105,17 @@ def comment(
         body="b",
         visibility=vis,
         created_at=at,
+    )
+
+
+def notification(s: Seeded, ticket_id: UUID, created_at: datetime = NOW) -> Notification:
+    """A pending outbox row for the seeded person about ``ticket_id``."""
+    return Notification(
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        event_id=uuid.uuid4(),
+        ticket_id=ticket_id,
+        recipient_id=s.person,
+        created_at=created_at,
+        updated_at=NOW,
     )

@@ -397,12 +397,10 @@ class Calendar:
     def add(self, instant: datetime, duration: timedelta) -> datetime:
         """The instant (UTC) at which ``duration`` of business time has passed since
         ``instant``; counting starts at the next opening when ``instant`` is closed."""
-        u = _micros(instant, "instant")
-        if not _FIRST <= u < _LAST:  # _in_range, inlined: the hottest call of the module
-            _in_range(u, "instant")
+        u = _in_range(_micros(instant, "instant"), "instant")
         d = _span(duration, "duration")
         try:
-            return _EPOCH + _ONE_US * self._years.add(u, d)
+            return _instant(self._years.add(u, d))
         except _OutOfRange:
             raise ValidationError.single("duration", "reaches beyond the year 9998") from None
 
@@ -604,23 +602,12 @@ class _Years:
     def add(self, u: int, d: int) -> int:
         if d == 0:
             return u
-        block = self._last
-        if block is None or not block.lo <= u < block.hi:
-            block = self.block_at(u)
-        # block.position(u) and block.locate(target), inlined: this is the hot path.
-        ends, done = block.ends, block.done
-        i = bisect_right(ends, u)
-        if i < len(ends):
-            start = block.starts[i]
-            target = done[i] - (ends[i] - (u if start <= u else start)) + d
-        else:
-            target = block.total + d
+        block = self.block_at(u)
+        target = block.position(u) + d
         while target > block.total:
             target -= block.total
             block = self._following(block)
-            ends, done = block.ends, block.done
-        j = bisect_left(done, target)
-        return ends[j] - (done[j] - target)
+        return block.locate(target)
 
     def between(self, s: int, e: int) -> int:
         first, last = self.block_at(s), self.block_at(e)

@@ -167,11 +167,8 @@ def compile_check(pred: Predicate) -> Check:
 
     Built once per predicate object (policies hand out the same predicate object per
     viewer), so a check costs a few closure calls instead of a walk over the tree."""
-    entries = _CHECKS._entries  # IdentityCache.get, inlined: every policy check passes here
-    found = entries.get((id(pred), None))
-    if found is not None and found[0] is pred:
-        return found[1]
-    return _CHECKS.put(pred, _build_check(pred))
+    found = _CHECKS.get(pred)
+    return found if found is not None else _CHECKS.put(pred, _build_check(pred))
 
 
 def _build_check(pred: Predicate) -> Check:

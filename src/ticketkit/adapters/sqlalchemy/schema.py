@@ -65,6 +65,12 @@ class _SQLiteUTCText(DATETIME):
         return process
 
 
+def _utc_text(value: datetime) -> str:
+    """SQLite's form of an aware UTC datetime: ``YYYY-MM-DD HH:MM:SS.ffffff`` (its "+00:00"
+    cut off)."""
+    return value.isoformat(" ", "microseconds")[:26]
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes in, aware UTC datetimes out.
 
@@ -86,9 +92,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         to_text = self.process_bind_param
 
         def process(value: datetime | None) -> str | None:
-            # The common case inline: an aware UTC datetime, written without its "+00:00".
+            # The common case (already UTC) without TypeDecorator's indirection.
             if value is not None and value.tzinfo is UTC:
-                return value.isoformat(" ", "microseconds")[:26]
+                return _utc_text(value)
             text: str | None = to_text(value, dialect)
             return text
 
@@ -102,7 +108,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 raise ValueError(f"datetime {value!r} must be timezone-aware")
             value = value.astimezone(UTC)
         if dialect.name == "sqlite":
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            return _utc_text(value)
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -113,8 +119,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-#: Ids read back from text (SQLite): tenants, projects, people and types repeat on every row.
-_parse_uuid = functools.lru_cache(maxsize=16384)(uuid.UUID)
+#: Ids read back from text (SQLite rows, JSON): tenants, projects, people and organisations
+#: repeat on every row, so each text is parsed once.
+parse_uuid = functools.lru_cache(maxsize=16384)(uuid.UUID)
 
 
 class Id(Uuid[uuid.UUID]):
@@ -126,7 +133,7 @@ class Id(Uuid[uuid.UUID]):
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         if dialect.supports_native_uuid and self.native_uuid:
             return super().result_processor(dialect, coltype)  # type: ignore[no-untyped-call]
-        parse = _parse_uuid
+        parse = parse_uuid
 
         def process(value: str | None) -> uuid.UUID | None:
             return None if value is None else parse(value)

@@ -8,7 +8,6 @@ pipeline. Rows are translated to and from the domain's attrs classes explicitly.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
@@ -305,15 +304,13 @@ def _encode_tally(tally: dict[tuple[Visibility, UUID], int]) -> list[list[object
     return sorted([vis.value, str(org), n] for (vis, org), n in tally.items())
 
 
-#: Tallies name a handful of organisations over and over: parse each id once.
-_org_uuid = functools.lru_cache(maxsize=4096)(UUID)
 _VISIBILITIES = {v.value: v for v in Visibility}
 _CATEGORIES = {c.value: c for c in StatusCategory}
 _PRIORITIES = {p.value: p for p in Priority}
 
 
 def _decode_tally(raw: list[list[Any]]) -> dict[tuple[Visibility, UUID], int]:
-    return {(_VISIBILITIES[vis], _org_uuid(org)): int(n) for vis, org, n in raw}
+    return {(_VISIBILITIES[vis], schema.parse_uuid(org)): int(n) for vis, org, n in raw}
 
 
 def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
