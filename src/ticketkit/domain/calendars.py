@@ -223,7 +223,7 @@ def _check_region(region: HolidayRegion, field: str) -> None:
 
     try:
         holidays.country_holidays(region.country, subdiv=region.subdivision)
-    except NotImplementedError as exc:
+    except NotImplementedError as exc:  # how the holidays package reports an unknown code
         which = "subdivision" if "subdiv" in str(exc).lower() else "country"
         raise ValidationError.single(f"{field}.{which}", str(exc)) from exc
 
@@ -397,10 +397,12 @@ class Calendar:
     def add(self, instant: datetime, duration: timedelta) -> datetime:
         """The instant (UTC) at which ``duration`` of business time has passed since
         ``instant``; counting starts at the next opening when ``instant`` is closed."""
-        u = _in_range(_micros(instant, "instant"), "instant")
+        u = _micros(instant, "instant")
+        if not _FIRST <= u < _LAST:  # _in_range, inlined with _instant below: the hot path
+            _in_range(u, "instant")
         d = _span(duration, "duration")
         try:
-            return _instant(self._years.add(u, d))
+            return _EPOCH + _ONE_US * self._years.add(u, d)
         except _OutOfRange:
             raise ValidationError.single("duration", "reaches beyond the year 9998") from None
 
@@ -602,12 +604,24 @@ class _Years:
     def add(self, u: int, d: int) -> int:
         if d == 0:
             return u
-        block = self.block_at(u)
-        target = block.position(u) + d
+        block = self._last
+        if block is None or not block.lo <= u < block.hi:
+            block = self.block_at(u)
+        # block.position(u) and block.locate(target), inlined: calling them costs a third of
+        # a deadline's time (bench/calendars.py: 4.0 µs inlined, 6.0 µs with the calls).
+        ends, done = block.ends, block.done
+        i = bisect_right(ends, u)
+        if i < len(ends):
+            start = block.starts[i]
+            target = done[i] - (ends[i] - (u if start <= u else start)) + d
+        else:
+            target = block.total + d
         while target > block.total:
             target -= block.total
             block = self._following(block)
-        return block.locate(target)
+            ends, done = block.ends, block.done
+        j = bisect_left(done, target)
+        return ends[j] - (done[j] - target)
 
     def between(self, s: int, e: int) -> int:
         first, last = self.block_at(s), self.block_at(e)
