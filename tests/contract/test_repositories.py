@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -181,6 +182,55 @@ def test_comments_and_events_come_back_in_order_and_are_counted(storage: Storage
         assert [e.seq for e in uow.events.for_ticket(t.id, TRUE)] == [1, 2, 3]
         assert uow.events.get(events[0].id) == events[0]
         assert uow.comments.get(comments[1].id) == comments[1]
+
+
+def test_many_rows_in_one_unit_of_work_round_trip_exactly(storage: Storage) -> None:
+    """Enough rows per table for the adapters' bulk paths (COPY on PostgreSQL), with the
+    values a bulk encoding could get wrong: text that needs escaping, NULLs, JSON, times."""
+    s = seed(storage)
+    awkward = ["tab\there", "new\nline", "back\\slash \\N", "\\.", "quote ' \" ,", "ÄÖÜ 🎫", ""]
+    tickets, comments, events, notes = [], [], [], []
+    for i in range(100):
+        text = awkward[i % len(awkward)]
+        t = ticket(
+            s,
+            i + 1,
+            title=f"T{i} {text}",
+            description=text,
+            fields={"n": Decimal(i) / 8, "d": date(2026, 1, 1 + i % 28), "m": (text, "b")},
+            assignee_id=s.person if i % 2 else None,
+            comment_tally={(Visibility.PUBLIC, s.org): i},
+            updated_at=NOW + timedelta(microseconds=i),
+        )
+        c = comment(s, t.id, Visibility.INTERNAL if i % 3 else Visibility.PUBLIC)
+        c = attrs.evolve(c, body=text or "x")
+        e = CommentAdded(
+            tenant_id=s.tenant,
+            id=uuid.uuid4(),
+            ticket_id=t.id,
+            seq=1,
+            at=NOW,
+            actor_id=s.person,
+            organisation_id=s.org,
+            visibility=c.visibility,
+            comment_id=c.id,
+            channel=f"web {text}",
+        )
+        n = attrs.evolve(notification(s, t.id), delivered_to=(text, "mail"), last_error=text)
+        tickets.append(t), comments.append(c), events.append(e), notes.append(n)
+    with storage.unit_of_work(s.tenant) as uow:
+        for t, c, e, n in zip(tickets, comments, events, notes, strict=True):
+            uow.tickets.add(t)
+            uow.comments.add(c)
+            uow.record(e)
+            uow.outbox.add(n)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert [uow.tickets.get(t.id) for t in tickets] == tickets
+        assert [uow.comments.get(c.id) for c in comments] == comments
+        assert [uow.events.get(e.id) for e in events] == events
+        assert [uow.outbox.get(n.id) for n in notes] == notes
+        assert uow.tickets.next_number() == 1, "rows inserted in bulk take no ticket numbers"
 
 
 def test_outbox_rows_are_listed_oldest_first_and_updated(storage: Storage) -> None:

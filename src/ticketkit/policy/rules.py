@@ -219,6 +219,9 @@ class Policy:
 
     def projects(self, viewer: Viewer) -> Predicate:
         """Projects the viewer may see (and create tickets in)."""
+        return self._memo("projects", viewer, self._projects)
+
+    def _projects(self, viewer: Viewer) -> Predicate:
         scope = Eq("tenant_id", viewer.tenant_id)
         if viewer.project_ids is None:
             return scope
