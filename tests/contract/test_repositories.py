@@ -13,6 +13,10 @@ from tests.support.records import NOW, comment, notification, seed, ticket
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.domain import (
     CommentAdded,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Project,
     Role,
     Tenant,
     Visibility,
@@ -346,6 +350,64 @@ def test_duplicate_ids_and_second_tenant_record_conflict(storage: Storage) -> No
     with storage.unit_of_work(s.tenant) as uow, pytest.raises(Conflict):
         uow.tickets.add(attrs.evolve(t, number=2))
         uow.commit()
+
+
+def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None:
+    s, other = seed(storage), seed(storage)
+    customer, lonely = uuid.uuid4(), uuid.uuid4()
+    guests = [uuid.uuid4(), uuid.uuid4()]
+    projects = [
+        Project(
+            tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=customer, name=n, created_at=NOW
+        )
+        for n in ("B", "A")
+    ]
+    with storage.unit_of_work(s.tenant) as uow:
+        for org in (customer, lonely):
+            uow.organisations.add(
+                Organisation(
+                    tenant_id=s.tenant,
+                    id=org,
+                    name="C",
+                    kind=OrganisationKind.CUSTOMER,
+                    created_at=NOW,
+                )
+            )
+        for guest, org in zip(guests, (customer, lonely), strict=True):
+            uow.persons.add(
+                Person(
+                    tenant_id=s.tenant,
+                    id=guest,
+                    organisation_id=org,
+                    name="G",
+                    email="g@c.example",
+                    role=Role.GUEST,
+                    created_at=NOW,
+                )
+            )
+        for project in projects:
+            uow.projects.add(project)
+        uow.commit()
+    wanted = [*guests, s.person, guests[0], other.person, uuid.uuid4(), "not an id"]
+    with storage.unit_of_work(s.tenant) as uow:
+        expected = {g: uow.persons.get(g) for g in (*guests, s.person)}
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.persons.get_many(wanted) == expected  # type: ignore[arg-type]
+        assert uow.project_ids_of([customer]) == {p.id for p in projects}
+        assert uow.project_ids_of([lonely]) == frozenset()
+        assert uow.project_ids_of([s.org]) == {s.project}
+        assert [uow.projects.get(p.id) for p in projects] == projects
+        assert uow.persons.get(other.person) is None, "another tenant's person stays unknown"
+    with storage.unit_of_work(s.tenant) as uow:
+        renamed = attrs.evolve(expected[guests[0]], name="Renamed")  # type: ignore[arg-type]
+        uow.persons.save(renamed)
+        late = Project(
+            tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=lonely, name="L", created_at=NOW
+        )
+        uow.projects.add(late)
+        found = uow.persons.get_many(guests)
+        assert found[guests[0]] == renamed, "a unit of work reads its own writes"
+        assert uow.project_ids_of([lonely]) == {late.id}
 
 
 def test_directory_save_replaces_and_tenant_ids_lists_tenants(storage: Storage) -> None:

@@ -130,12 +130,16 @@ class _Operations(abc.ABC):
     # -- plumbing ---------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def _unit(self, actor: Actor, *, write: bool) -> AbstractContextManager[_Context]:
-        """Open (or join) the unit of work an operation runs in."""
+    def _unit(
+        self, actor: Actor, *, write: bool, people: Iterable[UUID | None] = ()
+    ) -> AbstractContextManager[_Context]:
+        """Open (or join) the unit of work an operation runs in; ``people`` are others the
+        operation will look up, loaded together with the actor."""
 
-    def _context(self, uow: UnitOfWork, actor: Actor) -> _Context:
+    def _context(self, uow: UnitOfWork, actor: Actor, people: Iterable[UUID | None]) -> _Context:
         if not isinstance(actor, Actor):
             raise TypeError("actor: pass Person.actor or an Actor, the acting person first")
+        self._recipients.prefetch(uow, (actor.person_id, *people))
         found = self._recipients.person(uow, actor.person_id)
         if found is None or found[0].tenant_id != actor.tenant_id:
             raise NotFound("Person", actor.person_id)
@@ -199,6 +203,7 @@ class _Operations(abc.ABC):
         comment: Comment | None = None,
     ) -> None:
         """Record events, and the notifications they cause, in the operation's unit of work."""
+        self._recipients.prefetch(ctx.uow, (ticket.requester_id, ticket.assignee_id))
         for event in events:
             ctx.uow.record(event)
             for note, person, viewer in self._recipients.for_event(ctx.uow, ticket, event, ctx.now):
@@ -390,7 +395,7 @@ class _Operations(abc.ABC):
     ) -> TicketView:
         """Open a ticket of a type in a project. ``description`` defaults to the type's
         template; ``requester_id`` (someone else) and ``assignee_id`` are for staff."""
-        with self._unit(actor, write=True) as ctx:
+        with self._unit(actor, write=True, people=(requester_id, assignee_id)) as ctx:
             uow, viewer = ctx.uow, ctx.viewer
             project = uow.projects.get(project_id) if isinstance(project_id, UUID) else None
             if project is None or not evaluate(self.policy.projects(viewer), project):
@@ -928,10 +933,12 @@ class Batch(_Operations):
         return True
 
     @contextmanager
-    def _unit(self, actor: Actor, *, write: bool) -> Iterator[_Context]:
+    def _unit(
+        self, actor: Actor, *, write: bool, people: Iterable[UUID | None] = ()
+    ) -> Iterator[_Context]:
         if not isinstance(actor, Actor) or actor.tenant_id != self._uow.tenant_id:
             raise NotFound("Person", getattr(actor, "person_id", actor))
-        yield self._context(self._uow, actor)
+        yield self._context(self._uow, actor, people)
 
 
 class HelpDesk(_Operations):
@@ -968,12 +975,14 @@ class HelpDesk(_Operations):
         self._dispatcher = dispatcher
 
     @contextmanager
-    def _unit(self, actor: Actor, *, write: bool) -> Iterator[_Context]:
+    def _unit(
+        self, actor: Actor, *, write: bool, people: Iterable[UUID | None] = ()
+    ) -> Iterator[_Context]:
         if not isinstance(actor, Actor):
             raise TypeError("actor: pass Person.actor or an Actor, the acting person first")
         with self.storage.unit_of_work(actor.tenant_id, read_only=not write) as uow:
             try:
-                yield self._context(uow, actor)
+                yield self._context(uow, actor, people)
                 if write:
                     uow.commit()
             except BaseException:

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -55,6 +55,16 @@ class RecipientResolver:
     def forget(self) -> None:
         """Drop cached viewers (after the directory changed)."""
         self._viewers.clear()
+
+    def prefetch(self, uow: UnitOfWork, person_ids: Iterable[UUID | None]) -> None:
+        """Load the people not yet resolved in ``uow`` with one ``get_many``, so that the
+        ``person`` calls that follow cost no round trip each."""
+        cache = self._viewers.get(uow)
+        missing = {
+            p for p in person_ids if isinstance(p, UUID) and (cache is None or p not in cache)
+        }
+        if len(missing) > 1:
+            uow.persons.get_many(missing)
 
     def person(self, uow: UnitOfWork, person_id: UUID) -> tuple[Person, Viewer] | None:
         """An active person of the unit of work's tenant and their access, or None.

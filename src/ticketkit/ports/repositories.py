@@ -48,6 +48,17 @@ class Repository(abc.ABC, Generic[T]):
     @abc.abstractmethod
     def get(self, ident: UUID) -> T | None: ...
 
+    def get_many(self, idents: Iterable[UUID]) -> dict[UUID, T]:
+        """The items of ``idents`` that exist, by id: what ``get`` answers for each, in as
+        few round trips as the adapter can (an operation that will read several people
+        asks for them up front)."""
+        found = {}
+        for ident in idents:
+            item = self.get(ident)
+            if item is not None:
+                found[ident] = item
+        return found
+
     @abc.abstractmethod
     def save(self, item: T) -> None:
         """Replace a stored item (directory changes such as deactivating a person)."""
