@@ -410,6 +410,53 @@ def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None
         assert uow.project_ids_of([lonely]) == {late.id}
 
 
+def test_a_project_moved_in_this_unit_of_work_counts_for_its_new_organisation_only(
+    storage: Storage,
+) -> None:
+    """Project ids feed the visibility policy: loading people (alone or together) must not
+    answer them from the database while a project's move is still buffered."""
+    s = seed(storage)
+    old_org, new_org, moved = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    guests = {old_org: uuid.uuid4(), new_org: uuid.uuid4()}
+    project = Project(
+        tenant_id=s.tenant, id=moved, organisation_id=old_org, name="M", created_at=NOW
+    )
+    with storage.unit_of_work(s.tenant) as uow:
+        for org, guest in guests.items():
+            uow.organisations.add(
+                Organisation(
+                    tenant_id=s.tenant,
+                    id=org,
+                    name="C",
+                    kind=OrganisationKind.CUSTOMER,
+                    created_at=NOW,
+                )
+            )
+            uow.persons.add(
+                Person(
+                    tenant_id=s.tenant,
+                    id=guest,
+                    organisation_id=org,
+                    name="G",
+                    email="g@c.example",
+                    role=Role.GUEST,
+                    created_at=NOW,
+                )
+            )
+        uow.projects.add(project)
+        uow.commit()
+    for load in ("get", "get_many"):
+        with storage.unit_of_work(s.tenant) as uow:
+            uow.projects.save(attrs.evolve(project, organisation_id=new_org))
+            if load == "get":
+                uow.persons.get(guests[old_org])
+            else:
+                uow.persons.get_many(guests.values())
+            assert uow.project_ids_of([old_org]) == frozenset(), load
+            assert uow.project_ids_of([new_org]) == {moved}, load
+            assert [p.id for p in uow.projects.list(Eq("organisation_id", old_org))] == [], load
+
+
 def test_directory_save_replaces_and_tenant_ids_lists_tenants(storage: Storage) -> None:
     s = seed(storage)
     with storage.unit_of_work(s.tenant) as uow:

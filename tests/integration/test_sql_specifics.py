@@ -115,6 +115,46 @@ def test_update_waiting_for_a_concurrent_writer_ends_in_conflict_not_a_lost_writ
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
 
 
+@pytest.mark.parametrize("sql_backend", [POSTGRES], indirect=True)
+def test_deadlock_victim_gets_a_conflict_and_the_winner_commits(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    """Two batches changing the same two tickets in opposite order: PostgreSQL aborts one
+    (deadlock_detected); that one is a Conflict, like any lost race, and wrote nothing."""
+    first, second = ticket(seeded, 1), ticket(seeded, 2)
+    store(storage, seeded, first, second)
+    both_hold_one = threading.Barrier(2, timeout=30)
+    outcome: dict[str, BaseException | None] = {}
+
+    def batch(name: str, order: tuple[Ticket, Ticket]) -> None:
+        try:
+            with storage.unit_of_work(seeded.tenant) as uow:
+                for i, t in enumerate(order):
+                    uow.tickets.update(attrs.evolve(t, title=name, version=2), expected_version=1)
+                    if i == 0:
+                        both_hold_one.wait()
+                uow.commit()
+            outcome[name] = None
+        except BaseException as exc:
+            outcome[name] = exc
+
+    threads = [
+        threading.Thread(target=batch, args=("ab", (first, second))),
+        threading.Thread(target=batch, args=("ba", (second, first))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    losers = {n: e for n, e in outcome.items() if e is not None}
+    assert len(outcome) == 2 and len(losers) == 1, outcome
+    ((loser, error),) = losers.items()
+    assert isinstance(error, Conflict), repr(error)
+    winner = "ab" if loser == "ba" else "ba"
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert [uow.tickets.get(t.id).title for t in (first, second)] == [winner, winner]  # type: ignore[union-attr]
+
+
 # -- ticket numbers -------------------------------------------------------------------------
 
 
@@ -428,6 +468,41 @@ def test_queries_see_buffered_rows_and_rollback_discards_them(
         uow.rollback()
         assert uow.tickets.query(TRUE, [OrderBy("number")], 10) == []
         assert uow.comments.for_ticket(a.id, TRUE) == []
+
+
+@pytest.mark.parametrize("padding", [0, 100], ids=["few-rows", "bulk-rows"])
+@pytest.mark.parametrize(
+    ("attribute", "value", "error"),
+    [
+        ("version", 0, sa.exc.IntegrityError),  # the table's CHECK refuses it
+        ("created_at", datetime(2026, 1, 1), ValueError),  # refused before it is sent
+    ],
+    ids=["refused-by-the-database", "refused-while-encoding"],
+)
+def test_a_flush_that_fails_before_a_read_rolls_the_whole_unit_of_work_back(
+    storage: SqlStorage,
+    seeded: Seeded,
+    *,
+    padding: int,
+    attribute: str,
+    value: object,
+    error: type[Exception],
+) -> None:
+    """Buffered rows are written before a query; when that write fails, the unit of work is
+    rolled back as a whole and stays usable, whichever way the rows travel."""
+    bad = ticket(seeded, 1)
+    object.__setattr__(bad, attribute, value)  # past the domain's own validation
+    with storage.unit_of_work(seeded.tenant) as uow:
+        for number in range(2, padding + 2):
+            uow.tickets.add(ticket(seeded, number))
+        uow.tickets.add(bad)
+        with pytest.raises(error):
+            uow.tickets.count(TRUE)
+        assert uow.tickets.count(TRUE) == 0, "the failed buffer is gone"
+        uow.tickets.add(ticket(seeded, 1))
+        uow.commit()
+    with storage.unit_of_work(seeded.tenant) as uow:
+        assert [t.number for t in uow.tickets.query(TRUE, [OrderBy("number")], 10)] == [1]
 
 
 # -- SQLite locking -------------------------------------------------------------------------

@@ -90,8 +90,10 @@ class _Staged(Generic[T]):
         return self._committed().get(ident)
 
     def values(self) -> Iterable[T]:
-        yield from self._committed().values()
-        yield from self.added.values()
+        """Every item as this unit of work sees it: a saved item replaces its committed one."""
+        added = self.added
+        yield from (item for ident, item in self._committed().items() if ident not in added)
+        yield from added.values()
 
 
 class _DirectoryRepo(Repository[T]):

@@ -14,6 +14,7 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
+from types import TracebackType
 from typing import Any, Generic, NoReturn, TypeVar, cast
 from uuid import UUID
 
@@ -1057,6 +1058,18 @@ class SqlUnitOfWork(UnitOfWork):
             self.rollback()
             self._closed = True
 
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+        if exc is not None and _lost_to_a_concurrent_writer(exc):
+            # PostgreSQL chose this transaction as a deadlock victim (or a serializable
+            # one failed): the same outcome as a stale version, and as safe to retry.
+            raise Conflict("Transaction", self.tenant_id) from exc
+
     # -- buffering -------------------------------------------------------------------------
 
     def _check_tenant(self, item: object) -> None:
@@ -1111,38 +1124,40 @@ class SqlUnitOfWork(UnitOfWork):
         return rows
 
     def _copy(self, conn: Connection, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
-        """Insert ``items`` by PostgreSQL's COPY. The driver's own error propagates, for the
-        caller to translate."""
-        bulk = mapping.bulk_insert(conn.dialect)
+        """Insert ``items`` by PostgreSQL's COPY, raising what an INSERT would have raised.
+        The rows are encoded first, so that a bad value fails before anything is sent."""
+        rows = mapping.bulk_insert(conn.dialect).copy_rows(self._rows(mapping, items))
         raw: Any = conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(_copy_sql(conn, mapping)) as copy:
-            write = copy.write_row
-            for row in bulk.copy_rows(self._rows(mapping, items)):
-                write(row)
+        sql = _copy_sql(conn, mapping)
+        try:
+            with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            self._raise_driver_error(exc, conn, {}, failed=(mapping, sql, None))
 
     def _insert(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
+        """Write buffered new rows; any failure rolls the whole unit of work back (on
+        PostgreSQL a failed statement has aborted the transaction anyway)."""
         conn = self._writer()
-        if len(items) >= _COPY_MIN_ROWS and mapping.bulk_insert(conn.dialect).copy_sql:
-            try:
-                self._copy(conn, mapping, items)
-            except conn.dialect.loaded_dbapi.Error as exc:
-                failed = {mapping.table.name: (mapping, _copy_sql(conn, mapping), None)}
-                try:
-                    self._raise_driver_error(exc, conn, failed)
-                finally:
-                    self.rollback()
-            return
-        rows = self._rows(mapping, items)
-        sql, params = mapping.bulk_insert(conn.dialect).statement(rows)
-        changes_before = _sqlite_changes(conn)
         try:
-            conn.exec_driver_sql(sql, params)
-        except IntegrityError as exc:
-            conflict = _conflict(exc, mapping, rows, conn, changes_before)
+            if len(items) >= _COPY_MIN_ROWS and mapping.bulk_insert(conn.dialect).copy_sql:
+                self._copy(conn, mapping, items)
+                return
+            rows = self._rows(mapping, items)
+            sql, params = mapping.bulk_insert(conn.dialect).statement(rows)
+            changes_before = _sqlite_changes(conn)
+            try:
+                conn.exec_driver_sql(sql, params)
+            except IntegrityError as exc:
+                conflict = _conflict(exc, mapping, rows, conn, changes_before)
+                if conflict is None:
+                    raise
+                raise conflict from exc
+        except BaseException:
             self.rollback()
-            if conflict is None:
-                raise
-            raise conflict from exc
+            raise
 
     def _update(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
         conv = self._conv
@@ -1219,23 +1234,24 @@ class SqlUnitOfWork(UnitOfWork):
         if raw.autocommit:
             return False
         errors = (DBAPIError, conn.dialect.loaded_dbapi.Error)
+        # Many rows go first, by COPY (which a pipeline cannot carry): a third of the cost
+        # of a pipelined INSERT per row. Foreign keys wait for the COMMIT anyway.
+        copied = set()
+        for mapping in _FLUSH_ORDER:
+            added = staged[mapping.kind].added
+            if len(added) >= _COPY_MIN_ROWS:
+                self._copy(conn, mapping, added)
+                copied.add(mapping.kind)
         inserts: dict[str, tuple[_Mapping[Any], str, Any]] = {}
         failure: Exception | None = None
         try:
-            # Many rows go first, by COPY (which a pipeline cannot carry): a third of the
-            # cost of a pipelined INSERT per row. Foreign keys wait for the COMMIT anyway.
-            for mapping in _FLUSH_ORDER:
-                added = staged[mapping.kind].added
-                if len(added) >= _COPY_MIN_ROWS:
-                    inserts[mapping.table.name] = (mapping, _copy_sql(conn, mapping), None)
-                    self._copy(conn, mapping, added)
             with raw.pipeline():
                 try:
                     if self._new_tenant is not None:
                         conn.execute(_INSERT_TENANT, _tenant_row(self._new_tenant))
                     for mapping in _FLUSH_ORDER:
                         added = staged[mapping.kind].added
-                        if added and mapping.table.name not in inserts:
+                        if added and mapping.kind not in copied:
                             bulk = mapping.bulk_insert(conn.dialect)
                             sql, params = bulk.statement(self._rows(mapping, added))
                             inserts[mapping.table.name] = (mapping, sql, params)
@@ -1264,13 +1280,15 @@ class SqlUnitOfWork(UnitOfWork):
         exc: Exception,
         conn: Connection,
         inserts: dict[str, tuple[_Mapping[Any], str, Any]],
+        *,
+        failed: tuple[_Mapping[Any], str, Any] | None = None,
     ) -> NoReturn:
         """Raise what the statement-by-statement flush would have raised for ``exc`` (from a
-        pipeline or a COPY): a ``Conflict`` for a duplicate key or tenant, otherwise
-        SQLAlchemy's error.
+        pipeline, or from the statement ``failed``, a COPY): a ``Conflict`` for a duplicate
+        key or tenant, otherwise SQLAlchemy's error.
 
         The driver may report a failure at any later statement of the pipeline or when it
-        ends, so the failing table is taken from the error's diagnostics.
+        ends, so there the failing table is taken from the error's diagnostics.
         """
         dbapi: Any = conn.dialect.loaded_dbapi
         orig: Any = exc.orig if isinstance(exc, DBAPIError) else exc
@@ -1278,7 +1296,7 @@ class SqlUnitOfWork(UnitOfWork):
             raise exc
         # Only a duplicate key fails its own INSERT (foreign keys are checked at COMMIT).
         unique = getattr(orig, "sqlstate", None) == "23505"
-        found = inserts.get(orig.diag.table_name or "") if unique else None
+        found = failed or (inserts.get(orig.diag.table_name or "") if unique else None)
         mapping, sql, params = found if found is not None else (None, None, None)
         if isinstance(exc, DBAPIError) and (sql is None or exc.statement == sql):
             error: Exception = exc
@@ -1312,7 +1330,7 @@ class SqlUnitOfWork(UnitOfWork):
         found = staged.find(ident)
         if found is not None:
             return found
-        if mapping is PERSONS and not self._staged[PROJECTS.kind].added:
+        if mapping is PERSONS and self._projects_settled():
             return cast(T | None, self._load_persons([ident]).get(ident))
         params = {"tenant": self.tenant_id, "ident": ident}
         row = self._reader().execute(mapping.by_id, params).first()
@@ -1333,7 +1351,7 @@ class SqlUnitOfWork(UnitOfWork):
                 found[ident] = item
             elif ident not in missing:
                 missing.append(ident)
-        if len(missing) > 1 and mapping is PERSONS and not self._staged[PROJECTS.kind].added:
+        if len(missing) > 1 and mapping is PERSONS and self._projects_settled():
             found.update(cast(dict[UUID, T], self._load_persons(missing)))
             return found
         for ident in missing:
@@ -1341,6 +1359,14 @@ class SqlUnitOfWork(UnitOfWork):
             if item is not None:
                 found[ident] = item
         return found
+
+    def _projects_settled(self) -> bool:
+        """Whether the database holds this unit of work's projects as it sees them: only
+        then may people be loaded with their organisations' projects (which feed the
+        policy's project ids; a project added or moved here but not yet written must not
+        be answered from the database)."""
+        staged = self._staged[PROJECTS.kind]
+        return not staged.added and not staged.changed
 
     def _load_persons(self, idents: list[UUID]) -> dict[UUID, Person]:
         """Load people together with their organisations' projects, which the policy asks
@@ -1461,6 +1487,16 @@ def _sqlite_changes(conn: Connection) -> int | None:
         return None
     raw: Any = conn.connection.driver_connection
     return int(raw.total_changes)
+
+
+#: SQLSTATEs of a transaction PostgreSQL rolled back because of a concurrent one:
+#: serialization_failure and deadlock_detected.
+_LOST_RACE = frozenset({"40001", "40P01"})
+
+
+def _lost_to_a_concurrent_writer(exc: BaseException) -> bool:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(orig, "sqlstate", None) in _LOST_RACE
 
 
 def _conflict(
