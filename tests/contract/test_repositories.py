@@ -9,13 +9,10 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from tests.support.records import NOW, comment, notification, seed, ticket
+from tests.support.records import NOW, comment, customer, notification, seed, ticket
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.domain import (
     CommentAdded,
-    Organisation,
-    OrganisationKind,
-    Person,
     Project,
     Role,
     Tenant,
@@ -354,46 +351,17 @@ def test_duplicate_ids_and_second_tenant_record_conflict(storage: Storage) -> No
 
 def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None:
     s, other = seed(storage), seed(storage)
-    customer, lonely = uuid.uuid4(), uuid.uuid4()
-    guests = [uuid.uuid4(), uuid.uuid4()]
-    projects = [
-        Project(
-            tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=customer, name=n, created_at=NOW
-        )
-        for n in ("B", "A")
-    ]
     with storage.unit_of_work(s.tenant) as uow:
-        for org in (customer, lonely):
-            uow.organisations.add(
-                Organisation(
-                    tenant_id=s.tenant,
-                    id=org,
-                    name="C",
-                    kind=OrganisationKind.CUSTOMER,
-                    created_at=NOW,
-                )
-            )
-        for guest, org in zip(guests, (customer, lonely), strict=True):
-            uow.persons.add(
-                Person(
-                    tenant_id=s.tenant,
-                    id=guest,
-                    organisation_id=org,
-                    name="G",
-                    email="g@c.example",
-                    role=Role.GUEST,
-                    created_at=NOW,
-                )
-            )
-        for project in projects:
-            uow.projects.add(project)
+        customer_org, customer_guest, projects = customer(uow, s, "B", "A")
+        lonely, lonely_guest, _ = customer(uow, s)
         uow.commit()
+    guests = [customer_guest, lonely_guest]
     wanted = [*guests, s.person, guests[0], other.person, uuid.uuid4(), "not an id"]
     with storage.unit_of_work(s.tenant) as uow:
         expected = {g: uow.persons.get(g) for g in (*guests, s.person)}
     with storage.unit_of_work(s.tenant) as uow:
         assert uow.persons.get_many(wanted) == expected  # type: ignore[arg-type]
-        assert uow.project_ids_of([customer]) == {p.id for p in projects}
+        assert uow.project_ids_of([customer_org]) == {p.id for p in projects}
         assert uow.project_ids_of([lonely]) == frozenset()
         assert uow.project_ids_of([s.org]) == {s.project}
         assert [uow.projects.get(p.id) for p in projects] == projects
@@ -416,35 +384,12 @@ def test_a_project_moved_in_this_unit_of_work_counts_for_its_new_organisation_on
     """Project ids feed the visibility policy: loading people (alone or together) must not
     answer them from the database while a project's move is still buffered."""
     s = seed(storage)
-    old_org, new_org, moved = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    guests = {old_org: uuid.uuid4(), new_org: uuid.uuid4()}
-    project = Project(
-        tenant_id=s.tenant, id=moved, organisation_id=old_org, name="M", created_at=NOW
-    )
     with storage.unit_of_work(s.tenant) as uow:
-        for org, guest in guests.items():
-            uow.organisations.add(
-                Organisation(
-                    tenant_id=s.tenant,
-                    id=org,
-                    name="C",
-                    kind=OrganisationKind.CUSTOMER,
-                    created_at=NOW,
-                )
-            )
-            uow.persons.add(
-                Person(
-                    tenant_id=s.tenant,
-                    id=guest,
-                    organisation_id=org,
-                    name="G",
-                    email="g@c.example",
-                    role=Role.GUEST,
-                    created_at=NOW,
-                )
-            )
-        uow.projects.add(project)
+        old_org, old_guest, (project,) = customer(uow, s, "M")
+        new_org, new_guest, _ = customer(uow, s)
         uow.commit()
+    moved = project.id
+    guests = {old_org: old_guest, new_org: new_guest}
     for load in ("get", "get_many"):
         with storage.unit_of_work(s.tenant) as uow:
             uow.projects.save(attrs.evolve(project, organisation_id=new_org))

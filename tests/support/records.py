@@ -25,7 +25,7 @@ from ticketkit.domain import (
     default_workflow,
 )
 from ticketkit.domain.notifications import Notification
-from ticketkit.ports import Storage
+from ticketkit.ports import Storage, UnitOfWork
 
 NOW = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
 
@@ -39,6 +39,18 @@ class Seeded:
     type: UUID
 
 
+def _person(tenant: UUID, ident: UUID, org: UUID, role: Role) -> Person:
+    return Person(
+        tenant_id=tenant,
+        id=ident,
+        organisation_id=org,
+        name=role.value.title(),
+        email=f"{role.value}-{ident.hex[:8]}@x.example",
+        role=role,
+        created_at=NOW,
+    )
+
+
 def seed(storage: Storage) -> Seeded:
     t = uuid.uuid4()
     org, person, project, type_ = (uuid.uuid4() for _ in range(4))
@@ -49,17 +61,7 @@ def seed(storage: Storage) -> Seeded:
                 tenant_id=t, id=org, name="P", kind=OrganisationKind.PROVIDER, created_at=NOW
             )
         )
-        uow.persons.add(
-            Person(
-                tenant_id=t,
-                id=person,
-                organisation_id=org,
-                name="A",
-                email="a@x.example",
-                role=Role.ADMIN,
-                created_at=NOW,
-            )
-        )
+        uow.persons.add(_person(t, person, org, Role.ADMIN))
         uow.projects.add(
             Project(tenant_id=t, id=project, organisation_id=org, name="Ops", created_at=NOW)
         )
@@ -70,6 +72,25 @@ def seed(storage: Storage) -> Seeded:
         )
         uow.commit()
     return Seeded(t, org, person, project, type_)
+
+
+def customer(uow: UnitOfWork, s: Seeded, *project_names: str) -> tuple[UUID, UUID, list[Project]]:
+    """Add a customer organisation with one guest and the named projects to ``uow``;
+    return the organisation's id, the guest's id and the projects."""
+    org, guest = uuid.uuid4(), uuid.uuid4()
+    uow.organisations.add(
+        Organisation(
+            tenant_id=s.tenant, id=org, name="C", kind=OrganisationKind.CUSTOMER, created_at=NOW
+        )
+    )
+    uow.persons.add(_person(s.tenant, guest, org, Role.GUEST))
+    projects = [
+        Project(tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=org, name=n, created_at=NOW)
+        for n in project_names
+    ]
+    for project in projects:
+        uow.projects.add(project)
+    return org, guest, projects
 
 
 def ticket(s: Seeded, number: int, **kw: object) -> Ticket:
