@@ -9,7 +9,7 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from tests.support.records import NOW, comment, customer, notification, seed, ticket
+from tests.support.records import NOW, Seeded, comment, customer, notification, seed, ticket
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.domain import (
     CommentAdded,
@@ -19,10 +19,10 @@ from ticketkit.domain import (
     Visibility,
     default_workflow,
 )
-from ticketkit.domain.notifications import DeliveryStatus
+from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy import TRUE, Cmp, Eq, In
-from ticketkit.ports import OrderBy, Storage
+from ticketkit.ports import OrderBy, Storage, UnitOfWork
 
 
 def test_committed_data_is_visible_to_the_next_unit_of_work_and_round_trips(
@@ -286,13 +286,19 @@ def test_acknowledge_settles_only_pending_notifications_in_one_step(storage: Sto
         assert uow.outbox.get(unknown) is None
 
 
-def test_acknowledge_in_the_writing_unit_of_work_settles_buffered_rows(storage: Storage) -> None:
-    s = seed(storage)
+def pending_notification(uow: UnitOfWork, s: Seeded) -> Notification:
+    """Add a ticket and one pending outbox row about it to ``uow``."""
     t = ticket(s, 1)
     note = notification(s, t.id)
+    uow.tickets.add(t)
+    uow.notify(note)
+    return note
+
+
+def test_acknowledge_in_the_writing_unit_of_work_settles_buffered_rows(storage: Storage) -> None:
+    s = seed(storage)
     with storage.unit_of_work(s.tenant) as uow:
-        uow.tickets.add(t)
-        uow.notify(note)
+        note = pending_notification(uow, s)
         assert uow.outbox.acknowledge([note.id], delivered_to=(), at=NOW) == 1
         uow.commit()
     with storage.unit_of_work(s.tenant) as uow:
@@ -301,11 +307,8 @@ def test_acknowledge_in_the_writing_unit_of_work_settles_buffered_rows(storage: 
 
 def test_a_row_read_before_its_acknowledgement_is_read_anew_after_it(storage: Storage) -> None:
     s = seed(storage)
-    t = ticket(s, 1)
-    note = notification(s, t.id)
     with storage.unit_of_work(s.tenant) as uow:
-        uow.tickets.add(t)
-        uow.notify(note)
+        note = pending_notification(uow, s)
         uow.commit()
     with storage.unit_of_work(s.tenant) as uow:
         assert uow.outbox.get(note.id) == note
@@ -318,11 +321,8 @@ def test_a_row_read_before_its_acknowledgement_is_read_anew_after_it(storage: St
 def test_memory_acknowledgement_does_not_overwrite_a_retry_committed_meanwhile() -> None:
     storage = MemoryStorage()
     s = seed(storage)
-    t = ticket(s, 1)
-    note = notification(s, t.id)
     with storage.unit_of_work(s.tenant) as uow:
-        uow.tickets.add(t)
-        uow.notify(note)
+        note = pending_notification(uow, s)
         uow.commit()
     late = storage.unit_of_work(s.tenant)
     assert late.outbox.acknowledge([note.id], delivered_to=("p.A",), at=NOW) == 1

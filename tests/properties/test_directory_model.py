@@ -24,11 +24,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from tests.support.records import NOW
+from tests.support.records import NOW, organisation, person, project
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine
 from ticketkit.adapters.sqlalchemy.schema import metadata
-from ticketkit.domain import Organisation, OrganisationKind, Person, Project, Role, Tenant
+from ticketkit.domain import OrganisationKind, Person, Role, Tenant
 from ticketkit.policy import Eq
 from ticketkit.ports import Storage, UnitOfWork
 
@@ -52,13 +52,7 @@ class DirectoryModel(RuleBasedStateMachine):
         self.projects: list[UUID] = []
         #: Ids added in the open unit of work: gone again if it rolls back.
         self.uncommitted: set[UUID] = set()
-        provider = Organisation(
-            tenant_id=self.tenant,
-            id=uuid.uuid4(),
-            name="Provider",
-            kind=OrganisationKind.PROVIDER,
-            created_at=NOW,
-        )
+        provider = organisation(self.tenant, OrganisationKind.PROVIDER)
         for uow in self._open():
             uow.add_tenant(Tenant(id=self.tenant, name="T", created_at=NOW))
             uow.organisations.add(provider)
@@ -106,13 +100,7 @@ class DirectoryModel(RuleBasedStateMachine):
     @precondition(lambda self: len(self.orgs) < 3)
     @rule()
     def add_organisation(self) -> None:
-        org = Organisation(
-            tenant_id=self.tenant,
-            id=uuid.uuid4(),
-            name="C",
-            kind=OrganisationKind.CUSTOMER,
-            created_at=NOW,
-        )
+        org = organisation(self.tenant)
         for uow in self._open():
             uow.organisations.add(org)
         self._added(self.orgs, org.id)
@@ -121,29 +109,19 @@ class DirectoryModel(RuleBasedStateMachine):
     @rule(data=st.data(), role=st.sampled_from(ROLES))
     def add_person(self, data: st.DataObject, role: Role) -> None:
         org = data.draw(st.sampled_from(self.orgs))
-        person = Person(
-            tenant_id=self.tenant,
-            id=uuid.uuid4(),
-            organisation_id=org,
-            name="P",
-            email="p@x.example",
-            role=role,
-            created_at=NOW,
-        )
+        someone = person(self.tenant, org, role)
         for uow in self._open():
-            uow.persons.add(person)
-        self._added(self.people, person.id)
+            uow.persons.add(someone)
+        self._added(self.people, someone.id)
 
     @precondition(lambda self: len(self.projects) < 3)
     @rule(data=st.data())
     def add_project(self, data: st.DataObject) -> None:
         org = data.draw(st.sampled_from(self.orgs))
-        project = Project(
-            tenant_id=self.tenant, id=uuid.uuid4(), organisation_id=org, name="J", created_at=NOW
-        )
+        new = project(self.tenant, org)
         for uow in self._open():
-            uow.projects.add(project)
-        self._added(self.projects, project.id)
+            uow.projects.add(new)
+        self._added(self.projects, new.id)
 
     @precondition(lambda self: bool(self.projects) and len(self.orgs) > 1)
     @rule(data=st.data())
@@ -153,9 +131,9 @@ class DirectoryModel(RuleBasedStateMachine):
         assert now is not None
         org = data.draw(st.sampled_from([o for o in self.orgs if o != now.organisation_id]))
         for uow in self._open():
-            project = uow.projects.get(ident)
-            assert project is not None
-            uow.projects.save(attrs.evolve(project, organisation_id=org))
+            found = uow.projects.get(ident)
+            assert found is not None
+            uow.projects.save(attrs.evolve(found, organisation_id=org))
 
     @precondition(lambda self: bool(self.people))
     @rule(data=st.data())

@@ -39,7 +39,9 @@ class Seeded:
     type: UUID
 
 
-def _person(tenant: UUID, ident: UUID, org: UUID, role: Role) -> Person:
+def person(tenant: UUID, org: UUID, role: Role, ident: UUID | None = None) -> Person:
+    """A person of ``org`` with ``role`` (a fresh id unless one is given)."""
+    ident = ident or uuid.uuid4()
     return Person(
         tenant_id=tenant,
         id=ident,
@@ -51,46 +53,58 @@ def _person(tenant: UUID, ident: UUID, org: UUID, role: Role) -> Person:
     )
 
 
+def organisation(
+    tenant: UUID, kind: OrganisationKind = OrganisationKind.CUSTOMER, ident: UUID | None = None
+) -> Organisation:
+    """An organisation of ``kind`` (a fresh id unless one is given)."""
+    return Organisation(
+        tenant_id=tenant,
+        id=ident or uuid.uuid4(),
+        name=kind.value.title(),
+        kind=kind,
+        created_at=NOW,
+    )
+
+
+def project(tenant: UUID, org: UUID, name: str = "J", ident: UUID | None = None) -> Project:
+    """A project of ``org`` (a fresh id unless one is given)."""
+    return Project(
+        tenant_id=tenant,
+        id=ident or uuid.uuid4(),
+        organisation_id=org,
+        name=name,
+        created_at=NOW,
+    )
+
+
 def seed(storage: Storage) -> Seeded:
     t = uuid.uuid4()
-    org, person, project, type_ = (uuid.uuid4() for _ in range(4))
+    org, admin, ops, type_ = (uuid.uuid4() for _ in range(4))
     with storage.unit_of_work(t) as uow:
         uow.add_tenant(Tenant(id=t, name="T", created_at=NOW))
-        uow.organisations.add(
-            Organisation(
-                tenant_id=t, id=org, name="P", kind=OrganisationKind.PROVIDER, created_at=NOW
-            )
-        )
-        uow.persons.add(_person(t, person, org, Role.ADMIN))
-        uow.projects.add(
-            Project(tenant_id=t, id=project, organisation_id=org, name="Ops", created_at=NOW)
-        )
+        uow.organisations.add(organisation(t, OrganisationKind.PROVIDER, org))
+        uow.persons.add(person(t, org, Role.ADMIN, admin))
+        uow.projects.add(project(t, org, "Ops", ops))
         uow.ticket_types.add(
             TicketType(
                 tenant_id=t, id=type_, name="Incident", workflow=default_workflow(), created_at=NOW
             )
         )
         uow.commit()
-    return Seeded(t, org, person, project, type_)
+    return Seeded(t, org, admin, ops, type_)
 
 
 def customer(uow: UnitOfWork, s: Seeded, *project_names: str) -> tuple[UUID, UUID, list[Project]]:
     """Add a customer organisation with one guest and the named projects to ``uow``;
     return the organisation's id, the guest's id and the projects."""
-    org, guest = uuid.uuid4(), uuid.uuid4()
-    uow.organisations.add(
-        Organisation(
-            tenant_id=s.tenant, id=org, name="C", kind=OrganisationKind.CUSTOMER, created_at=NOW
-        )
-    )
-    uow.persons.add(_person(s.tenant, guest, org, Role.GUEST))
-    projects = [
-        Project(tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=org, name=n, created_at=NOW)
-        for n in project_names
-    ]
-    for project in projects:
-        uow.projects.add(project)
-    return org, guest, projects
+    org = organisation(s.tenant)
+    guest = person(s.tenant, org.id, Role.GUEST)
+    uow.organisations.add(org)
+    uow.persons.add(guest)
+    projects = [project(s.tenant, org.id, n) for n in project_names]
+    for p in projects:
+        uow.projects.add(p)
+    return org.id, guest.id, projects
 
 
 def ticket(s: Seeded, number: int, **kw: object) -> Ticket:

@@ -26,6 +26,7 @@ from ticketkit.domain.model import (
     TicketType,
 )
 from ticketkit.domain.notifications import Notification
+from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate
 
 T = TypeVar("T")
@@ -200,6 +201,15 @@ class UnitOfWork(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+        conflict = self.conflict_for(exc) if exc is not None else None
+        if conflict is not None:
+            raise conflict from exc
+
+    def conflict_for(self, exc: BaseException) -> Conflict | None:
+        """The ``Conflict`` that an error from the store means, if it means one (a
+        transaction the database aborted for a concurrent one); raised in its place when
+        the unit of work's ``with`` block ends."""
+        return None
 
     @abc.abstractmethod
     def close(self) -> None:

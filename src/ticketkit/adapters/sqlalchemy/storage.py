@@ -14,7 +14,6 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any, Generic, NoReturn, TypeVar, cast
 from uuid import UUID
 
@@ -162,6 +161,10 @@ class _BulkInsert:
         """Driver-ready parameters: tuples for positional paramstyles, dicts otherwise."""
         encode = self._encode
         return [encode(r) for r in rows]
+
+    def copies(self, count: int) -> bool:
+        """Whether ``count`` new rows go by COPY (PostgreSQL, many rows) instead of INSERT."""
+        return self.copy_sql is not None and count >= _COPY_MIN_ROWS
 
     def copy_rows(self, rows: list[RowDict]) -> list[tuple[Any, ...]]:
         """Values for ``copy_sql``: one tuple per row, in the table's column order."""
@@ -598,6 +601,21 @@ _INSERT_COUNTER = _c.insert()
 _INSERT_TENANT = schema.tenants.insert()
 _GET_TENANT = select(schema.tenants).where(schema.tenants.c.tenant_id == bindparam("tenant"))
 _PROJECT_COLUMNS = [c.label(f"project_{c.key}") for c in schema.projects.c]
+
+
+class _Prefixed:
+    """A row's columns under a label prefix, read by their plain names (so a joined row
+    goes through the same row mapping as a row of its own table)."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Row[Any], prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
 #: People with their organisation's projects (one row per project, or one with NULLs).
 _PERSONS_WITH_PROJECTS = (
     select(schema.persons, *_PROJECT_COLUMNS)
@@ -633,13 +651,6 @@ def _copy_ticket(t: Ticket) -> Ticket:
 
 def _tenant_row(tenant: Tenant) -> RowDict:
     return {"tenant_id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
-
-
-def _copy_sql(conn: Connection, mapping: _Mapping[Any]) -> str:
-    sql = mapping.bulk_insert(conn.dialect).copy_sql
-    if sql is None:
-        raise RuntimeError(f"{conn.dialect.name} has no COPY")
-    return sql
 
 
 def _supports_pipeline(dialect: Dialect) -> bool:
@@ -712,7 +723,9 @@ class _Directory(Repository[T]):
         return self._uow._get(self._mapping, ident)
 
     def get_many(self, idents: Iterable[UUID]) -> dict[UUID, T]:
-        return self._uow._get_many(self._mapping, idents)
+        if self._mapping is PERSONS:
+            return cast(dict[UUID, T], self._uow._get_persons(idents))
+        return super().get_many(idents)
 
     def save(self, item: T) -> None:
         self._uow._save(self._mapping, item)
@@ -1058,17 +1071,12 @@ class SqlUnitOfWork(UnitOfWork):
             self.rollback()
             self._closed = True
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-        if exc is not None and _lost_to_a_concurrent_writer(exc):
-            # PostgreSQL chose this transaction as a deadlock victim (or a serializable
-            # one failed): the same outcome as a stale version, and as safe to retry.
-            raise Conflict("Transaction", self.tenant_id) from exc
+    def conflict_for(self, exc: BaseException) -> Conflict | None:
+        # PostgreSQL chose this transaction as a deadlock victim (or a serializable one
+        # failed): the same outcome as a stale version, and as safe to retry.
+        if _lost_to_a_concurrent_writer(exc):
+            return Conflict("Transaction", self.tenant_id)
+        return None
 
     # -- buffering -------------------------------------------------------------------------
 
@@ -1126,9 +1134,12 @@ class SqlUnitOfWork(UnitOfWork):
     def _copy(self, conn: Connection, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
         """Insert ``items`` by PostgreSQL's COPY, raising what an INSERT would have raised.
         The rows are encoded first, so that a bad value fails before anything is sent."""
-        rows = mapping.bulk_insert(conn.dialect).copy_rows(self._rows(mapping, items))
+        bulk = mapping.bulk_insert(conn.dialect)
+        sql = bulk.copy_sql
+        if sql is None:
+            raise RuntimeError(f"{conn.dialect.name} has no COPY")
+        rows = bulk.copy_rows(self._rows(mapping, items))
         raw: Any = conn.connection.driver_connection
-        sql = _copy_sql(conn, mapping)
         try:
             with raw.cursor() as cursor, cursor.copy(sql) as copy:
                 write = copy.write_row
@@ -1141,12 +1152,13 @@ class SqlUnitOfWork(UnitOfWork):
         """Write buffered new rows; any failure rolls the whole unit of work back (on
         PostgreSQL a failed statement has aborted the transaction anyway)."""
         conn = self._writer()
+        bulk = mapping.bulk_insert(conn.dialect)
         try:
-            if len(items) >= _COPY_MIN_ROWS and mapping.bulk_insert(conn.dialect).copy_sql:
+            if bulk.copies(len(items)):
                 self._copy(conn, mapping, items)
                 return
             rows = self._rows(mapping, items)
-            sql, params = mapping.bulk_insert(conn.dialect).statement(rows)
+            sql, params = bulk.statement(rows)
             changes_before = _sqlite_changes(conn)
             try:
                 conn.exec_driver_sql(sql, params)
@@ -1239,7 +1251,7 @@ class SqlUnitOfWork(UnitOfWork):
         copied = set()
         for mapping in _FLUSH_ORDER:
             added = staged[mapping.kind].added
-            if len(added) >= _COPY_MIN_ROWS:
+            if mapping.bulk_insert(conn.dialect).copies(len(added)):
                 self._copy(conn, mapping, added)
                 copied.add(mapping.kind)
         inserts: dict[str, tuple[_Mapping[Any], str, Any]] = {}
@@ -1339,9 +1351,9 @@ class SqlUnitOfWork(UnitOfWork):
         item = staged.known[ident] = mapping.from_row(self._conv, row)
         return item
 
-    def _get_many(self, mapping: _Mapping[T], idents: Iterable[UUID]) -> dict[UUID, T]:
-        staged: _Staged[T] = self._staged[mapping.kind]
-        found: dict[UUID, T] = {}
+    def _get_persons(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
+        staged: _Staged[Person] = self._staged[PERSONS.kind]
+        found: dict[UUID, Person] = {}
         missing: list[UUID] = []
         for ident in idents:
             if not isinstance(ident, UUID):
@@ -1351,13 +1363,13 @@ class SqlUnitOfWork(UnitOfWork):
                 found[ident] = item
             elif ident not in missing:
                 missing.append(ident)
-        if len(missing) > 1 and mapping is PERSONS and self._projects_settled():
-            found.update(cast(dict[UUID, T], self._load_persons(missing)))
+        if len(missing) > 1 and self._projects_settled():
+            found.update(self._load_persons(missing))
             return found
         for ident in missing:
-            item = self._get(mapping, ident)
-            if item is not None:
-                found[ident] = item
+            person = self._get(PERSONS, ident)
+            if person is not None:
+                found[ident] = person
         return found
 
     def _projects_settled(self) -> bool:
@@ -1386,13 +1398,9 @@ class SqlUnitOfWork(UnitOfWork):
             if row.project_id is not None:
                 ids.add(row.project_id)
                 if row.project_id not in projects:
-                    projects[row.project_id] = Project(
-                        tenant_id=row.project_tenant_id,
-                        id=row.project_id,
-                        organisation_id=row.project_organisation_id,
-                        name=row.project_name,
-                        created_at=row.project_created_at,
-                    )
+                    # _project reads its row by attribute name, which _Prefixed provides.
+                    joined = cast(Row[Any], _Prefixed(row, "project_"))
+                    projects[row.project_id] = PROJECTS.from_row(self._conv, joined)
         for org, ids in by_org.items():
             self._project_ids.setdefault(frozenset({org}), frozenset(ids))
         return found
