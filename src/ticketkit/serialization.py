@@ -7,13 +7,15 @@ Custom field values are tagged where JSON has no type of its own (numbers stay e
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import attrs
 import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from ticketkit.domain.calendars import Calendar, calendar_from_dict, calendar_to_dict
 from ticketkit.domain.events import EVENT_TYPES, Event
@@ -106,3 +108,31 @@ def event_from_dict(conv: cattrs.Converter, data: Mapping[str, Any]) -> Event:
     body = dict(data)
     cls = EVENT_TYPES[body.pop("kind")]
     return conv.structure(body, cls)
+
+
+#: id(converter) -> (converter, each event class's unstructure function without the
+#: attributes every event has). Holding the converter keeps its id unique while cached.
+_DATA_ENCODERS: dict[
+    int, tuple[cattrs.Converter, dict[type[Event], Callable[[Event], dict[str, Any]]]]
+] = {}
+_COMMON = {a.name: override(omit=True) for a in attrs.fields(Event)}
+
+
+def event_data(conv: cattrs.Converter, event: Event) -> dict[str, Any]:
+    """The attributes particular to ``event``'s kind, unstructured: the storage form of an
+    event's payload (``event_to_dict`` minus the attributes of ``Event`` itself and ``kind``).
+
+    Generated once per event class and converter, so the common attributes are never
+    converted only to be thrown away."""
+    cached = _DATA_ENCODERS.get(id(conv))
+    if cached is None or cached[0] is not conv:
+        if len(_DATA_ENCODERS) >= 64:
+            _DATA_ENCODERS.clear()
+        cached = _DATA_ENCODERS[id(conv)] = (conv, {})
+    encoders, cls = cached[1], type(event)
+    encode = encoders.get(cls)
+    if encode is None:
+        # Typed loosely: mypy would match the overrides against the generator's own options.
+        build: Callable[..., Callable[[Event], dict[str, Any]]] = make_dict_unstructure_fn
+        encode = encoders[cls] = build(cls, conv, **_COMMON)
+    return encode(event)

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import attrs
 import pytest
 
+from ticketkit.adapters.sqlalchemy.engine import json_dumps
 from ticketkit.domain import (
     Change,
     CommentAdded,
@@ -28,7 +30,7 @@ from ticketkit.domain import (
     Visibility,
     default_workflow,
 )
-from ticketkit.serialization import event_from_dict, event_to_dict, make_converter
+from ticketkit.serialization import event_data, event_from_dict, event_to_dict, make_converter
 
 GOLDEN = Path(__file__).parent / "golden"
 T, X, P = UUID(int=1), UUID(int=2), UUID(int=3)
@@ -115,6 +117,31 @@ def test_events_match_golden_json_and_round_trip(kind: str) -> None:
     data = event_to_dict(conv, event)
     check_golden(f"event_{kind}", json.loads(json.dumps(data)))
     assert event_from_dict(conv, json.loads(json.dumps(data))) == event
+
+
+@pytest.mark.parametrize("kind", sorted(EVENTS))
+def test_event_data_is_the_wire_form_without_the_attributes_every_event_has(kind: str) -> None:
+    conv = make_converter()
+    event = EVENTS[kind]
+    full = event_to_dict(conv, event)
+    common = {a.name for a in attrs.fields(Event)} | {"kind"}
+    assert event_data(conv, event) == {k: v for k, v in full.items() if k not in common}
+
+
+def test_event_data_uses_the_converter_it_is_given() -> None:
+    event = EVENTS["comment_added"]
+    own = make_converter()
+    own.register_unstructure_hook(UUID, lambda u: u.hex)
+    assert event_data(own, event)["comment_id"] == UUID(int=15).hex
+    assert event_data(make_converter(), event)["comment_id"] == str(UUID(int=15))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{}, [], 0, "", None, False, {"a": [1, None]}, [["public", "x", 2]], {"n": {"decimal": "1"}}],
+)
+def test_json_columns_are_written_exactly_as_json_dumps_writes_them(value: Any) -> None:
+    assert json_dumps(value) == json.dumps(value)
 
 
 def test_ticket_type_matches_golden_json_and_round_trips() -> None:

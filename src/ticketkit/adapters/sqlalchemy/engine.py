@@ -7,6 +7,7 @@ transactions opt into a plain ``BEGIN`` through the ``SQLITE_BEGIN`` execution o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,20 @@ BUSY_TIMEOUT_MS = 10_000
 #: Connection execution option choosing how the SQLite "begin" hook starts a transaction:
 #: ``"immediate"`` (the default: take the write lock now) or ``"deferred"`` (read snapshot).
 SQLITE_BEGIN = "ticketkit_sqlite_begin"
+
+
+_encode_json = json.JSONEncoder().encode
+
+
+def json_dumps(value: Any) -> str:
+    """``json.dumps`` for JSON columns, with the empty dict and list (most custom fields and
+    delivery lists) answered without the encoder's setup."""
+    if not value:
+        if type(value) is dict:
+            return "{}"
+        if type(value) is list:
+            return "[]"
+    return _encode_json(value)
 
 
 def _sqlite_connect_hook(in_memory: bool) -> Callable[[Any, Any], None]:
@@ -64,7 +79,10 @@ def create_sqlite_engine(path: str | Path | None, **kwargs: Any) -> Engine:
     other threads wait for it, and a second one in the same thread fails at once.
     """
     in_memory = path is None or str(path) == ":memory:"
-    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    options: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False},
+        "json_serializer": json_dumps,
+    }
     if in_memory:
         url = "sqlite://"
         options.update(
@@ -89,7 +107,7 @@ def create_postgres_engine(url: str | URL, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     # No pool_pre_ping by default: it costs a round trip per unit of work. Pass
     # ``pool_pre_ping=True`` (or ``pool_recycle``) where idle connections get dropped.
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"json_serializer": json_dumps}
     options.update(kwargs)
     return create_engine(parsed, **options)
 
@@ -131,5 +149,6 @@ __all__ = [
     "create_sqlite_engine",
     "downgrade",
     "is_in_memory",
+    "json_dumps",
     "upgrade",
 ]

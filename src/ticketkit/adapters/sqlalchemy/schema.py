@@ -71,6 +71,11 @@ def _utc_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
+#: One operation stamps every row it writes with the same time (a ticket's three times, its
+#: events and notifications): formatting each distinct time once is a tenth of the cost.
+_utc_text_cached = functools.lru_cache(maxsize=1024)(_utc_text)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes in, aware UTC datetimes out.
 
@@ -94,7 +99,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             # The common case (already UTC) without TypeDecorator's indirection.
             if value is not None and value.tzinfo is UTC:
-                return _utc_text(value)
+                return _utc_text_cached(value)
             text: str | None = to_text(value, dialect)
             return text
 

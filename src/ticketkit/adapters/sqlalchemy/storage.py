@@ -69,8 +69,8 @@ from ticketkit.ports.repositories import (
 from ticketkit.serialization import (
     decode_fields,
     encode_fields,
+    event_data,
     event_from_dict,
-    event_to_dict,
     make_converter,
 )
 
@@ -472,9 +472,6 @@ _EVENT_COLUMNS = (
 
 
 def _event_row(conv: cattrs.Converter, e: Event) -> RowDict:
-    data = event_to_dict(conv, e)
-    for key in (*_EVENT_COLUMNS, "kind"):
-        del data[key]
     return {
         "tenant_id": e.tenant_id,
         "id": e.id,
@@ -485,7 +482,7 @@ def _event_row(conv: cattrs.Converter, e: Event) -> RowDict:
         "actor_id": e.actor_id,
         "organisation_id": e.organisation_id,
         "visibility": e.visibility.value,
-        "data": data,
+        "data": event_data(conv, e),
     }
 
 
