@@ -13,15 +13,15 @@ import binascii
 import json
 import logging
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, Final, TypeVar, cast
 from uuid import UUID
 
 import attrs
 
+from ticketkit import ids
 from ticketkit.application.notifications import Dispatcher, Prepared, RecipientResolver
 from ticketkit.application.views import (
     CommentDraft,
@@ -932,13 +932,12 @@ class Batch(_Operations):
     def _in_batch(self) -> bool:
         return True
 
-    @contextmanager
     def _unit(
         self, actor: Actor, *, write: bool, people: Iterable[UUID | None] = ()
-    ) -> Iterator[_Context]:
+    ) -> AbstractContextManager[_Context]:
         if not isinstance(actor, Actor) or actor.tenant_id != self._uow.tenant_id:
             raise NotFound("Person", getattr(actor, "person_id", actor))
-        yield self._context(self._uow, actor, people)
+        return nullcontext(self._context(self._uow, actor, people))
 
 
 class HelpDesk(_Operations):
@@ -956,7 +955,7 @@ class HelpDesk(_Operations):
         plugins: Plugins | None = None,
         signals: Signals | None = None,
         policy: Policy = DEFAULT_POLICY,
-        new_id: Callable[[], UUID] = uuid.uuid4,
+        new_id: Callable[[], UUID] = ids.new_id,
         max_delivery_attempts: int = 5,
     ) -> None:
         self.storage = storage

@@ -14,6 +14,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import attrs
@@ -30,6 +31,43 @@ from ticketkit.policy.rules import Policy, Viewer
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
 log = logging.getLogger("ticketkit.notifications")
+
+V = TypeVar("V")
+
+
+class PerUnitOfWork(Generic[V]):
+    """Values kept for each live unit of work (weakly: they go with it), the last one used
+    at hand: an operation asks several times in a row for its own unit's value."""
+
+    __slots__ = ("_factory", "_last", "_values")
+
+    def __init__(self, factory: Callable[[], V]) -> None:
+        self._factory = factory
+        self._values: weakref.WeakKeyDictionary[UnitOfWork, V] = weakref.WeakKeyDictionary()
+        # Replaced as a whole, so a thread always reads a matching pair.
+        self._last: tuple[weakref.ref[UnitOfWork], V] | None = None
+
+    def get(self, uow: UnitOfWork) -> V:
+        """``uow``'s value, made by the factory on first use."""
+        last = self._last
+        if last is not None and last[0]() is uow:
+            return last[1]
+        value = self._values.get(uow)
+        if value is None:
+            value = self._values[uow] = self._factory()
+        self._last = (weakref.ref(uow), value)
+        return value
+
+    def pop(self, uow: UnitOfWork) -> V | None:
+        """Forget ``uow``'s value and return it (None if it had none)."""
+        last = self._last
+        if last is not None and last[0]() is uow:
+            self._last = None
+        return self._values.pop(uow, None)
+
+    def clear(self) -> None:
+        self._last = None
+        self._values.clear()
 
 
 def may_receive(policy: Policy, viewer: Viewer, ticket: Ticket, event: Event) -> bool:
@@ -48,9 +86,7 @@ class RecipientResolver:
         self._policy = policy
         self._new_id = new_id
         # Viewers are cached per unit of work only: access is decided from current state.
-        self._viewers: weakref.WeakKeyDictionary[
-            UnitOfWork, dict[UUID, tuple[Person, Viewer] | None]
-        ] = weakref.WeakKeyDictionary()
+        self._viewers = PerUnitOfWork[dict[UUID, tuple[Person, Viewer] | None]](dict)
 
     def forget(self) -> None:
         """Drop cached viewers (after the directory changed)."""
@@ -60,9 +96,7 @@ class RecipientResolver:
         """Load the people not yet resolved in ``uow`` with one ``get_many``, so that the
         ``person`` calls that follow cost no round trip each."""
         cache = self._viewers.get(uow)
-        missing = {
-            p for p in person_ids if isinstance(p, UUID) and (cache is None or p not in cache)
-        }
+        missing = {p for p in person_ids if isinstance(p, UUID) and p not in cache}
         if len(missing) > 1:
             uow.persons.get_many(missing)
 
@@ -74,7 +108,7 @@ class RecipientResolver:
         """
         if not isinstance(person_id, UUID):
             return None
-        cache = self._viewers.setdefault(uow, {})
+        cache = self._viewers.get(uow)
         if person_id not in cache:
             person = uow.persons.get(person_id)
             cache[person_id] = (
@@ -147,8 +181,8 @@ class Dispatcher:
     ack_batch: int = 256
     ack_delay: float = 1.0
     pending_grace: timedelta = timedelta(minutes=2)
-    _prepared: weakref.WeakKeyDictionary[UnitOfWork, list[Prepared]] = attrs.field(
-        factory=weakref.WeakKeyDictionary, init=False
+    _prepared: PerUnitOfWork[list[Prepared]] = attrs.field(
+        factory=lambda: PerUnitOfWork[list[Prepared]](list), init=False
     )
     _acks: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
     _acks_since: float = attrs.field(default=0.0, init=False)
@@ -156,17 +190,17 @@ class Dispatcher:
 
     def prepare(self, uow: UnitOfWork, prepared: Prepared) -> None:
         """Remember a notification written in ``uow`` for delivery once it commits."""
-        self._prepared.setdefault(uow, []).append(prepared)
+        self._prepared.get(uow).append(prepared)
 
     def discard(self, uow: UnitOfWork) -> None:
         """Forget what ``uow`` prepared (it rolled back)."""
-        self._prepared.pop(uow, None)
+        self._prepared.pop(uow)
 
     def after_commit(self, uow: UnitOfWork) -> None:
         events = list(uow.new_events)
         uow.new_events.clear()
         uow.new_notifications.clear()
-        prepared = self._prepared.pop(uow, [])
+        prepared = self._prepared.pop(uow) or []
         for event in events:
             self.signals.send(self.signals.event_recorded, self.sender, event=event)
         if prepared:
