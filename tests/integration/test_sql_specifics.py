@@ -17,11 +17,13 @@ from typing import Any
 import attrs
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support.records import NOW, Seeded, comment, seed, ticket
 from tests.support.world import build_world
 from ticketkit import HelpDesk
-from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
+from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, schema, upgrade
 from ticketkit.clock import ManualClock
 from ticketkit.domain import (
     Tenant,
@@ -554,6 +556,16 @@ def test_datetimes_come_back_as_the_same_instant_in_utc(
         assert stored is not None
         assert stored.created_at == local and stored.created_at.tzinfo is UTC
         assert uow.tickets.count(Eq("updated_at", local.astimezone(UTC))) == 1
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_sqlite_time_text_is_iso_format_to_the_microsecond(value: datetime) -> None:
+    """The fast formatting (and its cache) writes exactly what isoformat would, so stored
+    times keep sorting and comparing as text."""
+    expected = value.isoformat(" ", "microseconds")[:26]
+    assert schema._utc_text(value) == expected
+    assert schema._utc_text_cached(value) == expected
+    assert schema._utc_text_cached(value) == expected
 
 
 def test_text_sorts_by_code_point_like_python(storage: SqlStorage, seeded: Seeded) -> None:

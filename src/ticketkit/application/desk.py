@@ -760,8 +760,10 @@ class _Operations(abc.ABC):
                 return (self._view(ctx, ticket, ticket_type) if want_view else None), None
             ticket.version = base_version + 1
             ticket.updated_at = ctx.now
-            if any(e.visibility is Visibility.PUBLIC for e in events):
-                ticket.public_updated_at = ctx.now
+            for e in events:
+                if e.visibility is Visibility.PUBLIC:
+                    ticket.public_updated_at = ctx.now
+                    break
             ctx.uow.tickets.update(ticket, expected_version=base_version)
             if new_comment is not None:
                 ctx.uow.comments.add(new_comment)

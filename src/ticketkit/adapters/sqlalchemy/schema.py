@@ -66,14 +66,33 @@ class _SQLiteUTCText(DATETIME):
 
 
 def _utc_text(value: datetime) -> str:
-    """SQLite's form of an aware UTC datetime: ``YYYY-MM-DD HH:MM:SS.ffffff`` (its "+00:00"
-    cut off)."""
-    return value.isoformat(" ", "microseconds")[:26]
+    """SQLite's form of a UTC datetime: ``YYYY-MM-DD HH:MM:SS.ffffff``, the same text as
+    ``isoformat(" ", "microseconds")`` without its "+00:00" (which costs twice as much)."""
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031 - the fastest formatting
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
-#: One operation stamps every row it writes with the same time (a ticket's three times, its
-#: events and notifications): formatting each distinct time once is a tenth of the cost.
-_utc_text_cached = functools.lru_cache(maxsize=1024)(_utc_text)
+#: UTC datetime -> its text. One operation stamps all the rows it writes with one time (a
+#: ticket's three times, its comments, events and notifications), and a batch writes its
+#: rows table by table, so each time comes back several times, spread over the whole batch.
+_TEXTS: dict[datetime, str] = {}
+_TEXTS_MAX = 4096
+
+
+def _utc_text_cached(value: datetime) -> str:
+    text = _TEXTS.get(value)
+    if text is None:
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        text = _TEXTS[value] = _utc_text(value)
+    return text
 
 
 class UTCDateTime(TypeDecorator[datetime]):
