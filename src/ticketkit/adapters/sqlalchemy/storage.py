@@ -177,19 +177,30 @@ class _BulkInsert:
             return self.sql, self.params(rows)
         sql = self._multi_sql.get(len(rows))
         if sql is None:
-            steps, columns = self._steps, self._table.c
-            values = [
-                {k: bindparam(f"r{i}c{j}", type_=columns[k].type) for j, (k, _) in enumerate(steps)}
-                for i in range(len(rows))
-            ]
-            sql = self._table.insert().values(values).compile(dialect=self._dialect).string
-            self._multi_sql[len(rows)] = sql
-        steps = self._steps
-        return sql, {
-            f"r{i}c{j}": r[k] if p is None else p(r[k])
-            for i, r in enumerate(rows)
-            for j, (k, p) in enumerate(steps)
-        }
+            sql = self._multi_sql[len(rows)] = self._positional_multi_row(len(rows))
+        encode = self._encode_tuple
+        # Positional: one flat tuple, which the driver takes as it is (named parameters
+        # cost a dict per statement here and a reordering pass in psycopg).
+        return sql, tuple(value for row in rows for value in encode(row))
+
+    def _positional_multi_row(self, count: int) -> str:
+        """An INSERT of ``count`` rows compiled by SQLAlchemy (with its casts), its named
+        placeholders turned into ``%s`` in row-major, column order."""
+        columns = self._table.c
+        keys = [c.key for c in columns]
+        values = [
+            {k: bindparam(f"r{i}c{j}", type_=columns[k].type) for j, k in enumerate(keys)}
+            for i in range(count)
+        ]
+        sql = self._table.insert().values(values).compile(dialect=self._dialect).string
+        expected = [f"r{i}c{j}" for i in range(count) for j in range(len(keys))]
+        if _NAMED.findall(sql) != expected:  # pragma: no cover - a SQLAlchemy change
+            raise RuntimeError(f"unexpected placeholder order in {sql!r}")
+        return _NAMED.sub("%s", sql)
+
+
+#: A named placeholder of the multi-row INSERTs (pyformat, as psycopg takes them).
+_NAMED = re.compile(r"%\((r\d+c\d+)\)s")
 
 
 class _Mapping(Generic[T]):
