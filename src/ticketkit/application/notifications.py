@@ -332,7 +332,9 @@ class Dispatcher:
         self, tenant_id: UUID, prepared: list[Prepared], *, defer_acks: bool = True
     ) -> None:
         has_notifiers = bool(self.plugins.manager.hook.ticketkit_notify.get_hookimpls())
-        outcomes = [self._deliver_one(item, has_notifiers) for item in prepared]
+        # One delivery time for the lot: they are sent together, after one commit.
+        now = self.clock.now()
+        outcomes = [self._deliver_one(item, has_notifiers, now) for item in prepared]
         delivered = [n for n in outcomes if n.status is DeliveryStatus.DELIVERED]
         if defer_acks:
             self._acknowledge(delivered)
@@ -345,8 +347,8 @@ class Dispatcher:
                     uow.outbox.save(note)
                 uow.commit()
 
-    def _deliver_one(self, item: Prepared, has_notifiers: bool) -> Notification:
-        note, now = item.notification, self.clock.now()
+    def _deliver_one(self, item: Prepared, has_notifiers: bool, now: datetime) -> Notification:
+        note = item.notification
         if not has_notifiers:
             return note.delivered(note.delivered_to, now)
         message = NotificationMessage(
