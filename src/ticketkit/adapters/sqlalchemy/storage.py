@@ -25,13 +25,16 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Row,
+    Select,
     Table,
     UnaryExpression,
     and_,
+    any_,
     bindparam,
     func,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ticketkit.adapters.sqlalchemy import schema
@@ -608,7 +611,6 @@ _SET_COUNTER = _c.update().where(_c.c.tenant_id == bindparam("w_tenant"))
 _INSERT_COUNTER = _c.insert()
 _INSERT_TENANT = schema.tenants.insert()
 _GET_TENANT = select(schema.tenants).where(schema.tenants.c.tenant_id == bindparam("tenant"))
-_PROJECT_COLUMNS = [c.label(f"project_{c.key}") for c in schema.projects.c]
 
 
 class _Prefixed:
@@ -624,23 +626,37 @@ class _Prefixed:
         return getattr(self._row, self._prefix + name)
 
 
-#: People with their organisation's projects (one row per project, or one with NULLs).
-_PERSONS_WITH_PROJECTS = (
-    select(schema.persons, *_PROJECT_COLUMNS)
-    .select_from(
-        schema.persons.outerjoin(
-            schema.projects,
-            and_(
-                schema.projects.c.tenant_id == schema.persons.c.tenant_id,
-                schema.projects.c.organisation_id == schema.persons.c.organisation_id,
-            ),
+def _persons_with_projects(*, array: bool) -> Select[Any]:
+    """People with their organisation's projects (one row per project, or one with NULLs),
+    only the columns the row mappings read. With ``array`` (PostgreSQL) the ids go as one
+    ``= ANY(array)`` parameter: the statement is then the same for any number of ids, where
+    an expanding ``IN`` is rendered anew on every execution."""
+    people, projects = schema.persons, schema.projects
+    ids = (
+        people.c.id == any_(bindparam("idents", type_=ARRAY(schema.Id())))
+        if array
+        else people.c.id.in_(bindparam("idents", expanding=True))
+    )
+    return (
+        select(
+            *(c for c in people.c if c.key != "ordinal"),
+            *(c.label(f"project_{c.key}") for c in projects.c if c.key != "ordinal"),
         )
+        .select_from(
+            people.outerjoin(
+                projects,
+                and_(
+                    projects.c.tenant_id == people.c.tenant_id,
+                    projects.c.organisation_id == people.c.organisation_id,
+                ),
+            )
+        )
+        .where(people.c.tenant_id == bindparam("tenant"), ids)
     )
-    .where(
-        schema.persons.c.tenant_id == bindparam("tenant"),
-        schema.persons.c.id.in_(bindparam("idents", expanding=True)),
-    )
-)
+
+
+_PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
+_PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
 _PROJECT_IDS = select(schema.projects.c.id).where(
     schema.projects.c.tenant_id == bindparam("tenant"),
     schema.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
@@ -937,6 +953,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._sqlite_key = id(self._engine) if sqlite else None
         self._single_connection = sqlite and is_in_memory(self._engine)
         self._pipelined = _supports_pipeline(self._engine.dialect)
+        self._array_params = self._engine.dialect.name == "postgresql"
         self._writing = False
         self._holding = False
         self._closed = False
@@ -1393,7 +1410,8 @@ class SqlUnitOfWork(UnitOfWork):
         for next whenever it resolves a customer's access and an operation reads next (the
         project a ticket is opened in): one round trip for all of them."""
         params = {"tenant": self.tenant_id, "idents": idents}
-        rows = self._reader().execute(_PERSONS_WITH_PROJECTS, params).all()
+        stmt = _PERSONS_WITH_PROJECTS_ANY if self._array_params else _PERSONS_WITH_PROJECTS
+        rows = self._reader().execute(stmt, params).all()
         people = self._staged[PERSONS.kind].known
         projects = self._staged[PROJECTS.kind].known
         by_org: dict[UUID, set[UUID]] = {}
