@@ -4,6 +4,11 @@
 arguments; an operation that writes a ticket, its comments, events and notifications needs
 several ids. ``new_id`` draws the same kind of randomness (``os.urandom``) for many ids at
 once and builds each UUID from its integer directly.
+
+The pool is per thread and emptied in a child process by ``os.register_at_fork`` (which
+``os.fork`` and ``multiprocessing`` run). A process forked around Python's back, through
+C code that calls ``fork()`` itself, would share its parent's next ids: pass
+``new_id=uuid.uuid4`` to ``HelpDesk`` there.
 """
 
 from __future__ import annotations

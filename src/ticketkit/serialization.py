@@ -111,24 +111,38 @@ def event_from_dict(conv: cattrs.Converter, data: Mapping[str, Any]) -> Event:
 
 
 #: id(converter) -> (converter, each event class's unstructure function without the
-#: attributes every event has). Holding the converter keeps its id unique while cached.
+#: attributes every event has), for converters given to ``generate_event_data``. Holding
+#: the converter keeps its id unique while cached.
 _DATA_ENCODERS: dict[
     int, tuple[cattrs.Converter, dict[type[Event], Callable[[Event], dict[str, Any]]]]
 ] = {}
 _COMMON = {a.name: override(omit=True) for a in attrs.fields(Event)}
+_COMMON_KEYS = (*_COMMON, "kind")
+
+
+def generate_event_data(conv: cattrs.Converter) -> None:
+    """Let ``event_data`` generate a payload-only function per event class for ``conv``.
+
+    For a converter nobody customises afterwards (the one ``SqlStorage`` builds for itself):
+    the generated functions follow the hooks ``conv`` has when each is generated."""
+    if len(_DATA_ENCODERS) >= 64:
+        _DATA_ENCODERS.clear()
+    _DATA_ENCODERS[id(conv)] = (conv, {})
 
 
 def event_data(conv: cattrs.Converter, event: Event) -> dict[str, Any]:
     """The attributes particular to ``event``'s kind, unstructured: the storage form of an
     event's payload (``event_to_dict`` minus the attributes of ``Event`` itself and ``kind``).
 
-    Generated once per event class and converter, so the common attributes are never
-    converted only to be thrown away."""
+    With a converter given to ``generate_event_data``, generated once per event class, so
+    the common attributes are never converted only to be thrown away; with any other
+    converter (a host's own), the whole event goes through it, so all its hooks apply."""
     cached = _DATA_ENCODERS.get(id(conv))
     if cached is None or cached[0] is not conv:
-        if len(_DATA_ENCODERS) >= 64:
-            _DATA_ENCODERS.clear()
-        cached = _DATA_ENCODERS[id(conv)] = (conv, {})
+        data = event_to_dict(conv, event)
+        for key in _COMMON_KEYS:
+            data.pop(key, None)
+        return data
     encoders, cls = cached[1], type(event)
     encode = encoders.get(cls)
     if encode is None:

@@ -573,28 +573,32 @@ def test_sqlite_time_text_is_iso_format_to_the_microsecond(value: datetime) -> N
 @pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("table", sorted(schema.metadata.tables))
 @pytest.mark.parametrize("offset", [0, 2])
+@pytest.mark.parametrize("optional_ids", ["missing", "given"])
 def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
-    dialect_name: str, table: str, offset: int
+    dialect_name: str, table: str, offset: int, optional_ids: str
 ) -> None:
-    """The generated row encoder (with its inlined conversions) agrees with SQLAlchemy's
-    own bind processors, for ids, missing ids and times in UTC and other offsets."""
+    """The generated row encoders (with their inlined conversions) agree with SQLAlchemy's
+    own bind processors, for ids, missing ids and times in UTC and other offsets; on
+    PostgreSQL also the positional multi-row statement, value for value."""
     dialect = (sqlite if dialect_name == "sqlite" else postgresql).dialect()
     t = schema.metadata.tables[table]
     at = datetime(2026, 5, 22, 14, 30, 0, 5, tzinfo=timezone(timedelta(hours=offset)))
     if offset == 0:
         at = at.replace(tzinfo=UTC)
     samples: dict[type, Any] = {
-        schema.Id: uuid.uuid4(),
         schema.UTCDateTime: at,
         sa.JSON: {"a": [1, None]},
         sa.Boolean: True,
     }
     row = {}
     for c in t.c:
+        if isinstance(c.type, schema.Id):
+            row[c.key] = None if c.nullable and optional_ids == "missing" else uuid.uuid4()
+            continue
         found = next((v for k, v in samples.items() if isinstance(c.type, k)), None)
         if found is None:
             found = 7 if isinstance(c.type, sa.Integer) else "x"
-        row[c.key] = None if c.nullable and isinstance(c.type, schema.Id) else found
+        row[c.key] = found
     bulk = _BulkInsert(t, dialect)
     expected = []
     for key, processor, _ in bulk._steps:
@@ -605,6 +609,13 @@ def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
         return [getattr(v, "obj", v) for v in values]
 
     assert plain(list(got if bulk.positional else got.values())) == plain(expected)
+    if dialect_name == "postgresql":
+        other = {k: uuid.uuid4() if isinstance(v, uuid.UUID) else v for k, v in row.items()}
+        sql, params = bulk.statement([row, other])
+        assert isinstance(params, tuple)
+        assert sql.count("%s") == len(params) == 2 * len(t.c)
+        second = [other[k] if p is None else p(other[k]) for k, p, _ in bulk._steps]
+        assert plain(list(params)) == plain(expected) + plain(second)
 
 
 def test_text_sorts_by_code_point_like_python(storage: SqlStorage, seeded: Seeded) -> None:

@@ -29,9 +29,8 @@ def test_new_ids_do_not_repeat_across_pool_refills() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin", reason="needs fork")
 def test_a_forked_child_does_not_reuse_the_ids_its_parent_will_hand_out() -> None:
-    new_id()  # make sure the pool exists
-    pool = ids._local.pool
-    upcoming = {UUID(int=n) for n in pool}
+    upcoming = {UUID(int=n) for n in ids._refill()}  # a full pool: the parent's next ids
+    assert len(upcoming) == ids._POOL
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child

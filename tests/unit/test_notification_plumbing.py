@@ -29,6 +29,8 @@ def test_a_delivered_notification_keeps_everything_but_its_delivery_state() -> N
         delivered_to=("mail",),
         updated_at=AT,
     )
+    for a in attrs.fields(Notification):  # so that a field delivered() forgets shows
+        assert getattr(note, a.name) != a.default, f"give {a.name} a non-default value"
     later = AT + timedelta(minutes=5)
     done = note.delivered(("mail", "chat"), later)
     changed = {"status", "attempts", "last_error", "delivered_to", "updated_at"}

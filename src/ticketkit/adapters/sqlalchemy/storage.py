@@ -74,6 +74,7 @@ from ticketkit.serialization import (
     encode_fields,
     event_data,
     event_from_dict,
+    generate_event_data,
     make_converter,
 )
 
@@ -719,11 +720,19 @@ class _Counter:
 
 
 class SqlStorage(Storage):
-    """A SQLite or PostgreSQL database migrated with ``upgrade``; one engine, many tenants."""
+    """A SQLite or PostgreSQL database migrated with ``upgrade``; one engine, many tenants.
+
+    ``converter`` (cattrs) decides how event payloads, custom fields and ticket types are
+    stored; pass your own (extend ``make_converter()``) to customise them. The storage's
+    default converter is fixed once built: event payloads use functions generated from it.
+    """
 
     def __init__(self, engine: Engine, *, converter: cattrs.Converter | None = None) -> None:
         self.engine = engine
-        self.converter = converter if converter is not None else make_converter()
+        if converter is None:
+            converter = make_converter()
+            generate_event_data(converter)
+        self.converter = converter
 
     def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, tenant_id, read_only=read_only)
