@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Generic, NoReturn, TypeVar, cast
 from uuid import UUID
 
@@ -107,39 +107,33 @@ _MULTI_ROW_LIMIT = 8
 _COPY_MIN_ROWS = 64
 
 
-def _inline(column_type: Any, dialect: Dialect) -> str | None:
-    """The bind processing of a column type as a Python expression over ``{v}`` (and
-    ``{p}``, the type's own processor), where a function call per value would cost more
-    than the conversion: ids to SQLite's hex text, UTC times to SQLite's text (cached)."""
-    native = dialect.supports_native_uuid
-    if isinstance(column_type, schema.Id) and not (native and column_type.native_uuid):
-        return '(None if {v} is None else "%032x" % {v}.int)'
-    if isinstance(column_type, schema.UTCDateTime) and dialect.name == "sqlite":
-        return "(utc_text({v}) if {v}.__class__ is datetime and {v}.tzinfo is UTC else {p}({v}))"
-    return None
+def _inline(column_type: Any, dialect: Dialect) -> schema.InlineBind | None:
+    """The column type's bind processing as an expression, if the type offers one."""
+    inline = getattr(column_type, "inline_bind", None)
+    return inline(dialect) if inline is not None else None
 
 
 def _row_encoder(
-    steps: Sequence[tuple[str, Callable[[Any], Any] | None, str | None]], *, positional: bool
+    steps: Sequence[tuple[str, Callable[[Any], Any] | None, schema.InlineBind | None]],
+    *,
+    positional: bool,
 ) -> Callable[[RowDict], Any]:
     """One generated function turning a row dict into driver parameters: a tuple or a dict,
     each value through its column's bind processor (``steps``: key, processor, and the
-    processing inlined as an expression, see ``_inline``). Generated because a loop over
-    columns, run for every row of every bulk insert, was a sixth of the cost of writing a
-    batch."""
-    namespace: dict[str, Any] = {
-        "utc_text": schema._utc_text_cached,
-        "datetime": datetime,
-        "UTC": UTC,
-    }
+    processing inlined as an expression, see ``schema.InlineBind``). Generated because a
+    loop over columns, run for every row of every bulk insert, was a sixth of the cost of
+    writing a batch."""
+    namespace: dict[str, Any] = {}
     lines, parts = [], []
     for i, (key, processor, inline) in enumerate(steps):
         value = f"r[{key!r}]"
         if processor is not None:
             namespace[f"p{i}"] = processor
             if inline is not None:
+                expression, names = inline
+                namespace.update(names)
                 lines.append(f"    v{i} = {value}")
-                value = inline.format(v=f"v{i}", p=f"p{i}")
+                value = expression.format(v=f"v{i}", p=f"p{i}")
             else:
                 value = f"p{i}({value})"
         parts.append(value if positional else f"{key!r}: {value}")
