@@ -1,25 +1,53 @@
-"""New ids are random version-4 UUIDs, indistinguishable from ``uuid.uuid4``'s."""
+"""New ids are version-7 UUIDs (RFC 9562): time first, then 74 random bits."""
 
 from __future__ import annotations
 
 import os
 import pickle
 import sys
+import time
 from uuid import UUID
 
 import pytest
 
 from ticketkit import ids
-from ticketkit.ids import new_id
+from ticketkit.ids import id_time_ms, new_id
+
+_TAIL = (1 << 80) - 1  # everything after the timestamp: version, variant, random bits
 
 
-def test_new_ids_are_version_4_rfc_4122_uuids_that_behave_like_any_other() -> None:
+def test_new_ids_are_version_7_rfc_9562_uuids_that_behave_like_any_other() -> None:
     for _ in range(1_000):
         u = new_id()
-        assert (u.version, u.variant) == (4, "specified in RFC 4122")
+        assert (u.version, u.variant) == (7, "specified in RFC 4122")
         twin = UUID(str(u))
         assert twin == u and hash(twin) == hash(u) and u.hex == twin.hex
         assert pickle.loads(pickle.dumps(u)) == u
+
+
+def test_new_ids_lead_with_the_millisecond_they_were_made_in() -> None:
+    before = time.time_ns() // 1_000_000
+    u = new_id()
+    after = time.time_ns() // 1_000_000
+    assert before <= id_time_ms(u) <= after
+
+
+def test_ids_made_in_later_milliseconds_sort_after_earlier_ones() -> None:
+    first = new_id()
+    deadline = id_time_ms(first) + 3
+    while time.time_ns() // 1_000_000 <= deadline:
+        pass
+    later = [new_id() for _ in range(100)]
+    assert all(first < u and first.bytes < u.bytes and first.hex < u.hex for u in later)
+
+
+def test_every_random_bit_of_an_id_varies() -> None:
+    tails = [u.int & _TAIL for u in (new_id() for _ in range(2_000))]
+    varying = 0
+    for t in tails:
+        varying |= t ^ tails[0]
+    fixed = (0xF000 << 64) | (0xC000 << 48)  # version and variant: the same in every id
+    assert varying == _TAIL & ~fixed
 
 
 def test_new_ids_do_not_repeat_across_pool_refills() -> None:
@@ -28,8 +56,8 @@ def test_new_ids_do_not_repeat_across_pool_refills() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin", reason="needs fork")
-def test_a_forked_child_does_not_reuse_the_ids_its_parent_will_hand_out() -> None:
-    upcoming = {UUID(int=n) for n in ids._refill()}  # a full pool: the parent's next ids
+def test_a_forked_child_does_not_reuse_the_random_bits_its_parent_will_hand_out() -> None:
+    upcoming = set(ids._refill())  # a full pool: the random tails of the parent's next ids
     assert len(upcoming) == ids._POOL
     reader, writer = os.pipe()
     pid = os.fork()
@@ -39,6 +67,6 @@ def test_a_forked_child_does_not_reuse_the_ids_its_parent_will_hand_out() -> Non
     os.close(writer)
     os.waitpid(pid, 0)
     with os.fdopen(reader) as f:
-        child = {UUID(line) for line in f.read().splitlines()}
+        child = {UUID(line).int & _TAIL for line in f.read().splitlines()}
     assert len(child) == 10
     assert not child & upcoming

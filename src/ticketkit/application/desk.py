@@ -945,6 +945,9 @@ class Batch(_Operations):
 class HelpDesk(_Operations):
     """The entry object a host app creates once: storage, clock, policy and plugins.
 
+    ``new_id`` makes the ids of everything created (time-ordered UUIDs by default, see
+    ``ticketkit.ids``; ``uuid.uuid4`` where ids must not tell when they were made).
+
     >>> desk = HelpDesk(MemoryStorage())          # doctest: +SKIP
     >>> boot = desk.bootstrap_tenant(...)        # doctest: +SKIP
     """
