@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -542,6 +543,32 @@ def test_in_memory_sqlite_database_serves_units_of_work_one_at_a_time() -> None:
         first.commit()
         assert second.get_tenant() is not None, "the connection is free again after commit"
     engine.dispose()
+
+
+def _pragma(engine: sa.Engine, name: str) -> object:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def test_sqlite_file_engines_checkpoint_their_wal_every_10000_pages_unless_told(
+    tmp_path: Path,
+) -> None:
+    default = create_sqlite_engine(tmp_path / "default.sqlite")
+    mine = create_sqlite_engine(tmp_path / "mine.sqlite", wal_autocheckpoint=0)
+    try:
+        assert _pragma(default, "journal_mode") == "wal"
+        assert _pragma(default, "wal_autocheckpoint") == 10_000
+        assert _pragma(mine, "wal_autocheckpoint") == 0
+    finally:
+        default.dispose()
+        mine.dispose()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "100", True, None])
+def test_a_bad_wal_autocheckpoint_is_refused_by_name(bad: object, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="wal_autocheckpoint"):
+        create_sqlite_engine(tmp_path / "x.sqlite", wal_autocheckpoint=bad)  # type: ignore[arg-type]
+    assert not (tmp_path / "x.sqlite").exists()
 
 
 # -- values ---------------------------------------------------------------------------------
