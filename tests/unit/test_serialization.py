@@ -12,8 +12,10 @@ from uuid import UUID
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ticketkit.adapters.sqlalchemy.engine import json_dumps
+from ticketkit.adapters.sqlalchemy.engine import json_dumps, json_loads
 from ticketkit.domain import (
     Change,
     CommentAdded,
@@ -158,6 +160,28 @@ def test_event_data_follows_every_hook_of_a_host_converter() -> None:
 )
 def test_json_columns_are_written_exactly_as_json_dumps_writes_them(value: Any) -> None:
     assert json_dumps(value) == json.dumps(value)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_JSON)
+def test_json_columns_are_read_exactly_as_json_loads_reads_them(value: Any) -> None:
+    text = json.dumps(value, ensure_ascii=False)
+    expected = json.loads(text)
+    for raw in (text, text.encode(), memoryview(text.encode())):
+        assert json_loads(raw) == expected
+
+
+def test_empty_json_values_read_back_as_new_objects_each_time() -> None:
+    first, second = json_loads(b"{}"), json_loads("{}")
+    first["x"] = 1
+    assert second == {} and json_loads(b"{}") == {}
+    assert json_loads(b"[]") == [] and json_loads("[]") is not json_loads("[]")
 
 
 def test_ticket_type_matches_golden_json_and_round_trips() -> None:

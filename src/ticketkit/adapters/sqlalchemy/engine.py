@@ -51,6 +51,23 @@ def json_dumps(value: Any) -> str:
     return _encode_json(value)
 
 
+_decode_json = json.JSONDecoder().decode
+
+
+def json_loads(data: str | bytes) -> Any:
+    """``json.loads`` for JSON columns (PostgreSQL hands over UTF-8 bytes, SQLite text), with
+    the empty dict and list answered directly: every ticket row carries two JSON values,
+    and listing a page reads dozens of them."""
+    if data in ("{}", b"{}"):
+        return {}
+    if data in ("[]", b"[]"):
+        return []
+    if not isinstance(data, str):
+        # What json.loads does with UTF-8 bytes, without first sniffing for UTF-16 and -32.
+        data = bytes(data).decode("utf-8", "surrogatepass")
+    return _decode_json(data)
+
+
 def _sqlite_connect_hook(in_memory: bool, checkpoint: int) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # Hand transaction control to SQLAlchemy (the pysqlite recipe): the driver must not
@@ -106,6 +123,7 @@ def create_sqlite_engine(
     options: dict[str, Any] = {
         "connect_args": {"check_same_thread": False},
         "json_serializer": json_dumps,
+        "json_deserializer": json_loads,
     }
     if in_memory:
         url = "sqlite://"
@@ -131,7 +149,7 @@ def create_postgres_engine(url: str | URL, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     # No pool_pre_ping by default: it costs a round trip per unit of work. Pass
     # ``pool_pre_ping=True`` (or ``pool_recycle``) where idle connections get dropped.
-    options: dict[str, Any] = {"json_serializer": json_dumps}
+    options: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json_loads}
     options.update(kwargs)
     return create_engine(parsed, **options)
 
@@ -175,5 +193,6 @@ __all__ = [
     "downgrade",
     "is_in_memory",
     "json_dumps",
+    "json_loads",
     "upgrade",
 ]
