@@ -1,13 +1,15 @@
 """New ids: time-ordered UUIDs (version 7, RFC 9562), cheap to make and kind to indexes.
 
 A version-7 UUID leads with the Unix time in milliseconds and carries 74 random bits. Ids
-made one after another sort one after another, so new rows land at the right-hand end of
-every index keyed by id (primary keys, and ``(tenant_id, ticket_id, ...)`` indexes) instead
-of on a random page each: a transaction dirties, writes and later checkpoints a few pages
-instead of one per row. On SQLite that made one unit of work per ticket 17 % faster (see
-``docs/performance.md``). The time bits only order; ticketkit never reads time back from an
-id (domain time comes from the clock), and an id tells its creation time only to someone
-who may see the thing it names, whose times they are shown anyway.
+made in later milliseconds sort after earlier ones (within one millisecond their order is
+random, and a clock stepping back breaks it; nothing relies on it), so new rows land at the
+right-hand end of every index keyed by id (primary keys, and ``(tenant_id, ticket_id, ...)``
+indexes) instead of on a random page each: a transaction dirties, writes and later
+checkpoints a few pages instead of one per row. On SQLite that made one unit of work per
+ticket 17 % faster (see ``docs/performance.md``). The time bits only order; ticketkit never
+reads time back from an id (domain time comes from the clock). Whoever is shown an id can
+read when its thing was made: for tickets, comments and events that time is shown with them
+anyway; a person's id (a comment's author, say) tells when the person was added.
 
 The random bits come from ``os.urandom``, drawn for many ids at once, and each UUID is built
 from its integer directly; ``uuid.uuid7`` arrives only in Python 3.14. The pool is per thread
@@ -88,6 +90,8 @@ def new_id() -> UUID:
 def id_time_ms(ident: UUID) -> int:
     """The Unix time in milliseconds a version-7 id was made at (for diagnostics and tests;
     never domain time)."""
+    if ident.version != 7:
+        raise ValueError(f"ident: {ident} is a version-{ident.version} UUID, not version 7")
     return ident.int >> _TIME_SHIFT
 
 

@@ -564,11 +564,40 @@ def test_sqlite_file_engines_checkpoint_their_wal_every_10000_pages_unless_told(
         mine.dispose()
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "100", True, None])
-def test_a_bad_wal_autocheckpoint_is_refused_by_name(bad: object, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="wal_autocheckpoint"):
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (-1, ValueError),
+        (2**31, ValueError),
+        (1.5, TypeError),
+        ("100", TypeError),
+        (True, TypeError),
+    ],
+)
+def test_a_bad_wal_autocheckpoint_is_refused_by_name(
+    bad: object, error: type[Exception], tmp_path: Path
+) -> None:
+    with pytest.raises(error, match="wal_autocheckpoint"):
         create_sqlite_engine(tmp_path / "x.sqlite", wal_autocheckpoint=bad)  # type: ignore[arg-type]
-    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_any_json_value_round_trips_through_a_ticketkit_engine(engine: sa.Engine) -> None:
+    """The engines' JSON reader serves a host's JSON columns too: numbers that SQLite keeps
+    as numbers, strings, nulls inside containers, and empty containers."""
+    values = [5, 10**7, 1.5, "text", [], {}, [None, 1], {"a": {"b": []}}, "\u00e9\U0001f600"]
+    scratch = sa.Table(
+        "scratch_json",
+        sa.MetaData(),
+        sa.Column("n", sa.Integer, primary_key=True),
+        sa.Column("v", sa.JSON),
+        prefixes=["TEMPORARY"],
+    )
+    with engine.connect() as conn:
+        scratch.create(conn)
+        conn.execute(scratch.insert(), [{"n": i, "v": v} for i, v in enumerate(values)])
+        stored = conn.execute(sa.select(scratch.c.v).order_by(scratch.c.n)).scalars().all()
+        conn.rollback()
+    assert stored == values
 
 
 # -- values ---------------------------------------------------------------------------------

@@ -50,6 +50,29 @@ def test_every_random_bit_of_an_id_varies() -> None:
     assert varying == _TAIL & ~fixed
 
 
+def test_each_of_74_drawn_random_bits_lands_on_its_own_random_bit_of_the_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One set bit per 10-byte draw: each pool entry shows where that source bit ends up.
+    draws = [(1 << k).to_bytes(10, "big") for k in range(80)]
+    draws += [bytes(10)] * (ids._POOL - len(draws))
+    monkeypatch.setattr(ids.os, "urandom", lambda n: b"".join(draws)[:n])
+    try:
+        tails = [t & ~ids._VERSION_BITS for t in ids._refill()[:80]]
+    finally:
+        ids._forget_after_fork()  # this thread's next ids must not come from the stub
+    random_bits = _TAIL & ~((0xF000 << 64) | (0xC000 << 48))
+    used = [t for t in tails if t]
+    assert len(used) == 74 == len(set(used))
+    assert all(t & (t - 1) == 0 and t & random_bits == t for t in used)
+    assert sum(used) == random_bits
+
+
+def test_the_time_of_an_id_is_read_only_from_version_7_ids() -> None:
+    with pytest.raises(ValueError, match="ident"):
+        id_time_ms(UUID("12345678-1234-4678-9234-567812345678"))
+
+
 def test_new_ids_do_not_repeat_across_pool_refills() -> None:
     many = [new_id() for _ in range(20_000)]
     assert len(set(many)) == len(many)

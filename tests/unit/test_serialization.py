@@ -177,6 +177,27 @@ def test_json_columns_are_read_exactly_as_json_loads_reads_them(value: Any) -> N
         assert json_loads(raw) == expected
 
 
+@pytest.mark.parametrize(
+    "text", ["{ }", " [ ] ", '{"a": [1,\n 2]}', '"\\ud800"', '"\u00e9\u2028\U0001f600"', "1e400"]
+)
+def test_json_text_beyond_what_json_dumps_writes_is_read_as_json_loads_reads_it(
+    text: str,
+) -> None:
+    expected = json.loads(text)
+    assert json_loads(text) == expected
+    assert json_loads(text.encode("utf-8", "surrogatepass")) == expected
+
+
+@pytest.mark.parametrize("value", [5, 1.5, None, 10**7])
+def test_json_values_that_are_not_text_are_refused_as_json_loads_refuses_them(
+    value: object,
+) -> None:
+    with pytest.raises(TypeError):
+        json.loads(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        json_loads(value)  # type: ignore[arg-type]
+
+
 def test_empty_json_values_read_back_as_new_objects_each_time() -> None:
     first, second = json_loads(b"{}"), json_loads("{}")
     first["x"] = 1
