@@ -7,8 +7,10 @@ Entities that change over time (``Ticket``) are mutable ``attrs.define`` aggrega
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import attrs
@@ -199,13 +201,7 @@ class Ticket:
         Copies slot by slot instead of through ``__init__``: the source already passed the
         validators, and adapters copy tickets on every read and write.
         """
-        new = object.__new__(Ticket)
-        put = object.__setattr__
-        for name in _TICKET_SLOTS:
-            put(new, name, getattr(self, name))
-        put(new, "fields", dict(self.fields))
-        put(new, "comment_tally", dict(self.comment_tally))
-        return new
+        return _copy_ticket(self)
 
 
 @attrs.frozen(kw_only=True)
@@ -224,4 +220,19 @@ class Comment:
     created_at: datetime = attrs.field(validator=_aware)
 
 
-_TICKET_SLOTS = tuple(a.name for a in attrs.fields(Ticket))
+def _ticket_copier(containers: frozenset[str]) -> Callable[[Ticket], Ticket]:
+    """One generated function copying a ticket slot by slot (``containers`` get a shallow
+    copy of their own). Straight-line code through the slots' descriptors takes half the
+    time of a loop over the field names."""
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": Ticket}
+    lines = ["def copy(self):", "    made = new(cls)"]
+    for i, name in enumerate(attrs.fields_dict(Ticket)):
+        namespace[f"set{i}"] = Ticket.__dict__[name].__set__
+        value = f"self.{name}"
+        lines.append(f"    set{i}(made, {f'dict({value})' if name in containers else value})")
+    exec("\n".join([*lines, "    return made"]), namespace)
+    copy: Callable[[Ticket], Ticket] = namespace["copy"]
+    return copy
+
+
+_copy_ticket = _ticket_copier(frozenset({"fields", "comment_tally"}))
