@@ -46,4 +46,5 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (figures, not assertions): `nox -s bench -- --help`."""
     session.install("-e", ".[dev,bench]")
     session.run("python", "bench/tickets.py", *session.posargs)
+    session.run("python", "bench/floors.py")
     session.run("python", "bench/calendars.py")

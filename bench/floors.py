@@ -1,0 +1,268 @@
+"""What bounds the public API's speed: the application's work and the database's, apart.
+
+``bench/tickets.py`` measures the whole stack. This script splits its two slowest cases into
+the parts no storage adapter can remove, and prints the ceiling their sum implies:
+
+- **the application alone**: the same tickets (each with a public and an internal comment,
+  policy checks, history, outbox notifications and their delivery) on the in-memory
+  adapter. That adapter's own work (dicts, a copy of the ticket per read and write) is
+  included, so the ceiling comes out a little low;
+- **the database alone**: the very statements the SQL adapter sent for that work, captured
+  from SQLAlchemy's cursor events and replayed on the bare driver (``sqlite3``, psycopg),
+  with no Python layer above it. For PostgreSQL also the same statements through
+  SQLAlchemy's ``Connection``, as the adapter sends them: the difference is what
+  SQLAlchemy's execution layer costs.
+
+Cases: SQLite with 1,000 tickets per unit of work, and PostgreSQL with one unit of work per
+ticket (the two targets of the core issue that are missed). Figures, not assertions:
+``python bench/floors.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy import event
+from tickets import BATCH, COUNTER, DEFAULT_PG, Setup
+
+from ticketkit import HelpDesk, Plugins
+from ticketkit.adapters.memory import MemoryStorage
+from ticketkit.adapters.sqlalchemy import (
+    SqlStorage,
+    create_postgres_engine,
+    create_sqlite_engine,
+    upgrade,
+)
+from ticketkit.ids import new_id
+
+PG_SCHEMA = "ticketkit_floors"
+#: One round's figures in µs per ticket: "api", "app", "db" (and "db_sa" for PostgreSQL).
+Round = dict[str, float]
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
+Captured = list[tuple[str, Any, bool]]
+
+
+def desk_on(storage: Any) -> tuple[HelpDesk, Setup]:
+    desk = HelpDesk(storage, plugins=Plugins.create([COUNTER]))
+    return desk, Setup(desk)
+
+
+def capture(engine: sa.Engine, work: Callable[[], object]) -> tuple[float, Captured]:
+    """Run ``work``; return its seconds and every statement it sent (SQL, parameters as the
+    driver received them, whether by executemany)."""
+    sent: Captured = []
+
+    def record(*args: Any) -> None:  # conn, cursor, sql, parameters, context, executemany
+        sent.append((args[2], args[3], args[5]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        start = time.perf_counter()
+        work()
+        return time.perf_counter() - start, sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def memory_rate(per_unit: int, n: int) -> float:
+    """Microseconds per ticket of the application alone, ``per_unit`` tickets per unit."""
+    desk, setup = desk_on(MemoryStorage())
+    setup.batched(500)
+    start = time.perf_counter()
+    if per_unit == 1:
+        setup.per_ticket(n)
+    else:
+        setup.batched(n)
+    desk._dispatcher.flush()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def sqlite_round(tmp: Path) -> Round:
+    """One round for SQLite batches: µs per ticket of the API, of its statements replayed
+    on sqlite3 against a copy of the database as it was before, and of the application."""
+    path, copy = tmp / "api.sqlite", tmp / "replay.sqlite"
+    for p in (path, copy):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{p}{suffix}").unlink(missing_ok=True)
+    engine = create_sqlite_engine(path)
+    upgrade(engine)
+    desk, setup = desk_on(SqlStorage(engine))
+    setup.batched(3 * BATCH)
+    desk._dispatcher.flush()
+    engine.dispose()
+    with sqlite3.connect(path, isolation_level=None) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    shutil.copy(path, copy)
+
+    def batch() -> None:
+        setup.batched(BATCH)
+        desk._dispatcher.flush()  # the acknowledgements, as bench/tickets.py's runs write them
+
+    api, sent = capture(engine, batch)
+    engine.dispose()
+    replay = sqlite3.connect(copy, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        replay.execute(f"PRAGMA {pragma}")
+    start = time.perf_counter()
+    # Each unit of work's statements ran in their own transactions; here all in one.
+    replay.execute("BEGIN IMMEDIATE")
+    for sql, params, many in sent:
+        if sql.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            continue
+        if many:
+            replay.executemany(sql, params)
+        else:
+            replay.execute(sql, params)
+    replay.execute("COMMIT")
+    db = time.perf_counter() - start
+    replay.close()
+    return {"api": api / BATCH * 1e6, "db": db / BATCH * 1e6, "app": memory_rate(BATCH, BATCH)}
+
+
+def _fresh(value: Any, directory: set[UUID], new: dict[UUID, UUID]) -> Any:
+    if isinstance(value, UUID) and value not in directory:
+        return new.setdefault(value, new_id())
+    return value
+
+
+def postgres_round(url: str, n: int) -> Round:
+    """One round for PostgreSQL, one unit of work per ticket: µs per ticket (wall) of the
+    API, of one unit's statements replayed (new ids, a new ticket number each) on psycopg
+    and through SQLAlchemy's ``Connection``, and of the application."""
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    options = f"-csearch_path={PG_SCHEMA}"
+    engine = create_postgres_engine(url, connect_args={"options": options})
+    raw = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), options=options)
+    try:
+        upgrade(engine)
+        _, setup = desk_on(SqlStorage(engine))
+        setup.batched(2 * BATCH)
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        setup.per_ticket(200)
+        start = time.perf_counter()
+        setup.per_ticket(n)
+        api = (time.perf_counter() - start) / n * 1e6
+
+        _, sent = capture(engine, lambda: setup.per_ticket(1))
+        directory = {setup.tenant_id, setup.agent.id, setup.agent.organisation_id, setup.type.id}
+        directory |= {p.id for p in setup.projects} | {g.id for g in setup.guests}
+        directory |= {g.organisation_id for g in setup.guests}
+        reads, writes = sent[:2], sent[2:]
+        if not (reads[0][0].lstrip().startswith("SELECT") and "ticket_counters" in reads[1][0]):
+            raise RuntimeError("unexpected statements: " + "; ".join(s[:40] for s, _, _ in sent))
+        taken = max(v for v in writes[0][1] if isinstance(v, int) and not isinstance(v, bool))
+
+        def units(count: int) -> list[list[tuple[str, tuple[Any, ...]]]]:
+            """The writes of ``count`` units, each with ids of its own (made before timing)."""
+            made = []
+            for _ in range(count):
+                new: dict[UUID, UUID] = {}
+                made.append(
+                    [
+                        (sql, tuple(_fresh(v, directory, new) for v in params))
+                        for sql, params, _ in writes
+                    ]
+                )
+            return made
+
+        def numbered(sql: str, values: tuple[Any, ...], number: int) -> tuple[Any, ...]:
+            if sql.startswith("INSERT INTO tickets"):
+                return tuple(number if v == taken else v for v in values)
+            return values
+
+        def on_driver(unit: list[tuple[str, tuple[Any, ...]]]) -> None:
+            cur = raw.cursor()
+            cur.execute(reads[0][0], reads[0][1]).fetchall()
+            (number,) = cur.execute(reads[1][0], reads[1][1]).fetchone() or (None,)
+            with raw.pipeline():
+                for sql, values in unit:
+                    raw.execute(sql, numbered(sql, values, number))
+                raw.execute(b"COMMIT", prepare=False)
+
+        def through_sqlalchemy(unit: list[tuple[str, tuple[Any, ...]]]) -> None:
+            # As the adapter runs them: a pooled Connection, its execution machinery and
+            # cursor events, the writes and COMMIT in one psycopg pipeline.
+            with engine.connect() as conn:
+                conn.begin()
+                conn.exec_driver_sql(reads[0][0], reads[0][1]).all()
+                number = conn.exec_driver_sql(reads[1][0], reads[1][1]).scalar_one()
+                driver: Any = conn.connection.driver_connection
+                with driver.pipeline():
+                    for sql, values in unit:
+                        conn.exec_driver_sql(sql, numbered(sql, values, number))
+                    driver.execute(b"COMMIT", prepare=False)
+                conn.commit()
+
+        timed = {}
+        for name, run in (("db", on_driver), ("db_sa", through_sqlalchemy)):
+            for unit in units(200):
+                run(unit)
+            prepared = units(n)
+            start = time.perf_counter()
+            for unit in prepared:
+                run(unit)
+            timed[name] = (time.perf_counter() - start) / n * 1e6
+    finally:
+        raw.close()
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        admin.dispose()
+    return {"api": api, **timed, "app": memory_rate(1, n)}
+
+
+def report(title: str, rounds: list[Round], target: float) -> None:
+    f = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+    floor = f["db"] + f["app"]
+    print(f"\n== {title} (medians of {len(rounds)} rounds) ==")
+    lines = [
+        ("the public API", f["api"]),
+        ("application alone (memory adapter)", f["app"]),
+        ("database alone (bare driver)", f["db"]),
+    ]
+    if "db_sa" in f:
+        lines.append(("the same statements through SQLAlchemy", f["db_sa"]))
+    for label, us in lines:
+        print(f"{label + ':':40s} {us:6.0f} µs/ticket {1e6 / us:7.0f} tickets/s")
+    print(
+        f"{'application + database, a ceiling:':40s} {floor:6.0f} µs/ticket {1e6 / floor:7.0f} "
+        f"tickets/s (target {target:,.0f}/s; the adapter's share now {f['api'] - floor:.0f} µs)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-ticket", type=int, default=1_000, help="PostgreSQL units")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--postgres-url", default=DEFAULT_PG)
+    args = parser.parse_args(argv)
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            rounds = [sqlite_round(Path(tmp)) for _ in range(args.rounds)]
+        report(f"SQLite, {BATCH:,} tickets per unit of work", rounds, 2_000)
+    if args.backend in ("postgres", "both"):
+        rounds = [postgres_round(args.postgres_url, args.per_ticket) for _ in range(args.rounds)]
+        report("PostgreSQL, one unit of work per ticket", rounds, 300)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
