@@ -54,10 +54,6 @@ class _TenantData:
     last_number: int = 0
 
 
-def _copy_ticket(t: Ticket) -> Ticket:
-    return t.copy()
-
-
 class MemoryStorage(Storage):
     """All tenants' data in dictionaries, guarded by one lock at commit."""
 
@@ -156,7 +152,7 @@ class _Tickets(TicketRepository):
         self._uow._check_tenant(ticket)
         if ticket.id in self.added or ticket.id in self._uow._data.tickets:
             raise Conflict("Ticket", ticket.id)
-        self.added[ticket.id] = _copy_ticket(ticket)
+        self.added[ticket.id] = ticket.copy()
 
     def _current(self, ident: UUID) -> Ticket | None:
         if ident in self.added:
@@ -167,7 +163,7 @@ class _Tickets(TicketRepository):
 
     def get(self, ident: UUID) -> Ticket | None:
         found = self._current(ident)
-        return _copy_ticket(found) if found is not None else None
+        return found.copy() if found is not None else None
 
     def update(self, ticket: Ticket, *, expected_version: int) -> None:
         self._uow._check_tenant(ticket)
@@ -175,10 +171,10 @@ class _Tickets(TicketRepository):
         if current is None or current.version != expected_version:
             raise Conflict("Ticket", ticket.id, expected_version)
         if ticket.id in self.added:
-            self.added[ticket.id] = _copy_ticket(ticket)
+            self.added[ticket.id] = ticket.copy()
             return
         base = self.updated[ticket.id][1] if ticket.id in self.updated else expected_version
-        self.updated[ticket.id] = (_copy_ticket(ticket), base)
+        self.updated[ticket.id] = (ticket.copy(), base)
 
     def _all(self) -> Iterable[Ticket]:
         for ident, t in self._uow._data.tickets.items():
@@ -188,7 +184,7 @@ class _Tickets(TicketRepository):
     def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
         found = [t for t in self._all() if evaluate(where, t)]
         found.sort(key=_sort_key(order))
-        return [_copy_ticket(t) for t in found[:limit]]
+        return [t.copy() for t in found[:limit]]
 
     def count(self, where: Predicate) -> int:
         return sum(1 for t in self._all() if evaluate(where, t))

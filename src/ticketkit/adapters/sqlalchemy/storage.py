@@ -688,10 +688,6 @@ _UNIQUE_SQLITE = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_U
 _PG_KEY = re.compile(r"\)=\((?P<values>.*)\) already exists")
 
 
-def _copy_ticket(t: Ticket) -> Ticket:
-    return t.copy()
-
-
 def _tenant_row(tenant: Tenant) -> RowDict:
     return {"tenant_id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
 
@@ -795,11 +791,11 @@ class _Tickets(TicketRepository):
         return self._uow._next_number()
 
     def add(self, ticket: Ticket) -> None:
-        self._uow._stage(TICKETS, _copy_ticket(ticket))
+        self._uow._stage(TICKETS, ticket.copy())
 
     def get(self, ident: UUID) -> Ticket | None:
         found = self._uow._get(TICKETS, ident)
-        return _copy_ticket(found) if found is not None else None
+        return found.copy() if found is not None else None
 
     def update(self, ticket: Ticket, *, expected_version: int) -> None:
         uow = self._uow
@@ -809,14 +805,14 @@ class _Tickets(TicketRepository):
         if buffered is not None:
             if buffered.version != expected_version:
                 raise Conflict("Ticket", ticket.id, expected_version)
-            staged.added[ticket.id] = _copy_ticket(ticket)
+            staged.added[ticket.id] = ticket.copy()
             return
         params = _ticket_row(uow._conv, ticket)
         del params["tenant_id"], params["id"]
         params.update(w_tenant=uow.tenant_id, w_id=ticket.id, w_version=expected_version)
         if uow._writer().execute(_UPDATE_TICKET, params).rowcount != 1:
             raise Conflict("Ticket", ticket.id, expected_version)
-        staged.known[ticket.id] = _copy_ticket(ticket)
+        staged.known[ticket.id] = ticket.copy()
 
     def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
         if limit < 0:
