@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from uuid import UUID, SafeUUID
 
 _POOL = 256
@@ -31,19 +32,21 @@ _POOL = 256
 _TIME_SHIFT = 80
 #: The version (7) and variant (RFC 9562) bits.
 _VERSION_BITS = (0x7000 << 64) | (0x8000 << 48)
-_RAND_A = 0x0FFF << 64  # 12 random bits after the version
-_RAND_B = (1 << 62) - 1  # 62 random bits after the variant
+#: The 74 random bits' places: 12 after the version, 62 after the variant.
+_RANDOM_BITS = (0x0FFF << 64) | ((1 << 62) - 1)
 
 _local = threading.local()
+_time_ns = time.time_ns
 
 
 def _refill() -> list[int]:
-    """Draw a pool of id tails: 74 random bits each, version and variant bits set."""
-    raw = os.urandom(10 * _POOL)
-    pool = []
-    for i in range(0, len(raw), 10):
-        r = int.from_bytes(raw[i : i + 10], "big")
-        pool.append(((r << 2) & _RAND_A) | (r & _RAND_B) | _VERSION_BITS)
+    """Draw a pool of id tails: 74 random bits each (16 bytes drawn, masked to the random
+    bits' places), version and variant bits set."""
+    raw = os.urandom(16 * _POOL)
+    from_bytes = int.from_bytes
+    pool = [
+        (from_bytes(raw[i : i + 16]) & _RANDOM_BITS) | _VERSION_BITS for i in range(0, len(raw), 16)
+    ]
     _local.pool = pool
     return pool
 
@@ -52,31 +55,38 @@ def _from_int_checked(value: int) -> UUID:
     return UUID(int=value)
 
 
-def _from_int_direct(value: int) -> UUID:
-    # UUID is immutable through __setattr__; this is what its own __init__ ends with.
-    u = object.__new__(UUID)
-    object.__setattr__(u, "int", value)
-    object.__setattr__(u, "is_safe", SafeUUID.unknown)
-    return u
-
-
-def _direct_works() -> bool:
-    """Whether this Python's UUID can be built from its slots (checked once, at import)."""
+def _direct_builder() -> Callable[[int], UUID] | None:
+    """A UUID maker that sets the two slots ``UUID.__init__`` ends with through their
+    descriptors (a third of ``UUID(int=...)``'s cost), if this Python's UUID is built that
+    way; checked once, at import."""
     try:
-        probe = (0x1234 << 100) | _VERSION_BITS
-        built = _from_int_direct(probe)
-        expected = UUID(int=probe)
-        return (
+        set_int = UUID.__dict__["int"].__set__
+        set_is_safe = UUID.__dict__["is_safe"].__set__
+    except (KeyError, AttributeError):  # pragma: no cover - a differently built UUID class
+        return None
+    new, unknown = object.__new__, SafeUUID.unknown
+
+    def from_int(value: int) -> UUID:
+        u = new(UUID)
+        set_int(u, value)
+        set_is_safe(u, unknown)
+        return u
+
+    probe = (0x1234 << 100) | _VERSION_BITS
+    try:
+        built, expected = from_int(probe), UUID(int=probe)
+        same = (
             built == expected
             and hash(built) == hash(expected)
             and str(built) == str(expected)
             and built.version == 7
         )
-    except (AttributeError, TypeError):  # pragma: no cover - a differently built UUID class
-        return False
+    except (AttributeError, TypeError):  # pragma: no cover
+        return None
+    return from_int if same else None  # pragma: no branch
 
 
-_from_int = _from_int_direct if _direct_works() else _from_int_checked  # pragma: no branch
+_from_int: Callable[[int], UUID] = _direct_builder() or _from_int_checked
 
 
 def new_id() -> UUID:
@@ -84,7 +94,7 @@ def new_id() -> UUID:
     pool: list[int] | None = getattr(_local, "pool", None)
     if not pool:
         pool = _refill()
-    return _from_int(((time.time_ns() // 1_000_000) << _TIME_SHIFT) | pool.pop())
+    return _from_int(((_time_ns() // 1_000_000) << _TIME_SHIFT) | pool.pop())
 
 
 def id_time_ms(ident: UUID) -> int:

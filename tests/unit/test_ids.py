@@ -50,15 +50,16 @@ def test_every_random_bit_of_an_id_varies() -> None:
     assert varying == _TAIL & ~fixed
 
 
-def test_each_of_74_drawn_random_bits_lands_on_its_own_random_bit_of_the_id(
+def test_each_random_bit_of_an_id_comes_from_its_own_drawn_bit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # One set bit per 10-byte draw: each pool entry shows where that source bit ends up.
-    draws = [(1 << k).to_bytes(10, "big") for k in range(80)]
-    draws += [bytes(10)] * (ids._POOL - len(draws))
+    # One set bit per 16-byte draw: each pool entry shows where that source bit ends up
+    # (the 54 drawn bits in the places of the time, version and variant are dropped).
+    draws = [(1 << k).to_bytes(16, "big") for k in range(128)]
+    draws += [bytes(16)] * (ids._POOL - len(draws))
     monkeypatch.setattr(ids.os, "urandom", lambda n: b"".join(draws)[:n])
     try:
-        tails = [t & ~ids._VERSION_BITS for t in ids._refill()[:80]]
+        tails = [t & ~ids._VERSION_BITS for t in ids._refill()[:128]]
     finally:
         ids._forget_after_fork()  # this thread's next ids must not come from the stub
     random_bits = _TAIL & ~((0xF000 << 64) | (0xC000 << 48))
