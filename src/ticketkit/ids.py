@@ -62,27 +62,24 @@ def _direct_builder() -> Callable[[int], UUID] | None:
     try:
         set_int = UUID.__dict__["int"].__set__
         set_is_safe = UUID.__dict__["is_safe"].__set__
-    except (KeyError, AttributeError):  # pragma: no cover - a differently built UUID class
-        return None
-    new, unknown = object.__new__, SafeUUID.unknown
+        new, unknown = object.__new__, SafeUUID.unknown
 
-    def from_int(value: int) -> UUID:
-        u = new(UUID)
-        set_int(u, value)
-        set_is_safe(u, unknown)
-        return u
+        def from_int(value: int) -> UUID:
+            u = new(UUID)
+            set_int(u, value)
+            set_is_safe(u, unknown)
+            return u
 
-    probe = (0x1234 << 100) | _VERSION_BITS
-    try:
+        probe = (0x1234 << 100) | _VERSION_BITS
         built, expected = from_int(probe), UUID(int=probe)
-        same = (
-            built == expected
-            and hash(built) == hash(expected)
-            and str(built) == str(expected)
-            and built.version == 7
-        )
-    except (AttributeError, TypeError):  # pragma: no cover
+    except (KeyError, AttributeError, TypeError):  # pragma: no cover - a different UUID class
         return None
+    same = (
+        built == expected
+        and hash(built) == hash(expected)
+        and str(built) == str(expected)
+        and built.version == 7
+    )
     return from_int if same else None  # pragma: no branch
 
 

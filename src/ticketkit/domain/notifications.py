@@ -36,14 +36,8 @@ class Notification:
 
     def delivered(self, delivered_to: tuple[str, ...], at: datetime) -> Notification:
         """This notification after an attempt that reached every plugin in ``delivered_to``."""
-        # Built directly: ``attrs.evolve`` costs three times as much, for every delivery.
-        return Notification(
-            tenant_id=self.tenant_id,
-            id=self.id,
-            event_id=self.event_id,
-            ticket_id=self.ticket_id,
-            recipient_id=self.recipient_id,
-            created_at=self.created_at,
+        return attrs.evolve(
+            self,
             status=DeliveryStatus.DELIVERED,
             attempts=self.attempts + 1,
             last_error=None,
