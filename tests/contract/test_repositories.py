@@ -41,8 +41,8 @@ def test_committed_data_is_visible_to_the_next_unit_of_work_and_round_trips(
         assert person is not None and person.role is Role.ADMIN
         ttype = uow.ticket_types.get(s.type)
         assert ttype is not None and ttype.workflow == default_workflow()
-        assert uow.project_ids_of([s.org]) == {s.project}
-        assert uow.project_ids_of([uuid.uuid4()]) == frozenset()
+        assert uow.access.project_ids_of([s.org]) == {s.project}
+        assert uow.access.project_ids_of([uuid.uuid4()]) == frozenset()
 
 
 def test_uncommitted_work_is_discarded(storage: Storage) -> None:
@@ -74,7 +74,7 @@ def test_another_tenant_cannot_read_or_write_by_id(storage: Storage) -> None:
         assert uow.tickets.query(TRUE, [OrderBy("number")], 10) == []
         assert uow.comments.for_ticket(t.id, TRUE) == []
         assert uow.comments.count_by_ticket([t.id], TRUE) == {}
-        assert uow.project_ids_of([a.org]) == frozenset()
+        assert uow.access.project_ids_of([a.org]) == frozenset()
         with pytest.raises(ValueError, match="tenant_id"):
             uow.tickets.add(t)
         with pytest.raises(Conflict):
@@ -241,7 +241,7 @@ def test_outbox_rows_are_listed_oldest_first_and_updated(storage: Storage) -> No
     with storage.unit_of_work(s.tenant) as uow:
         uow.tickets.add(t)
         for n in reversed(notes):
-            uow.notify(n)
+            uow.outbox.add(n)
         uow.commit()
     with storage.unit_of_work(s.tenant) as uow:
         assert [n.id for n in uow.outbox.list(TRUE, 10)] == [n.id for n in notes]
@@ -268,7 +268,7 @@ def test_acknowledge_settles_only_pending_notifications_in_one_step(storage: Sto
     with storage.unit_of_work(s.tenant) as uow:
         uow.tickets.add(t)
         for n in notes:
-            uow.notify(n)
+            uow.outbox.add(n)
         uow.commit()
     with storage.unit_of_work(s.tenant) as uow:
         # A retry elsewhere already failed the first one: the late acknowledgement leaves it.
@@ -291,7 +291,7 @@ def pending_notification(uow: UnitOfWork, s: Seeded) -> Notification:
     t = ticket(s, 1)
     note = notification(s, t.id)
     uow.tickets.add(t)
-    uow.notify(note)
+    uow.outbox.add(note)
     return note
 
 
@@ -361,9 +361,11 @@ def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None
         expected = {g: uow.persons.get(g) for g in (*guests, s.person)}
     with storage.unit_of_work(s.tenant) as uow:
         assert uow.persons.get_many(wanted) == expected  # type: ignore[arg-type]
-        assert uow.project_ids_of([customer_org]) == {p.id for p in projects}
-        assert uow.project_ids_of([lonely]) == frozenset()
-        assert uow.project_ids_of([s.org]) == {s.project}
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.access.people(wanted) == expected  # type: ignore[arg-type]
+        assert uow.access.project_ids_of([customer_org]) == {p.id for p in projects}
+        assert uow.access.project_ids_of([lonely]) == frozenset()
+        assert uow.access.project_ids_of([s.org]) == {s.project}
         assert [uow.projects.get(p.id) for p in projects] == projects
         assert uow.persons.get(other.person) is None, "another tenant's person stays unknown"
     with storage.unit_of_work(s.tenant) as uow:
@@ -375,7 +377,8 @@ def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None
         uow.projects.add(late)
         found = uow.persons.get_many(guests)
         assert found[guests[0]] == renamed, "a unit of work reads its own writes"
-        assert uow.project_ids_of([lonely]) == {late.id}
+        assert uow.access.people(guests)[guests[0]] == renamed
+        assert uow.access.project_ids_of([lonely]) == {late.id}
 
 
 def test_a_project_moved_in_this_unit_of_work_counts_for_its_new_organisation_only(
@@ -390,15 +393,19 @@ def test_a_project_moved_in_this_unit_of_work_counts_for_its_new_organisation_on
         uow.commit()
     moved = project.id
     guests = {old_org: old_guest, new_org: new_guest}
-    for load in ("get", "get_many"):
+    for load in ("get", "get_many", "access.people", "access.people of one"):
         with storage.unit_of_work(s.tenant) as uow:
             uow.projects.save(attrs.evolve(project, organisation_id=new_org))
             if load == "get":
                 uow.persons.get(guests[old_org])
-            else:
+            elif load == "get_many":
                 uow.persons.get_many(guests.values())
-            assert uow.project_ids_of([old_org]) == frozenset(), load
-            assert uow.project_ids_of([new_org]) == {moved}, load
+            elif load == "access.people":
+                uow.access.people(guests.values())
+            else:
+                uow.access.people([guests[old_org]])
+            assert uow.access.project_ids_of([old_org]) == frozenset(), load
+            assert uow.access.project_ids_of([new_org]) == {moved}, load
             assert [p.id for p in uow.projects.list(Eq("organisation_id", old_org))] == [], load
 
 
@@ -424,7 +431,7 @@ def test_a_read_only_unit_of_work_reads_but_refuses_writes(storage: Storage) -> 
         uow.commit()
     with storage.unit_of_work(s.tenant, read_only=True) as uow:
         assert uow.tickets.get(t.id) == t
-        assert uow.project_ids_of([s.org]) == {s.project}
+        assert uow.access.project_ids_of([s.org]) == {s.project}
         for write in (
             lambda: uow.tickets.add(ticket(s, 2)),
             uow.tickets.next_number,

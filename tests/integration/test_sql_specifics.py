@@ -712,9 +712,9 @@ def test_loading_a_person_brings_their_organisations_projects_in_the_same_query(
     storage: SqlStorage, seeded: Seeded, statements: list[tuple[str, bool]]
 ) -> None:
     with storage.unit_of_work(seeded.tenant, read_only=True) as uow:
-        person = uow.persons.get(seeded.person)
+        person = uow.access.people([seeded.person]).get(seeded.person)
         assert person is not None
-        assert uow.project_ids_of([person.organisation_id]) == {seeded.project}
+        assert uow.access.project_ids_of([person.organisation_id]) == {seeded.project}
     selects = [s for s, _ in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1
 
@@ -733,6 +733,6 @@ def test_projects_added_in_the_unit_of_work_are_not_hidden_by_the_prefetch(
     )
     with storage.unit_of_work(seeded.tenant) as uow:
         uow.projects.add(extra)
-        person = uow.persons.get(seeded.person)
+        person = uow.access.people([seeded.person]).get(seeded.person)
         assert person is not None
-        assert uow.project_ids_of([seeded.org]) == {seeded.project, extra.id}
+        assert uow.access.project_ids_of([seeded.org]) == {seeded.project, extra.id}

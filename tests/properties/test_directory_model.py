@@ -155,6 +155,7 @@ class DirectoryModel(RuleBasedStateMachine):
     def read_people_together(self, data: st.DataObject) -> None:
         wanted = data.draw(st.lists(st.sampled_from([*self.people, uuid.uuid4()]), max_size=4))
         self._both(lambda uow: uow.persons.get_many(wanted))
+        self._both(lambda uow: uow.access.people(wanted))
 
     @precondition(lambda self: bool(self.people))
     @rule(data=st.data())
@@ -164,17 +165,17 @@ class DirectoryModel(RuleBasedStateMachine):
         ident = data.draw(st.sampled_from(self.people))
 
         def access(uow: UnitOfWork) -> tuple[Person | None, frozenset[UUID] | None]:
-            person = uow.persons.get(ident)
+            person = uow.access.people([ident]).get(ident)
             if person is None:
                 return None, None
-            return person, uow.project_ids_of([person.organisation_id])
+            return person, uow.access.project_ids_of([person.organisation_id])
 
         self._both(access)
 
     @rule(data=st.data())
     def read_project_ids(self, data: st.DataObject) -> None:
         orgs = data.draw(st.lists(st.sampled_from(self.orgs), min_size=1, max_size=3))
-        self._both(lambda uow: uow.project_ids_of(orgs))
+        self._both(lambda uow: uow.access.project_ids_of(orgs))
 
     @rule(data=st.data())
     def read_projects(self, data: st.DataObject) -> None:

@@ -25,6 +25,7 @@ from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate, evaluate
 from ticketkit.ports.repositories import (
+    AccessReader,
     CommentRepository,
     EventRepository,
     NotificationOutbox,
@@ -306,6 +307,24 @@ class _Outbox(NotificationOutbox):
         outbox.update(self.changed)
 
 
+class _Access(AccessReader):
+    """People and the projects of their organisations, from this unit of work's view."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
+        return self._uow.persons.get_many(idents)
+
+    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        orgs = set(organisation_ids)
+        return frozenset(
+            p.id
+            for p in self._uow.projects._staged.values()  # type: ignore[attr-defined]
+            if p.organisation_id in orgs
+        )
+
+
 class MemoryUnitOfWork(UnitOfWork):
     def __init__(self, storage: MemoryStorage, tenant_id: UUID, *, read_only: bool) -> None:
         super().__init__()
@@ -326,6 +345,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.comments = self._comments = _Comments(self)
         self.events = self._events = _Events(self)
         self.outbox = self._outbox = _Outbox(self)
+        self.access = _Access(self)
         self._new_tenant = None
 
     def _check_tenant(self, item: object) -> None:
@@ -346,14 +366,6 @@ class MemoryUnitOfWork(UnitOfWork):
         if self.get_tenant() is not None:
             raise Conflict("Tenant", tenant.id)
         self._new_tenant = tenant
-
-    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
-        orgs = set(organisation_ids)
-        return frozenset(
-            p.id
-            for p in self.projects._staged.values()  # type: ignore[attr-defined]
-            if p.organisation_id in orgs
-        )
 
     def commit(self) -> None:
         if self._closed:
@@ -392,7 +404,6 @@ class MemoryUnitOfWork(UnitOfWork):
     def rollback(self) -> None:
         self._reset()
         self.new_events.clear()
-        self.new_notifications.clear()
 
     def close(self) -> None:
         if not self._closed:

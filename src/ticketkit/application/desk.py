@@ -207,7 +207,7 @@ class _Operations(abc.ABC):
         for event in events:
             ctx.uow.record(event)
             for note, person, viewer in self._recipients.for_event(ctx.uow, ticket, event, ctx.now):
-                ctx.uow.notify(note)
+                ctx.uow.outbox.add(note)
                 # ``ticket`` is this operation's own copy and is not changed after this.
                 self._dispatcher.prepare(
                     ctx.uow,

@@ -95,12 +95,12 @@ class RecipientResolver:
         self._viewers.clear()
 
     def prefetch(self, uow: UnitOfWork, person_ids: Iterable[UUID | None]) -> None:
-        """Load the people not yet resolved in ``uow`` with one ``get_many``, so that the
-        ``person`` calls that follow cost no round trip each."""
+        """Load the people not yet resolved in ``uow`` with their access in one read, so
+        that the ``person`` calls that follow cost no round trip each."""
         cache = self._viewers.get(uow)
         missing = {p.int: p for p in person_ids if isinstance(p, UUID) and p.int not in cache}
         if len(missing) > 1:
-            uow.persons.get_many(missing.values())
+            uow.access.people(missing.values())
 
     def person(self, uow: UnitOfWork, person_id: UUID) -> tuple[Person, Viewer] | None:
         """An active person of the unit of work's tenant and their access, or None.
@@ -113,9 +113,9 @@ class RecipientResolver:
         cache, key = self._viewers.get(uow), person_id.int
         if key in cache:
             return cache[key]
-        person = uow.persons.get(person_id)
+        person = uow.access.people([person_id]).get(person_id)
         found = cache[key] = (
-            (person, self._policy.viewer(person, uow))
+            (person, self._policy.viewer(person, uow.access))
             if person is not None and person.active
             else None
         )
@@ -202,7 +202,6 @@ class Dispatcher:
     def after_commit(self, uow: UnitOfWork) -> None:
         events = list(uow.new_events)
         uow.new_events.clear()
-        uow.new_notifications.clear()
         prepared = self._prepared.pop(uow) or []
         for event in events:
             self.signals.send(self.signals.event_recorded, self.sender, event=event)
@@ -296,9 +295,9 @@ class Dispatcher:
     ) -> Prepared | None:
         """Rebuild a delivery from storage, or None when the recipient may no longer see it."""
         if note.recipient_id not in viewers:
-            person = uow.persons.get(note.recipient_id)
+            person = uow.access.people([note.recipient_id]).get(note.recipient_id)
             viewers[note.recipient_id] = (
-                (person, self.policy.viewer(person, uow))
+                (person, self.policy.viewer(person, uow.access))
                 if person is not None and person.active
                 else None
             )

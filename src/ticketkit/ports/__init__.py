@@ -1,6 +1,7 @@
 """Interfaces the core needs from the outside world; adapters implement them."""
 
 from ticketkit.ports.repositories import (
+    AccessReader,
     CommentRepository,
     EventRepository,
     NotificationOutbox,
@@ -12,6 +13,7 @@ from ticketkit.ports.repositories import (
 )
 
 __all__ = [
+    "AccessReader",
     "CommentRepository",
     "EventRepository",
     "NotificationOutbox",

@@ -55,7 +55,7 @@ class Repository(abc.ABC, Generic[T]):
         asks for them up front)."""
         found = {}
         for ident in idents:
-            item = self.get(ident)
+            item = self.get(ident) if isinstance(ident, UUID) else None
             if item is not None:
                 found[ident] = item
         return found
@@ -147,6 +147,24 @@ class NotificationOutbox(abc.ABC):
         never overwrites a retry's outcome."""
 
 
+class AccessReader(abc.ABC):
+    """The reads the policy needs to resolve what people may see: the people themselves and
+    the facts their access depends on (today: the projects their organisations own).
+
+    An explicit port, so an adapter can answer both in one round trip, and so the access
+    capabilities to come (grants, parent organisations) add their facts here.
+    """
+
+    @abc.abstractmethod
+    def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
+        """The people of ``idents`` that exist, by id (as ``persons.get`` answers each),
+        loaded together with what resolving their access reads next."""
+
+    @abc.abstractmethod
+    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        """Ids of the projects owned by these organisations."""
+
+
 class UnitOfWork(abc.ABC):
     """One transaction on one tenant. Rolls back unless ``commit`` was called."""
 
@@ -160,20 +178,16 @@ class UnitOfWork(abc.ABC):
     comments: CommentRepository
     events: EventRepository
     outbox: NotificationOutbox
+    access: AccessReader
 
     def __init__(self) -> None:
         self.new_events: list[Event] = []
-        self.new_notifications: list[Notification] = []
 
     @abc.abstractmethod
     def get_tenant(self) -> Tenant | None: ...
 
     @abc.abstractmethod
     def add_tenant(self, tenant: Tenant) -> None: ...
-
-    @abc.abstractmethod
-    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
-        """Ids of the projects owned by these organisations (for the policy)."""
 
     @abc.abstractmethod
     def commit(self) -> None: ...
@@ -185,11 +199,6 @@ class UnitOfWork(abc.ABC):
         """Append ``event`` to the history and remember it for dispatch after commit."""
         self.events.add(event)
         self.new_events.append(event)
-
-    def notify(self, notification: Notification) -> None:
-        """Put ``notification`` in the outbox and remember it for delivery after commit."""
-        self.outbox.add(notification)
-        self.new_notifications.append(notification)
 
     def __enter__(self) -> Self:
         return self

@@ -60,6 +60,7 @@ from ticketkit.domain.workflow import StatusCategory, Workflow
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate
 from ticketkit.ports.repositories import (
+    AccessReader,
     CommentRepository,
     EventRepository,
     NotificationOutbox,
@@ -769,11 +770,6 @@ class _Directory(Repository[T]):
     def get(self, ident: UUID) -> T | None:
         return self._uow._get(self._mapping, ident)
 
-    def get_many(self, idents: Iterable[UUID]) -> dict[UUID, T]:
-        if self._mapping is PERSONS:
-            return cast(dict[UUID, T], self._uow._get_persons(idents))
-        return super().get_many(idents)
-
     def save(self, item: T) -> None:
         self._uow._save(self._mapping, item)
 
@@ -956,6 +952,19 @@ class _Outbox(NotificationOutbox):
         return done
 
 
+class _Access(AccessReader):
+    """People loaded with their organisations' projects in one round trip."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
+        return self._uow._people(idents)
+
+    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        return self._uow._project_ids_of(organisation_ids)
+
+
 class SqlUnitOfWork(UnitOfWork):
     """One database transaction on one tenant, opened on first use.
 
@@ -992,6 +1001,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.comments = _Comments(self)
         self.events = _Events(self)
         self.outbox = _Outbox(self)
+        self.access = _Access(self)
 
     # -- connection and transaction --------------------------------------------------------
 
@@ -1112,7 +1122,6 @@ class SqlUnitOfWork(UnitOfWork):
         finally:
             self._discard_buffers()
             self.new_events.clear()
-            self.new_notifications.clear()
 
     def close(self) -> None:
         if not self._closed:
@@ -1390,8 +1399,6 @@ class SqlUnitOfWork(UnitOfWork):
         found = staged.find(ident)
         if found is not None:
             return found
-        if mapping is PERSONS and self._projects_settled():
-            return cast(T | None, self._load_persons([ident]).get(ident))
         params = {"tenant": self.tenant_id, "ident": ident}
         row = self._reader().execute(mapping.by_id, params).first()
         if row is None:
@@ -1399,7 +1406,7 @@ class SqlUnitOfWork(UnitOfWork):
         item = staged.known[ident] = mapping.from_row(self._conv, row)
         return item
 
-    def _get_persons(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
+    def _people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
         staged: _Staged[Person] = self._staged[PERSONS.kind]
         found: dict[UUID, Person] = {}
         missing: list[UUID] = []
@@ -1411,7 +1418,7 @@ class SqlUnitOfWork(UnitOfWork):
                 found[ident] = item
             elif ident not in missing:
                 missing.append(ident)
-        if len(missing) > 1 and self._projects_settled():
+        if missing and self._projects_settled():
             found.update(self._load_persons(missing))
             return found
         for ident in missing:
@@ -1514,7 +1521,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._counter = _Counter(value=taken, stored=taken)
         return int(taken)
 
-    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+    def _project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
         orgs = frozenset(organisation_ids)
         if not orgs:
             return frozenset()
