@@ -40,7 +40,7 @@ from ticketkit.adapters.sqlalchemy import (
     SqlStorage,
     create_postgres_engine,
     create_sqlite_engine,
-    schema,
+    tables,
     upgrade,
 )
 
@@ -200,13 +200,13 @@ class Setup:
                         }
                     )
             with engine.begin() as conn:
-                conn.execute(schema.tickets.insert(), tickets)
-                conn.execute(schema.comments.insert(), comments)
+                conn.execute(tables.tickets.insert(), tickets)
+                conn.execute(tables.comments.insert(), comments)
         rate = n / (time.perf_counter() - start)
         with engine.begin() as conn:  # the yardstick's rows must not enter the page figures
-            core = sa.select(schema.tickets.c.id).where(schema.tickets.c.number >= 10_000_000)
-            conn.execute(schema.comments.delete().where(schema.comments.c.ticket_id.in_(core)))
-            conn.execute(schema.tickets.delete().where(schema.tickets.c.number >= 10_000_000))
+            core = sa.select(tables.tickets.c.id).where(tables.tickets.c.number >= 10_000_000)
+            conn.execute(tables.comments.delete().where(tables.comments.c.ticket_id.in_(core)))
+            conn.execute(tables.tickets.delete().where(tables.tickets.c.number >= 10_000_000))
         return rate
 
     def per_operation(self, n: int) -> float:

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ticketkit.adapters.sqlalchemy.compile import compile_predicate
-from ticketkit.adapters.sqlalchemy.schema import tickets
+from ticketkit.adapters.sqlalchemy.tables import tickets
 from ticketkit.domain import Priority, StatusCategory, Ticket
 from ticketkit.policy.predicates import And, Cmp, Const, Eq, In, Not, Or, Predicate, evaluate
 from ticketkit.serialization import encode_fields

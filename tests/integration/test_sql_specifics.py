@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tests.support.records import NOW, Seeded, comment, seed, ticket
 from tests.support.world import build_world
 from ticketkit import HelpDesk
-from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, schema, upgrade
+from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, tables, types, upgrade
 from ticketkit.adapters.sqlalchemy.storage import _BulkInsert
 from ticketkit.clock import ManualClock
 from ticketkit.domain import (
@@ -621,13 +621,13 @@ def test_sqlite_time_text_is_iso_format_to_the_microsecond(value: datetime) -> N
     """The fast formatting (and its cache) writes exactly what isoformat would, so stored
     times keep sorting and comparing as text."""
     expected = value.isoformat(" ", "microseconds")[:26]
-    assert schema._utc_text(value) == expected
-    assert schema._utc_text_cached(value) == expected
-    assert schema._utc_text_cached(value) == expected
+    assert types._utc_text(value) == expected
+    assert types._utc_text_cached(value) == expected
+    assert types._utc_text_cached(value) == expected
 
 
 @pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
-@pytest.mark.parametrize("table", sorted(schema.metadata.tables))
+@pytest.mark.parametrize("table", sorted(tables.metadata.tables))
 @pytest.mark.parametrize("offset", [0, 2])
 @pytest.mark.parametrize("optional_ids", ["missing", "given"])
 def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
@@ -637,18 +637,18 @@ def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
     missing ids and times in UTC and other offsets; on PostgreSQL also the positional
     multi-row statement, value for value."""
     dialect = (sqlite if dialect_name == "sqlite" else postgresql).dialect()
-    t = schema.metadata.tables[table]
+    t = tables.metadata.tables[table]
     at = datetime(2026, 5, 22, 14, 30, 0, 5, tzinfo=timezone(timedelta(hours=offset)))
     if offset == 0:
         at = at.replace(tzinfo=UTC)
     samples: dict[type, Any] = {
-        schema.UTCDateTime: at,
+        types.UTCDateTime: at,
         sa.JSON: {"a": [1, None]},
         sa.Boolean: True,
     }
     row = {}
     for c in t.c:
-        if isinstance(c.type, schema.Id):
+        if isinstance(c.type, types.Id):
             row[c.key] = None if c.nullable and optional_ids == "missing" else uuid.uuid4()
             continue
         found = next((v for k, v in samples.items() if isinstance(c.type, k)), None)

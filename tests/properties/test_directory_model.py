@@ -27,7 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from tests.support.records import NOW, organisation, person, project
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine
-from ticketkit.adapters.sqlalchemy.schema import metadata
+from ticketkit.adapters.sqlalchemy.tables import metadata
 from ticketkit.domain import OrganisationKind, Person, Role, Tenant
 from ticketkit.policy import Eq
 from ticketkit.ports import Storage, UnitOfWork

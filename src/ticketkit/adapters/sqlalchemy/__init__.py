@@ -7,8 +7,8 @@ from ticketkit.adapters.sqlalchemy.engine import (
     downgrade,
     upgrade,
 )
-from ticketkit.adapters.sqlalchemy.schema import metadata
 from ticketkit.adapters.sqlalchemy.storage import SqlStorage, SqlUnitOfWork
+from ticketkit.adapters.sqlalchemy.tables import metadata
 
 __all__ = [
     "SqlStorage",

@@ -37,9 +37,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ticketkit.adapters.sqlalchemy import schema
+from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.compile import column, compile_predicate
 from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN, is_in_memory
+from ticketkit.adapters.sqlalchemy.types import Id, parse_uuid
 from ticketkit.domain.events import Event
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.model import (
@@ -348,7 +349,7 @@ _PRIORITIES = {p.value: p for p in Priority}
 
 
 def _decode_tally(raw: list[list[Any]]) -> dict[tuple[Visibility, UUID], int]:
-    return {(_VISIBILITIES[vis], schema.parse_uuid(org)): int(n) for vis, org, n in raw}
+    return {(_VISIBILITIES[vis], parse_uuid(org)): int(n) for vis, org, n in raw}
 
 
 def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
@@ -398,7 +399,7 @@ _TICKET_COLUMNS = [
 ]
 # Tickets are read by position (the hottest read: every listing). A column added to the table
 # must be added here too; this keeps the two from drifting apart silently.
-if [c.key for c in schema.tickets.c] != _TICKET_COLUMNS:  # pragma: no cover
+if [c.key for c in tables.tickets.c] != _TICKET_COLUMNS:  # pragma: no cover
     raise RuntimeError("the tickets table's columns changed: update _TICKET_COLUMNS and _ticket")
 
 
@@ -549,39 +550,39 @@ def _by_ordinal(table: Table) -> tuple[UnaryExpression[Any], ...]:
 
 ORGANISATIONS = _Mapping(
     "Organisation",
-    schema.organisations,
+    tables.organisations,
     _organisation_row,
     _organisation,
-    _by_ordinal(schema.organisations),
+    _by_ordinal(tables.organisations),
 )
-PERSONS = _Mapping("Person", schema.persons, _person_row, _person, _by_ordinal(schema.persons))
+PERSONS = _Mapping("Person", tables.persons, _person_row, _person, _by_ordinal(tables.persons))
 PROJECTS = _Mapping(
-    "Project", schema.projects, _project_row, _project, _by_ordinal(schema.projects)
+    "Project", tables.projects, _project_row, _project, _by_ordinal(tables.projects)
 )
 TICKET_TYPES = _Mapping(
     "TicketType",
-    schema.ticket_types,
+    tables.ticket_types,
     _ticket_type_row,
     _ticket_type,
-    _by_ordinal(schema.ticket_types),
+    _by_ordinal(tables.ticket_types),
 )
-TICKETS = _Mapping("Ticket", schema.tickets, _ticket_row, _ticket, (schema.tickets.c.number.asc(),))
+TICKETS = _Mapping("Ticket", tables.tickets, _ticket_row, _ticket, (tables.tickets.c.number.asc(),))
 COMMENTS = _Mapping(
-    "Comment", schema.comments, _comment_row, _comment, _by_ordinal(schema.comments)
+    "Comment", tables.comments, _comment_row, _comment, _by_ordinal(tables.comments)
 )
 EVENTS = _Mapping(
     "Event",
-    schema.events,
+    tables.events,
     _event_row,
     _event,
-    (schema.events.c.seq.asc(), schema.events.c.ordinal.asc()),
+    (tables.events.c.seq.asc(), tables.events.c.ordinal.asc()),
 )
 NOTIFICATIONS = _Mapping(
     "Notification",
-    schema.notifications,
+    tables.notifications,
     _notification_row,
     _notification,
-    (schema.notifications.c.created_at.asc(), schema.notifications.c.id.asc()),
+    (tables.notifications.c.created_at.asc(), tables.notifications.c.id.asc()),
 )
 
 #: Flush order: referenced tables before the tables that refer to them.
@@ -596,8 +597,8 @@ _FLUSH_ORDER: tuple[_Mapping[Any], ...] = (
     NOTIFICATIONS,
 )
 
-_t = schema.tickets
-_c = schema.ticket_counters
+_t = tables.tickets
+_c = tables.ticket_counters
 
 _UPDATE_TICKET = _t.update().where(
     _t.c.tenant_id == bindparam("w_tenant"),
@@ -612,8 +613,8 @@ _TAKE_NUMBER = (
 )
 _SET_COUNTER = _c.update().where(_c.c.tenant_id == bindparam("w_tenant"))
 _INSERT_COUNTER = _c.insert()
-_INSERT_TENANT = schema.tenants.insert()
-_GET_TENANT = select(schema.tenants).where(schema.tenants.c.tenant_id == bindparam("tenant"))
+_INSERT_TENANT = tables.tenants.insert()
+_GET_TENANT = select(tables.tenants).where(tables.tenants.c.tenant_id == bindparam("tenant"))
 
 
 class _Prefixed:
@@ -634,9 +635,9 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
     only the columns the row mappings read. With ``array`` (PostgreSQL) the ids go as one
     ``= ANY(array)`` parameter: the statement is then the same for any number of ids, where
     an expanding ``IN`` is rendered anew on every execution."""
-    people, projects = schema.persons, schema.projects
+    people, projects = tables.persons, tables.projects
     ids = (
-        people.c.id == any_(bindparam("idents", type_=ARRAY(schema.Id())))
+        people.c.id == any_(bindparam("idents", type_=ARRAY(Id())))
         if array
         else people.c.id.in_(bindparam("idents", expanding=True))
     )
@@ -660,12 +661,12 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
 
 _PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
 _PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
-_PROJECT_IDS = select(schema.projects.c.id).where(
-    schema.projects.c.tenant_id == bindparam("tenant"),
-    schema.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
+_PROJECT_IDS = select(tables.projects.c.id).where(
+    tables.projects.c.tenant_id == bindparam("tenant"),
+    tables.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
 )
-_TENANT_IDS = select(schema.tenants.c.tenant_id).order_by(
-    schema.tenants.c.created_at, schema.tenants.c.tenant_id
+_TENANT_IDS = select(tables.tenants.c.tenant_id).order_by(
+    tables.tenants.c.created_at, tables.tenants.c.tenant_id
 )
 
 _UNIQUE_SQLITE = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
@@ -836,7 +837,7 @@ class _Comments(CommentRepository):
         return self._uow._get(COMMENTS, ident)
 
     def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Comment]:
-        return self._uow._select(COMMENTS, where, schema.comments.c.ticket_id == ticket_id)
+        return self._uow._select(COMMENTS, where, tables.comments.c.ticket_id == ticket_id)
 
     def count_by_ticket(self, ticket_ids: Iterable[UUID], where: Predicate) -> dict[UUID, int]:
         ids = list(ticket_ids)
@@ -844,7 +845,7 @@ class _Comments(CommentRepository):
             return {}
         uow = self._uow
         uow._flush(COMMENTS)
-        c = schema.comments
+        c = tables.comments
         stmt = (
             select(c.c.ticket_id, func.count())
             .where(uow._where(c, where), c.c.ticket_id.in_(ids))
@@ -866,10 +867,10 @@ class _Events(EventRepository):
         return self._uow._get(EVENTS, ident)
 
     def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Event]:
-        return self._uow._select(EVENTS, where, schema.events.c.ticket_id == ticket_id)
+        return self._uow._select(EVENTS, where, tables.events.c.ticket_id == ticket_id)
 
 
-_n = schema.notifications
+_n = tables.notifications
 _ACK_CHUNK = 1_000
 _ACKNOWLEDGE = (
     _n.update()
@@ -1363,7 +1364,7 @@ class SqlUnitOfWork(UnitOfWork):
                 ismulti=isinstance(params, list),
             )
         if isinstance(error, IntegrityError):
-            if orig.diag.table_name == schema.tenants.name and self._new_tenant is not None:
+            if orig.diag.table_name == tables.tenants.name and self._new_tenant is not None:
                 raise Conflict("Tenant", self._new_tenant.id) from error
             conflict = _conflict(error, mapping, [], conn, None) if mapping else None
             if conflict is not None:

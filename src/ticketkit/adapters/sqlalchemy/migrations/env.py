@@ -16,7 +16,7 @@ from ticketkit.adapters.sqlalchemy.engine import (
     create_postgres_engine,
     create_sqlite_engine,
 )
-from ticketkit.adapters.sqlalchemy.schema import metadata
+from ticketkit.adapters.sqlalchemy.tables import metadata
 
 
 def _include_name(name: str | None, type_: str, parent_names: object) -> bool:

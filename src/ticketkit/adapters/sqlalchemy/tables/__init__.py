@@ -1,0 +1,39 @@
+"""The relational schema of ticketkit: its own ``MetaData`` so hosts can migrate it alone,
+one module of tables per capability.
+
+Every table leads its primary key and every index with ``tenant_id``; references between
+tables are composite ``(tenant_id, ...)`` foreign keys, so no row can point across tenants.
+Foreign keys are ``DEFERRABLE INITIALLY DEFERRED``: the storage adapter buffers inserts and
+flushes one table at a time, and the database checks every reference at commit.
+"""
+
+from ticketkit.adapters.sqlalchemy.tables.base import NAMING_CONVENTION, metadata
+from ticketkit.adapters.sqlalchemy.tables.delivery import notifications
+from ticketkit.adapters.sqlalchemy.tables.directory import (
+    organisations,
+    persons,
+    projects,
+    tenants,
+    ticket_types,
+)
+from ticketkit.adapters.sqlalchemy.tables.ticketing import (
+    comments,
+    events,
+    ticket_counters,
+    tickets,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "comments",
+    "events",
+    "metadata",
+    "notifications",
+    "organisations",
+    "persons",
+    "projects",
+    "tenants",
+    "ticket_counters",
+    "ticket_types",
+    "tickets",
+]

@@ -1,0 +1,78 @@
+"""The directory's tables: tenants, organisations, the people in them, their projects,
+and the tenant's ticket types."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Index, PrimaryKeyConstraint, Table
+
+from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, ordinal, tenant_fk
+from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, json_type, text_type
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("tenant_id", Id(), nullable=False),
+    Column("name", text_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id"),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    *ids(),
+    Column("name", text_type(), nullable=False),
+    Column("kind", text_type(), nullable=False),
+    Column("parent_id", Id(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    ordinal(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    tenant_fk(),
+    fk("organisations", "parent_id"),
+    Index(None, "tenant_id", "parent_id"),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    *ids(),
+    Column("organisation_id", Id(), nullable=False),
+    Column("name", text_type(), nullable=False),
+    Column("email", text_type(), nullable=False),
+    Column("role", text_type(), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    ordinal(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    fk(organisations.name, "organisation_id"),
+    Index(None, "tenant_id", "organisation_id"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    *ids(),
+    Column("organisation_id", Id(), nullable=False),
+    Column("name", text_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    ordinal(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    fk(organisations.name, "organisation_id"),
+    Index(None, "tenant_id", "organisation_id"),
+)
+
+ticket_types = Table(
+    "ticket_types",
+    metadata,
+    *ids(),
+    Column("name", text_type(), nullable=False),
+    Column("fields", json_type(), nullable=False),
+    Column("description_template", text_type(), nullable=False),
+    Column("workflow", json_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    ordinal(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    tenant_fk(),
+)
+
+__all__ = ["organisations", "persons", "projects", "tenants", "ticket_types"]
