@@ -26,7 +26,7 @@ from tests.support.records import NOW, Seeded, comment, seed, ticket
 from tests.support.world import build_world
 from ticketkit import HelpDesk
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, tables, types, upgrade
-from ticketkit.adapters.sqlalchemy.storage import _BulkInsert
+from ticketkit.adapters.sqlalchemy.bulk import BulkInsert
 from ticketkit.clock import ManualClock
 from ticketkit.domain import (
     Tenant,
@@ -655,7 +655,7 @@ def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
         if found is None:
             found = 7 if isinstance(c.type, sa.Integer) else "x"
         row[c.key] = found
-    bulk = _BulkInsert(t, dialect)
+    bulk = BulkInsert(t, dialect)
     expected = []
     for key, processor in bulk._steps:
         expected.append(row[key] if processor is None else processor(row[key]))

@@ -8,13 +8,10 @@ pipeline. Rows are translated to and from the domain's attrs classes explicitly.
 
 from __future__ import annotations
 
-import re
 import threading
-import time
-import weakref
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Generic, NoReturn, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 import attrs
@@ -22,7 +19,6 @@ import cattrs
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Dialect,
     Engine,
     Row,
     Select,
@@ -37,27 +33,33 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ticketkit.adapters.sqlalchemy import tables
+from ticketkit.adapters.sqlalchemy import bulk, tables
 from ticketkit.adapters.sqlalchemy.compile import column, compile_predicate
 from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN, is_in_memory
-from ticketkit.adapters.sqlalchemy.types import Id, parse_uuid
+from ticketkit.adapters.sqlalchemy.mapping import (
+    COMMENTS,
+    EVENTS,
+    FLUSH_ORDER,
+    NOTIFICATIONS,
+    ORGANISATIONS,
+    PERSONS,
+    PROJECTS,
+    TICKET_TYPES,
+    TICKETS,
+    TableMapping,
+)
+from ticketkit.adapters.sqlalchemy.types import Id
 from ticketkit.domain.events import Event
-from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.model import (
     Comment,
     Organisation,
-    OrganisationKind,
     Person,
-    Priority,
     Project,
-    Role,
     Tenant,
     Ticket,
     TicketType,
-    Visibility,
 )
 from ticketkit.domain.notifications import DeliveryStatus, Notification
-from ticketkit.domain.workflow import StatusCategory, Workflow
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate
 from ticketkit.ports.repositories import (
@@ -72,530 +74,12 @@ from ticketkit.ports.repositories import (
     UnitOfWork,
 )
 from ticketkit.serialization import (
-    decode_fields,
-    encode_fields,
-    event_data,
-    event_from_dict,
     generate_event_data,
     make_converter,
 )
 
 T = TypeVar("T")
-RowDict = dict[str, Any]
 
-
-class _Ordinals:
-    """Process-wide increasing stamps (nanosecond clock, never repeating) for insertion order."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last = 0
-
-    def take(self, count: int) -> int:
-        """Reserve ``count`` consecutive stamps and return the first."""
-        with self._lock:
-            first = max(time.time_ns(), self._last + 1)
-            self._last = first + count - 1
-            return first
-
-
-_ORDINALS = _Ordinals()
-
-
-#: Up to this many rows go as one multi-row INSERT on PostgreSQL; more go by executemany,
-#: whose single-row statement the driver prepares once (a long VALUES list is planned anew).
-_MULTI_ROW_LIMIT = 8
-#: From this many rows on, PostgreSQL receives a table's new rows by COPY.
-_COPY_MIN_ROWS = 64
-
-
-def _row_encoder(
-    steps: Sequence[tuple[str, Callable[[Any], Any] | None]], *, positional: bool
-) -> Callable[[RowDict], Any]:
-    """One generated function turning a row dict into driver parameters: a tuple or a dict,
-    each value through its column's bind processor (``steps``: key and processor, called
-    as ``p{i}(value)``). Generated because a loop over columns, run for every row of every
-    bulk insert, was a sixth of the cost of writing a batch."""
-    namespace: dict[str, Any] = {}
-    parts = []
-    for i, (key, processor) in enumerate(steps):
-        value = f"r[{key!r}]"
-        if processor is not None:
-            namespace[f"p{i}"] = processor
-            value = f"p{i}({value})"
-        parts.append(value if positional else f"{key!r}: {value}")
-    body = f"({', '.join(parts)},)" if positional else "{" + ", ".join(parts) + "}"
-    exec(f"def encode(r):\n    return {body}\n", namespace)
-    encode: Callable[[RowDict], Any] = namespace["encode"]
-    return encode
-
-
-class _BulkInsert:
-    """One table's INSERT compiled once for a dialect and run with the driver's executemany,
-    or on PostgreSQL, for a few rows, as one multi-row statement.
-
-    Values still pass through the column types' own bind processors; what is skipped is
-    SQLAlchemy's per-row parameter assembly, which costs more than the driver's insert.
-    """
-
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        keys = [c.key for c in table.c]
-        compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-        self.sql = compiled.string
-        self.positional = compiled.positional
-        order = list(compiled.positiontup or ()) if compiled.positional else keys
-        processors = {c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.c}
-        self._steps = [(key, processors[key]) for key in order]
-        self._encode = _row_encoder(self._steps, positional=bool(compiled.positional))
-        self._table = table
-        self._dialect = dialect
-        # In a pipeline every statement is a message (and a wake-up of the server) of its
-        # own: a few rows travel cheaper as one statement than as one execution each.
-        self._multi_row = dialect.name == "postgresql" and not compiled.positional
-        self._multi_sql: dict[int, str] = {}
-        #: PostgreSQL's bulk path: COPY in text form, values in column order, dumped by the
-        #: driver (psycopg), after the same bind processors as an INSERT's.
-        self.copy_sql: str | None = None
-        if dialect.name == "postgresql":
-            prep = dialect.identifier_preparer
-            names = ", ".join(prep.quote(c.name) for c in table.c)
-            self.copy_sql = f"COPY {prep.format_table(table)} ({names}) FROM STDIN"
-            self._encode_tuple = _row_encoder(
-                [(c.key, processors[c.key]) for c in table.c], positional=True
-            )
-
-    def params(self, rows: list[RowDict]) -> list[Any]:
-        """Driver-ready parameters: tuples for positional paramstyles, dicts otherwise."""
-        encode = self._encode
-        return [encode(r) for r in rows]
-
-    def copies(self, count: int) -> bool:
-        """Whether ``count`` new rows go by COPY (PostgreSQL, many rows) instead of INSERT."""
-        return self.copy_sql is not None and count >= _COPY_MIN_ROWS
-
-    def copy_rows(self, rows: list[RowDict]) -> list[tuple[Any, ...]]:
-        """Values for ``copy_sql``: one tuple per row, in the table's column order."""
-        encode = self._encode_tuple
-        return [encode(r) for r in rows]
-
-    def statement(self, rows: list[RowDict]) -> tuple[str, Any]:
-        """The SQL and driver-ready parameters that insert ``rows``."""
-        if not self._multi_row or len(rows) > _MULTI_ROW_LIMIT:
-            return self.sql, self.params(rows)
-        sql = self._multi_sql.get(len(rows))
-        if sql is None:
-            sql = self._multi_sql[len(rows)] = self._positional_multi_row(len(rows))
-        encode = self._encode_tuple
-        # Positional: one flat tuple, which the driver takes as it is (named parameters
-        # cost a dict per statement here and a reordering pass in psycopg).
-        return sql, tuple(value for row in rows for value in encode(row))
-
-    def _positional_multi_row(self, count: int) -> str:
-        """An INSERT of ``count`` rows compiled by SQLAlchemy (with its casts), its named
-        placeholders turned into ``%s`` in row-major, column order."""
-        columns = self._table.c
-        keys = [c.key for c in columns]
-        values = [
-            {k: bindparam(f"r{i}c{j}", type_=columns[k].type) for j, k in enumerate(keys)}
-            for i in range(count)
-        ]
-        sql = self._table.insert().values(values).compile(dialect=self._dialect).string
-        expected = [f"r{i}c{j}" for i in range(count) for j in range(len(keys))]
-        if _NAMED.findall(sql) != expected:  # pragma: no cover - a SQLAlchemy change
-            raise RuntimeError(f"unexpected placeholder order in {sql!r}")
-        return _NAMED.sub("%s", sql)
-
-
-#: A named placeholder of the multi-row INSERTs (pyformat, as psycopg takes them).
-_NAMED = re.compile(r"%\((r\d+c\d+)\)s")
-
-
-class _Mapping(Generic[T]):
-    """How one entity kind travels between its attrs class and its table, with the
-    statements built once so SQLAlchemy's compiled cache serves every execution."""
-
-    def __init__(
-        self,
-        kind: str,
-        table: Table,
-        to_row: Callable[[cattrs.Converter, T], RowDict],
-        from_row: Callable[[cattrs.Converter, Row[Any]], T],
-        order: tuple[UnaryExpression[Any], ...],
-    ) -> None:
-        self.kind = kind
-        self.table = table
-        self.to_row = to_row
-        self.from_row = from_row
-        #: Listing order: insertion order for the entities that record one.
-        self.order = order
-        self.ordered = "ordinal" in table.c
-        self.by_id = select(table).where(
-            table.c.tenant_id == bindparam("tenant"), table.c.id == bindparam("ident")
-        )
-        self.update = table.update().where(
-            table.c.tenant_id == bindparam("w_tenant"), table.c.id == bindparam("w_id")
-        )
-        self._bulk: weakref.WeakKeyDictionary[Dialect, _BulkInsert] = weakref.WeakKeyDictionary()
-
-    def bulk_insert(self, dialect: Dialect) -> _BulkInsert:
-        found = self._bulk.get(dialect)
-        if found is None:
-            found = self._bulk[dialect] = _BulkInsert(self.table, dialect)
-        return found
-
-
-# -- rows <-> domain objects -----------------------------------------------------------------
-
-
-def _organisation_row(conv: cattrs.Converter, o: Organisation) -> RowDict:
-    return {
-        "tenant_id": o.tenant_id,
-        "id": o.id,
-        "name": o.name,
-        "kind": o.kind.value,
-        "parent_id": o.parent_id,
-        "created_at": o.created_at,
-    }
-
-
-def _organisation(conv: cattrs.Converter, r: Row[Any]) -> Organisation:
-    return Organisation(
-        tenant_id=r.tenant_id,
-        id=r.id,
-        name=r.name,
-        kind=OrganisationKind(r.kind),
-        parent_id=r.parent_id,
-        created_at=r.created_at,
-    )
-
-
-def _person_row(conv: cattrs.Converter, p: Person) -> RowDict:
-    return {
-        "tenant_id": p.tenant_id,
-        "id": p.id,
-        "organisation_id": p.organisation_id,
-        "name": p.name,
-        "email": p.email,
-        "role": p.role.value,
-        "active": p.active,
-        "created_at": p.created_at,
-    }
-
-
-def _person(conv: cattrs.Converter, r: Row[Any]) -> Person:
-    return Person(
-        tenant_id=r.tenant_id,
-        id=r.id,
-        organisation_id=r.organisation_id,
-        name=r.name,
-        email=r.email,
-        role=Role(r.role),
-        active=bool(r.active),
-        created_at=r.created_at,
-    )
-
-
-def _project_row(conv: cattrs.Converter, p: Project) -> RowDict:
-    return {
-        "tenant_id": p.tenant_id,
-        "id": p.id,
-        "organisation_id": p.organisation_id,
-        "name": p.name,
-        "created_at": p.created_at,
-    }
-
-
-def _project(conv: cattrs.Converter, r: Row[Any]) -> Project:
-    return Project(
-        tenant_id=r.tenant_id,
-        id=r.id,
-        organisation_id=r.organisation_id,
-        name=r.name,
-        created_at=r.created_at,
-    )
-
-
-def _ticket_type_row(conv: cattrs.Converter, t: TicketType) -> RowDict:
-    return {
-        "tenant_id": t.tenant_id,
-        "id": t.id,
-        "name": t.name,
-        "fields": conv.unstructure(t.fields, unstructure_as=tuple[FieldSpec, ...]),
-        "description_template": t.description_template,
-        "workflow": conv.unstructure(t.workflow, unstructure_as=Workflow),
-        "created_at": t.created_at,
-    }
-
-
-def _ticket_type(conv: cattrs.Converter, r: Row[Any]) -> TicketType:
-    return TicketType(
-        tenant_id=r.tenant_id,
-        id=r.id,
-        name=r.name,
-        fields=conv.structure(r.fields, tuple[FieldSpec, ...]),
-        description_template=r.description_template,
-        workflow=conv.structure(r.workflow, Workflow),
-        created_at=r.created_at,
-    )
-
-
-def _encode_tally(tally: dict[tuple[Visibility, UUID], int]) -> list[list[object]]:
-    return sorted([vis.value, str(org), n] for (vis, org), n in tally.items())
-
-
-_VISIBILITIES = {v.value: v for v in Visibility}
-_CATEGORIES = {c.value: c for c in StatusCategory}
-_PRIORITIES = {p.value: p for p in Priority}
-
-
-def _decode_tally(raw: list[list[Any]]) -> dict[tuple[Visibility, UUID], int]:
-    return {(_VISIBILITIES[vis], parse_uuid(org)): int(n) for vis, org, n in raw}
-
-
-def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
-    return {
-        "tenant_id": t.tenant_id,
-        "id": t.id,
-        "number": t.number,
-        "project_id": t.project_id,
-        "type_id": t.type_id,
-        "title": t.title,
-        "description": t.description,
-        "fields": encode_fields(t.fields),
-        "status": t.status,
-        "status_category": t.status_category.value,
-        "priority": t.priority.value,
-        "requester_id": t.requester_id,
-        "assignee_id": t.assignee_id,
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
-        "public_updated_at": t.public_updated_at,
-        "version": t.version,
-        "event_seq": t.event_seq,
-        "comment_tally": _encode_tally(t.comment_tally),
-    }
-
-
-_TICKET_COLUMNS = [
-    "tenant_id",
-    "id",
-    "number",
-    "project_id",
-    "type_id",
-    "title",
-    "description",
-    "fields",
-    "status",
-    "status_category",
-    "priority",
-    "requester_id",
-    "assignee_id",
-    "created_at",
-    "updated_at",
-    "public_updated_at",
-    "version",
-    "event_seq",
-    "comment_tally",
-]
-# Tickets are read by position (the hottest read: every listing). A column added to the table
-# must be added here too; this keeps the two from drifting apart silently.
-if [c.key for c in tables.tickets.c] != _TICKET_COLUMNS:  # pragma: no cover
-    raise RuntimeError("the tickets table's columns changed: update _TICKET_COLUMNS and _ticket")
-
-
-def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
-    (
-        tenant_id,
-        ident,
-        number,
-        project_id,
-        type_id,
-        title,
-        description,
-        fields,
-        status,
-        status_category,
-        priority,
-        requester_id,
-        assignee_id,
-        created_at,
-        updated_at,
-        public_updated_at,
-        version,
-        event_seq,
-        comment_tally,
-    ) = cast(tuple[Any, ...], r)
-    return Ticket(
-        tenant_id=tenant_id,
-        id=ident,
-        number=number,
-        project_id=project_id,
-        type_id=type_id,
-        title=title,
-        description=description,
-        fields=decode_fields(fields),
-        status=status,
-        status_category=_CATEGORIES[status_category],
-        priority=_PRIORITIES[priority],
-        requester_id=requester_id,
-        assignee_id=assignee_id,
-        created_at=created_at,
-        updated_at=updated_at,
-        public_updated_at=public_updated_at,
-        version=version,
-        event_seq=event_seq,
-        comment_tally=_decode_tally(comment_tally),
-    )
-
-
-def _comment_row(conv: cattrs.Converter, c: Comment) -> RowDict:
-    return {
-        "tenant_id": c.tenant_id,
-        "id": c.id,
-        "ticket_id": c.ticket_id,
-        "author_id": c.author_id,
-        "organisation_id": c.organisation_id,
-        "body": c.body,
-        "visibility": c.visibility.value,
-        "channel": c.channel,
-        "created_at": c.created_at,
-    }
-
-
-def _comment(conv: cattrs.Converter, r: Row[Any]) -> Comment:
-    return Comment(
-        tenant_id=r.tenant_id,
-        id=r.id,
-        ticket_id=r.ticket_id,
-        author_id=r.author_id,
-        organisation_id=r.organisation_id,
-        body=r.body,
-        visibility=Visibility(r.visibility),
-        channel=r.channel,
-        created_at=r.created_at,
-    )
-
-
-#: Event attributes stored in their own columns; everything else goes to ``data``.
-_EVENT_COLUMNS = (
-    "tenant_id",
-    "id",
-    "ticket_id",
-    "seq",
-    "at",
-    "actor_id",
-    "organisation_id",
-    "visibility",
-)
-
-
-def _event_row(conv: cattrs.Converter, e: Event) -> RowDict:
-    return {
-        "tenant_id": e.tenant_id,
-        "id": e.id,
-        "ticket_id": e.ticket_id,
-        "seq": e.seq,
-        "kind": e.kind,
-        "at": e.at,
-        "actor_id": e.actor_id,
-        "organisation_id": e.organisation_id,
-        "visibility": e.visibility.value,
-        "data": event_data(conv, e),
-    }
-
-
-def _event(conv: cattrs.Converter, r: Row[Any]) -> Event:
-    body = dict(r.data)
-    for key in _EVENT_COLUMNS:
-        body[key] = getattr(r, key)
-    body["kind"] = r.kind
-    return event_from_dict(conv, body)
-
-
-def _notification_row(conv: cattrs.Converter, n: Notification) -> RowDict:
-    return {
-        "tenant_id": n.tenant_id,
-        "id": n.id,
-        "event_id": n.event_id,
-        "ticket_id": n.ticket_id,
-        "recipient_id": n.recipient_id,
-        "created_at": n.created_at,
-        "status": n.status.value,
-        "attempts": n.attempts,
-        "last_error": n.last_error,
-        "delivered_to": list(n.delivered_to),
-        "updated_at": n.updated_at,
-    }
-
-
-def _notification(conv: cattrs.Converter, r: Row[Any]) -> Notification:
-    return Notification(
-        tenant_id=r.tenant_id,
-        id=r.id,
-        event_id=r.event_id,
-        ticket_id=r.ticket_id,
-        recipient_id=r.recipient_id,
-        created_at=r.created_at,
-        status=DeliveryStatus(r.status),
-        attempts=r.attempts,
-        last_error=r.last_error,
-        delivered_to=tuple(r.delivered_to),
-        updated_at=r.updated_at,
-    )
-
-
-def _by_ordinal(table: Table) -> tuple[UnaryExpression[Any], ...]:
-    return (table.c.ordinal.asc(),)
-
-
-ORGANISATIONS = _Mapping(
-    "Organisation",
-    tables.organisations,
-    _organisation_row,
-    _organisation,
-    _by_ordinal(tables.organisations),
-)
-PERSONS = _Mapping("Person", tables.persons, _person_row, _person, _by_ordinal(tables.persons))
-PROJECTS = _Mapping(
-    "Project", tables.projects, _project_row, _project, _by_ordinal(tables.projects)
-)
-TICKET_TYPES = _Mapping(
-    "TicketType",
-    tables.ticket_types,
-    _ticket_type_row,
-    _ticket_type,
-    _by_ordinal(tables.ticket_types),
-)
-TICKETS = _Mapping("Ticket", tables.tickets, _ticket_row, _ticket, (tables.tickets.c.number.asc(),))
-COMMENTS = _Mapping(
-    "Comment", tables.comments, _comment_row, _comment, _by_ordinal(tables.comments)
-)
-EVENTS = _Mapping(
-    "Event",
-    tables.events,
-    _event_row,
-    _event,
-    (tables.events.c.seq.asc(), tables.events.c.ordinal.asc()),
-)
-NOTIFICATIONS = _Mapping(
-    "Notification",
-    tables.notifications,
-    _notification_row,
-    _notification,
-    (tables.notifications.c.created_at.asc(), tables.notifications.c.id.asc()),
-)
-
-#: Flush order: referenced tables before the tables that refer to them.
-_FLUSH_ORDER: tuple[_Mapping[Any], ...] = (
-    ORGANISATIONS,
-    PERSONS,
-    PROJECTS,
-    TICKET_TYPES,
-    TICKETS,
-    COMMENTS,
-    EVENTS,
-    NOTIFICATIONS,
-)
 
 _t = tables.tickets
 _c = tables.ticket_counters
@@ -613,7 +97,6 @@ _TAKE_NUMBER = (
 )
 _SET_COUNTER = _c.update().where(_c.c.tenant_id == bindparam("w_tenant"))
 _INSERT_COUNTER = _c.insert()
-_INSERT_TENANT = tables.tenants.insert()
 _GET_TENANT = select(tables.tenants).where(tables.tenants.c.tenant_id == bindparam("tenant"))
 
 
@@ -668,21 +151,6 @@ _PROJECT_IDS = select(tables.projects.c.id).where(
 _TENANT_IDS = select(tables.tenants.c.tenant_id).order_by(
     tables.tenants.c.created_at, tables.tenants.c.tenant_id
 )
-
-_UNIQUE_SQLITE = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
-_PG_KEY = re.compile(r"\)=\((?P<values>.*)\) already exists")
-
-
-def _tenant_row(tenant: Tenant) -> RowDict:
-    return {"tenant_id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
-
-
-def _supports_pipeline(dialect: Dialect) -> bool:
-    """Whether the driver is psycopg with libpq's pipeline mode (libpq 14 and later)."""
-    if dialect.driver != "psycopg":
-        return False
-    pipeline: Any = getattr(dialect.loaded_dbapi, "Pipeline", None)
-    return pipeline is not None and bool(pipeline.is_supported())
 
 
 @attrs.define
@@ -744,7 +212,7 @@ class _Staged(Generic[T]):
 class _Directory(Repository[T]):
     """Organisations, persons, projects and ticket types: the unit of work's generic paths."""
 
-    def __init__(self, uow: SqlUnitOfWork, mapping: _Mapping[T]) -> None:
+    def __init__(self, uow: SqlUnitOfWork, mapping: TableMapping[T]) -> None:
         self._uow = uow
         self._mapping = mapping
 
@@ -787,7 +255,7 @@ class _Tickets(TicketRepository):
                 raise Conflict("Ticket", ticket.id, expected_version)
             staged.added[ticket.id] = ticket.copy()
             return
-        params = _ticket_row(uow._conv, ticket)
+        params = TICKETS.to_row(uow._conv, ticket)
         del params["tenant_id"], params["id"]
         params.update(w_tenant=uow.tenant_id, w_id=ticket.id, w_version=expected_version)
         if uow._writer().execute(_UPDATE_TICKET, params).rowcount != 1:
@@ -968,12 +436,12 @@ class SqlUnitOfWork(UnitOfWork):
         sqlite = self._engine.dialect.name == "sqlite"
         self._sqlite_key = id(self._engine) if sqlite else None
         self._single_connection = sqlite and is_in_memory(self._engine)
-        self._pipelined = _supports_pipeline(self._engine.dialect)
+        self._pipelined = bulk.supports_pipeline(self._engine.dialect)
         self._array_params = self._engine.dialect.name == "postgresql"
         self._writing = False
         self._holding = False
         self._closed = False
-        self._staged: dict[str, _Staged[Any]] = {m.kind: _Staged() for m in _FLUSH_ORDER}
+        self._staged: dict[str, _Staged[Any]] = {m.kind: _Staged() for m in FLUSH_ORDER}
         self._project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
         self._new_tenant: Tenant | None = None
         self._counter: _Counter | None = None
@@ -1127,7 +595,7 @@ class SqlUnitOfWork(UnitOfWork):
         if getattr(item, "tenant_id", None) != self.tenant_id:
             raise ValueError("tenant_id: does not match the unit of work's tenant")
 
-    def _stage(self, mapping: _Mapping[T], item: T) -> None:
+    def _stage(self, mapping: TableMapping[T], item: T) -> None:
         self._check_tenant(item)
         ident: UUID = item.id  # type: ignore[attr-defined]
         staged: _Staged[T] = self._staged[mapping.kind]
@@ -1137,7 +605,7 @@ class SqlUnitOfWork(UnitOfWork):
         if mapping is PROJECTS:
             self._project_ids.clear()
 
-    def _save(self, mapping: _Mapping[T], item: T) -> None:
+    def _save(self, mapping: TableMapping[T], item: T) -> None:
         """Replace an item; one that exists nowhere is a Conflict (at the latest when the
         buffered update is written)."""
         self._check_tenant(item)
@@ -1150,7 +618,7 @@ class SqlUnitOfWork(UnitOfWork):
         if mapping is PROJECTS:
             self._project_ids.clear()
 
-    def _flush(self, mapping: _Mapping[Any]) -> None:
+    def _flush(self, mapping: TableMapping[Any]) -> None:
         """Write ``mapping``'s buffered inserts, then its buffered updates, one executemany
         each; written items stay known to the identity map."""
         staged = self._staged[mapping.kind]
@@ -1163,56 +631,17 @@ class SqlUnitOfWork(UnitOfWork):
             staged.known.update(staged.changed)
             staged.changed.clear()
 
-    def _rows(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> list[RowDict]:
-        conv = self._conv
-        rows = [mapping.to_row(conv, item) for item in items.values()]
-        if mapping.ordered:
-            first = _ORDINALS.take(len(rows))
-            for offset, row in enumerate(rows):
-                row["ordinal"] = first + offset
-        return rows
-
-    def _copy(self, conn: Connection, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
-        """Insert ``items`` by PostgreSQL's COPY, raising what an INSERT would have raised.
-        The rows are encoded first, so that a bad value fails before anything is sent."""
-        bulk = mapping.bulk_insert(conn.dialect)
-        sql = bulk.copy_sql
-        if sql is None:
-            raise RuntimeError(f"{conn.dialect.name} has no COPY")
-        rows = bulk.copy_rows(self._rows(mapping, items))
-        raw: Any = conn.connection.driver_connection
-        try:
-            with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            self._raise_driver_error(exc, conn, {}, failed=(mapping, sql, None))
-
-    def _insert(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
+    def _insert(self, mapping: TableMapping[Any], items: dict[UUID, Any]) -> None:
         """Write buffered new rows; any failure rolls the whole unit of work back (on
         PostgreSQL a failed statement has aborted the transaction anyway)."""
         conn = self._writer()
-        bulk = mapping.bulk_insert(conn.dialect)
         try:
-            if bulk.copies(len(items)):
-                self._copy(conn, mapping, items)
-                return
-            rows = self._rows(mapping, items)
-            sql, params = bulk.statement(rows)
-            changes_before = _sqlite_changes(conn)
-            try:
-                conn.exec_driver_sql(sql, params)
-            except IntegrityError as exc:
-                conflict = _conflict(exc, mapping, rows, conn, changes_before)
-                if conflict is None:
-                    raise
-                raise conflict from exc
+            bulk.insert(conn, mapping, mapping.rows(self._conv, items))
         except BaseException:
             self.rollback()
             raise
 
-    def _update(self, mapping: _Mapping[Any], items: dict[UUID, Any]) -> None:
+    def _update(self, mapping: TableMapping[Any], items: dict[UUID, Any]) -> None:
         conv = self._conv
         rows = []
         for ident, item in items.items():
@@ -1237,12 +666,12 @@ class SqlUnitOfWork(UnitOfWork):
         if self._new_tenant is not None:
             tenant = self._new_tenant
             try:
-                self._writer().execute(_INSERT_TENANT, _tenant_row(tenant))
+                self._writer().execute(bulk.INSERT_TENANT, bulk.tenant_row(tenant))
             except IntegrityError as exc:
                 self.rollback()
                 raise Conflict("Tenant", tenant.id) from exc
             self._new_tenant = None
-        for mapping in _FLUSH_ORDER:
+        for mapping in FLUSH_ORDER:
             self._flush(mapping)
         if self._counter_changed():
             self._write_counter(self._writer())
@@ -1263,8 +692,8 @@ class SqlUnitOfWork(UnitOfWork):
             counter.stored = counter.value
 
     def _commit_pipelined(self) -> bool:
-        """Send every buffered write and the COMMIT in one psycopg pipeline: one round trip
-        where writing table by table costs one (or more) per table.
+        """Send every buffered write and the COMMIT in one psycopg pipeline (see
+        ``bulk.commit_pipelined``).
 
         Returns False, having written nothing, on SQLite, without pipeline support or on an
         AUTOCOMMIT engine, when there is nothing to write, and when updates are buffered:
@@ -1274,111 +703,36 @@ class SqlUnitOfWork(UnitOfWork):
         staged = self._staged
         if (
             not self._pipelined
-            or any(staged[m.kind].changed for m in _FLUSH_ORDER)
+            or any(staged[m.kind].changed for m in FLUSH_ORDER)
             or not (
                 self._new_tenant is not None
                 or self._counter_changed()
-                or any(staged[m.kind].added for m in _FLUSH_ORDER)
+                or any(staged[m.kind].added for m in FLUSH_ORDER)
             )
         ):
             return False
-        conn = self._writer()
-        raw: Any = conn.connection.driver_connection
-        if raw.autocommit:
+        added = [(m, staged[m.kind].added) for m in FLUSH_ORDER]
+        if not bulk.commit_pipelined(
+            self._writer(),
+            self._conv,
+            added,
+            tenant=self._new_tenant,
+            write_counter=self._write_counter,
+        ):
             return False
-        errors = (DBAPIError, conn.dialect.loaded_dbapi.Error)
-        # Many rows go first, by COPY (which a pipeline cannot carry): a third of the cost
-        # of a pipelined INSERT per row. Foreign keys wait for the COMMIT anyway.
-        copied = set()
-        for mapping in _FLUSH_ORDER:
-            added = staged[mapping.kind].added
-            if mapping.bulk_insert(conn.dialect).copies(len(added)):
-                self._copy(conn, mapping, added)
-                copied.add(mapping.kind)
-        inserts: dict[str, tuple[_Mapping[Any], str, Any]] = {}
-        failure: Exception | None = None
-        try:
-            with raw.pipeline():
-                try:
-                    if self._new_tenant is not None:
-                        conn.execute(_INSERT_TENANT, _tenant_row(self._new_tenant))
-                    for mapping in _FLUSH_ORDER:
-                        added = staged[mapping.kind].added
-                        if added and mapping.kind not in copied:
-                            bulk = mapping.bulk_insert(conn.dialect)
-                            sql, params = bulk.statement(self._rows(mapping, added))
-                            inserts[mapping.table.name] = (mapping, sql, params)
-                            conn.exec_driver_sql(sql, params)
-                    self._write_counter(conn)
-                    # Queued like the writes: a failing write aborts the rest of the
-                    # pipeline, this COMMIT with it, and leaves the transaction to roll back.
-                    raw.execute(b"COMMIT", prepare=False)
-                except errors as exc:
-                    # Caught here, so that leaving the pipeline reports the statements it
-                    # skipped (caught below) instead of logging a warning about them.
-                    failure = exc
-        except errors as exc:
-            failure = failure or exc
-        if failure is not None:
-            self._raise_driver_error(failure, conn, inserts)
         self._new_tenant = None
-        for mapping in _FLUSH_ORDER:
+        for mapping in FLUSH_ORDER:
             found = staged[mapping.kind]
             found.known.update(found.added)
             found.added.clear()
         return True
-
-    def _raise_driver_error(
-        self,
-        exc: Exception,
-        conn: Connection,
-        inserts: dict[str, tuple[_Mapping[Any], str, Any]],
-        *,
-        failed: tuple[_Mapping[Any], str, Any] | None = None,
-    ) -> NoReturn:
-        """Raise what the statement-by-statement flush would have raised for ``exc`` (from a
-        pipeline, or from the statement ``failed``, a COPY): a ``Conflict`` for a duplicate
-        key or tenant, otherwise SQLAlchemy's error.
-
-        The driver may report a failure at any later statement of the pipeline or when it
-        ends, so there the failing table is taken from the error's diagnostics.
-        """
-        dbapi: Any = conn.dialect.loaded_dbapi
-        orig: Any = exc.orig if isinstance(exc, DBAPIError) else exc
-        if not isinstance(orig, dbapi.Error):
-            raise exc
-        # Only a duplicate key fails its own INSERT (foreign keys are checked at COMMIT).
-        unique = getattr(orig, "sqlstate", None) == "23505"
-        found = failed or (inserts.get(orig.diag.table_name or "") if unique else None)
-        mapping, sql, params = found if found is not None else (None, None, None)
-        if isinstance(exc, DBAPIError) and (sql is None or exc.statement == sql):
-            error: Exception = exc
-        else:
-            error = DBAPIError.instance(
-                sql,
-                params,
-                orig,
-                dbapi.Error,
-                hide_parameters=self._engine.hide_parameters,
-                dialect=conn.dialect,
-                ismulti=isinstance(params, list),
-            )
-        if isinstance(error, IntegrityError):
-            if orig.diag.table_name == tables.tenants.name and self._new_tenant is not None:
-                raise Conflict("Tenant", self._new_tenant.id) from error
-            conflict = _conflict(error, mapping, [], conn, None) if mapping else None
-            if conflict is not None:
-                raise conflict from error
-        if error is exc:
-            raise exc
-        raise error from orig
 
     # -- reading ---------------------------------------------------------------------------
 
     def _where(self, table: Table, where: Predicate) -> ColumnElement[bool]:
         return and_(table.c.tenant_id == self.tenant_id, compile_predicate(where, table))
 
-    def _get(self, mapping: _Mapping[T], ident: UUID) -> T | None:
+    def _get(self, mapping: TableMapping[T], ident: UUID) -> T | None:
         staged: _Staged[T] = self._staged[mapping.kind]
         found = staged.find(ident)
         if found is not None:
@@ -1447,7 +801,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _select(
         self,
-        mapping: _Mapping[T],
+        mapping: TableMapping[T],
         where: Predicate,
         *extra: ColumnElement[bool],
         order: Sequence[UnaryExpression[Any]] | None = None,
@@ -1530,13 +884,6 @@ def _sqlite_holds() -> set[int]:
     return held
 
 
-def _sqlite_changes(conn: Connection) -> int | None:
-    if conn.dialect.name != "sqlite":
-        return None
-    raw: Any = conn.connection.driver_connection
-    return int(raw.total_changes)
-
-
 #: SQLSTATEs of a transaction PostgreSQL rolled back because of a concurrent one:
 #: serialization_failure and deadlock_detected.
 _LOST_RACE = frozenset({"40001", "40P01"})
@@ -1545,34 +892,3 @@ _LOST_RACE = frozenset({"40001", "40P01"})
 def _lost_to_a_concurrent_writer(exc: BaseException) -> bool:
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     return getattr(orig, "sqlstate", None) in _LOST_RACE
-
-
-def _conflict(
-    exc: IntegrityError,
-    mapping: _Mapping[Any],
-    rows: list[RowDict],
-    conn: Connection,
-    changes_before: int | None,
-) -> Conflict | None:
-    """The ``Conflict`` a duplicate key stands for, naming the clashing row; None otherwise."""
-    orig: Any = exc.orig
-    if getattr(orig, "sqlstate", None) == "23505":
-        number_clash = getattr(orig.diag, "constraint_name", None) == "uq_tickets_tenant_id_number"
-        found = _PG_KEY.search(getattr(orig.diag, "message_detail", None) or "")
-        last = found.group("values").split(", ")[-1] if found else None
-        if number_clash:
-            return Conflict("TicketNumber", int(last) if last is not None else None)
-        return Conflict(mapping.kind, UUID(last) if last is not None else None)
-    if getattr(orig, "sqlite_errorname", None) in _UNIQUE_SQLITE:
-        # executemany stops at the failing row: the rows before it are the changes made.
-        failed: RowDict | None = None
-        if changes_before is not None:
-            index = (_sqlite_changes(conn) or 0) - changes_before
-            failed = rows[index] if 0 <= index < len(rows) else None
-        if ".number" in str(orig):
-            return Conflict("TicketNumber", failed["number"] if failed else None)
-        return Conflict(mapping.kind, failed["id"] if failed else None)
-    return None
-
-
-__all__ = ["SqlStorage", "SqlUnitOfWork"]
