@@ -8,7 +8,6 @@ pipeline. Rows are translated to and from the domain's attrs classes explicitly.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
@@ -31,11 +30,12 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from ticketkit.adapters.sqlalchemy import bulk, tables
 from ticketkit.adapters.sqlalchemy.compile import column, compile_predicate
-from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN, is_in_memory
+from ticketkit.adapters.sqlalchemy.connection import Connector, lost_to_a_concurrent_writer
+from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN
 from ticketkit.adapters.sqlalchemy.mapping import (
     COMMENTS,
     EVENTS,
@@ -258,7 +258,7 @@ class _Tickets(TicketRepository):
         params = TICKETS.to_row(uow._conv, ticket)
         del params["tenant_id"], params["id"]
         params.update(w_tenant=uow.tenant_id, w_id=ticket.id, w_version=expected_version)
-        if uow._writer().execute(_UPDATE_TICKET, params).rowcount != 1:
+        if uow._connector.writer().execute(_UPDATE_TICKET, params).rowcount != 1:
             raise Conflict("Ticket", ticket.id, expected_version)
         staged.known[ticket.id] = ticket.copy()
 
@@ -271,7 +271,7 @@ class _Tickets(TicketRepository):
         uow = self._uow
         uow._flush(TICKETS)
         stmt = select(func.count()).select_from(_t).where(uow._where(_t, where))
-        return int(uow._reader().execute(stmt).scalar_one())
+        return int(uow._connector.reader().execute(stmt).scalar_one())
 
 
 def _ticket_order(order: Sequence[OrderBy]) -> list[UnaryExpression[Any]]:
@@ -319,7 +319,7 @@ class _Comments(CommentRepository):
             .where(uow._where(c, where), c.c.ticket_id.in_(ids))
             .group_by(c.c.ticket_id)
         )
-        return {tid: int(n) for tid, n in uow._reader().execute(stmt)}
+        return {tid: int(n) for tid, n in uow._connector.reader().execute(stmt)}
 
 
 class _Events(EventRepository):
@@ -393,7 +393,7 @@ class _Outbox(NotificationOutbox):
                 done += 1
         if stored:
             uow._flush(NOTIFICATIONS)  # buffered saves of these rows are written first
-            conn = uow._writer()
+            conn = uow._connector.writer()
             values = {"delivered_to": list(delivered_to), "at": at, "tenant": uow.tenant_id}
             for first in range(0, len(stored), _ACK_CHUNK):
                 chunk = stored[first : first + _ACK_CHUNK]
@@ -430,17 +430,11 @@ class SqlUnitOfWork(UnitOfWork):
         super().__init__()
         self.tenant_id = tenant_id
         self.read_only = read_only
-        self._engine = storage.engine
+        self._connector = Connector(storage.engine, read_only=read_only)
         self._conv = storage.converter
-        self._connection: Connection | None = None
-        sqlite = self._engine.dialect.name == "sqlite"
-        self._sqlite_key = id(self._engine) if sqlite else None
-        self._single_connection = sqlite and is_in_memory(self._engine)
-        self._pipelined = bulk.supports_pipeline(self._engine.dialect)
-        self._array_params = self._engine.dialect.name == "postgresql"
-        self._writing = False
-        self._holding = False
-        self._closed = False
+        dialect = storage.engine.dialect
+        self._pipelined = bulk.supports_pipeline(dialect)
+        self._array_params = dialect.name == "postgresql"
         self._staged: dict[str, _Staged[Any]] = {m.kind: _Staged() for m in FLUSH_ORDER}
         self._project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
         self._new_tenant: Tenant | None = None
@@ -455,100 +449,6 @@ class SqlUnitOfWork(UnitOfWork):
         self.outbox = _Outbox(self)
         self.access = _Access(self)
 
-    # -- connection and transaction --------------------------------------------------------
-
-    def _reader(self) -> Connection:
-        """The connection, in a transaction that may read (opened on first use)."""
-        if self._connection is None:
-            if self._closed:
-                raise RuntimeError("unit of work is closed")
-            self._connection = self._begin(write=self._sqlite_key is None and not self.read_only)
-        return self._connection
-
-    def _writer(self) -> Connection:
-        """The connection, in a transaction that may write.
-
-        On SQLite a unit of work reads in a deferred transaction until it first writes, then
-        ends it and takes the write lock with ``BEGIN IMMEDIATE``: reads before the first
-        write see committed data as PostgreSQL's READ COMMITTED would, and stale ones are
-        caught by the version checks of the writes.
-        """
-        self._refuse_if_read_only()
-        conn = self._reader()
-        if self._writing:
-            return conn
-        self._claim()
-        conn.commit()
-        conn.execution_options(**{SQLITE_BEGIN: "immediate"})
-        conn.begin()
-        self._writing = True
-        return conn
-
-    def _refuse_if_read_only(self) -> None:
-        if self.read_only:
-            raise RuntimeError("this unit of work is read-only")
-
-    def _begin(self, *, write: bool) -> Connection:
-        if self.read_only and self._sqlite_key is None:
-            # Nothing to commit or roll back: each statement runs on its own, which saves
-            # the BEGIN and ROLLBACK round trips (and reads like READ COMMITTED does).
-            return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        if write or self._single_connection:
-            self._claim()
-        try:
-            conn = self._engine.connect()
-            try:
-                conn.execution_options(**{SQLITE_BEGIN: "immediate" if write else "deferred"})
-                conn.begin()
-            except BaseException:
-                conn.close()
-                raise
-        except BaseException:
-            self._release()
-            raise
-        self._writing = write
-        return conn
-
-    def _claim(self) -> None:
-        """Note that this thread holds the SQLite database exclusively (its write lock, or the
-        one connection of an in-memory database); a second claim would wait on itself."""
-        key = self._sqlite_key
-        if key is None or self._holding:
-            return
-        held = _sqlite_holds()
-        if key in held:
-            raise RuntimeError(
-                "another unit of work of this thread holds this SQLite database (its write "
-                "lock, or the only connection of an in-memory one); commit or close it first"
-            )
-        held.add(key)
-        self._holding = True
-
-    def _release(self) -> None:
-        if self._holding and self._sqlite_key is not None:
-            _sqlite_holds().discard(self._sqlite_key)
-        self._holding = False
-
-    def _end(self, *, commit: bool) -> None:
-        conn, self._connection = self._connection, None
-        self._writing = False
-        if conn is None:
-            self._release()
-            return
-        try:
-            if commit:
-                conn.commit()
-            else:
-                conn.rollback()
-        except BaseException:
-            # A failed COMMIT leaves SQLite's transaction open (deferred foreign keys), and
-            # the pool would hand the connection out again mid-transaction: drop it instead.
-            conn.invalidate()
-            raise
-        finally:
-            conn.close()
-            self._release()
-
     def _discard_buffers(self) -> None:
         for staged in self._staged.values():
             staged.clear()
@@ -557,12 +457,12 @@ class SqlUnitOfWork(UnitOfWork):
         self._counter = None
 
     def commit(self) -> None:
-        if self._closed:
+        if self._connector.closed:
             raise RuntimeError("unit of work is closed")
         try:
             if not self._commit_pipelined():
                 self._flush_all()
-            self._end(commit=True)
+            self._connector.end(commit=True)
         except BaseException:
             self.rollback()
             raise
@@ -570,20 +470,20 @@ class SqlUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         try:
-            self._end(commit=False)
+            self._connector.end(commit=False)
         finally:
             self._discard_buffers()
             self.new_events.clear()
 
     def close(self) -> None:
-        if not self._closed:
+        if not self._connector.closed:
             self.rollback()
-            self._closed = True
+            self._connector.closed = True
 
     def conflict_for(self, exc: BaseException) -> Conflict | None:
         # PostgreSQL chose this transaction as a deadlock victim (or a serializable one
         # failed): the same outcome as a stale version, and as safe to retry.
-        if _lost_to_a_concurrent_writer(exc):
+        if lost_to_a_concurrent_writer(exc):
             return Conflict("Transaction", self.tenant_id)
         return None
 
@@ -591,7 +491,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _check_tenant(self, item: object) -> None:
         """Every buffered write passes here."""
-        self._refuse_if_read_only()
+        self._connector.refuse_if_read_only()
         if getattr(item, "tenant_id", None) != self.tenant_id:
             raise ValueError("tenant_id: does not match the unit of work's tenant")
 
@@ -634,7 +534,7 @@ class SqlUnitOfWork(UnitOfWork):
     def _insert(self, mapping: TableMapping[Any], items: dict[UUID, Any]) -> None:
         """Write buffered new rows; any failure rolls the whole unit of work back (on
         PostgreSQL a failed statement has aborted the transaction anyway)."""
-        conn = self._writer()
+        conn = self._connector.writer()
         try:
             bulk.insert(conn, mapping, mapping.rows(self._conv, items))
         except BaseException:
@@ -649,7 +549,7 @@ class SqlUnitOfWork(UnitOfWork):
             del row["tenant_id"], row["id"]
             row.update(w_tenant=self.tenant_id, w_id=ident)
             rows.append(row)
-        conn = self._writer()
+        conn = self._connector.writer()
         # One row goes as a plain execute: psycopg runs executemany as a pipeline, which
         # costs an extra round trip for a batch of one.
         if conn.execute(mapping.update, rows[0] if len(rows) == 1 else rows).rowcount == len(rows):
@@ -666,7 +566,7 @@ class SqlUnitOfWork(UnitOfWork):
         if self._new_tenant is not None:
             tenant = self._new_tenant
             try:
-                self._writer().execute(bulk.INSERT_TENANT, bulk.tenant_row(tenant))
+                self._connector.writer().execute(bulk.INSERT_TENANT, bulk.tenant_row(tenant))
             except IntegrityError as exc:
                 self.rollback()
                 raise Conflict("Tenant", tenant.id) from exc
@@ -674,7 +574,7 @@ class SqlUnitOfWork(UnitOfWork):
         for mapping in FLUSH_ORDER:
             self._flush(mapping)
         if self._counter_changed():
-            self._write_counter(self._writer())
+            self._write_counter(self._connector.writer())
 
     def _counter_changed(self) -> bool:
         counter = self._counter
@@ -713,7 +613,7 @@ class SqlUnitOfWork(UnitOfWork):
             return False
         added = [(m, staged[m.kind].added) for m in FLUSH_ORDER]
         if not bulk.commit_pipelined(
-            self._writer(),
+            self._connector.writer(),
             self._conv,
             added,
             tenant=self._new_tenant,
@@ -738,7 +638,7 @@ class SqlUnitOfWork(UnitOfWork):
         if found is not None:
             return found
         params = {"tenant": self.tenant_id, "ident": ident}
-        row = self._reader().execute(mapping.by_id, params).first()
+        row = self._connector.reader().execute(mapping.by_id, params).first()
         if row is None:
             return None
         item = staged.known[ident] = mapping.from_row(self._conv, row)
@@ -779,7 +679,7 @@ class SqlUnitOfWork(UnitOfWork):
         project a ticket is opened in): one round trip for all of them."""
         params = {"tenant": self.tenant_id, "idents": idents}
         stmt = _PERSONS_WITH_PROJECTS_ANY if self._array_params else _PERSONS_WITH_PROJECTS
-        rows = self._reader().execute(stmt, params).all()
+        rows = self._connector.reader().execute(stmt, params).all()
         people = self._staged[PERSONS.kind].known
         projects = self._staged[PROJECTS.kind].known
         by_org: dict[UUID, set[UUID]] = {}
@@ -818,20 +718,20 @@ class SqlUnitOfWork(UnitOfWork):
             stmt = stmt.limit(limit)
         conv, from_row = self._conv, mapping.from_row
         # all() fetches in one call; iterating would fetch row by row through the driver.
-        return [from_row(conv, row) for row in self._reader().execute(stmt).all()]
+        return [from_row(conv, row) for row in self._connector.reader().execute(stmt).all()]
 
     # -- tenant, numbers, directory --------------------------------------------------------
 
     def get_tenant(self) -> Tenant | None:
         if self._new_tenant is not None:
             return self._new_tenant
-        row = self._reader().execute(_GET_TENANT, {"tenant": self.tenant_id}).first()
+        row = self._connector.reader().execute(_GET_TENANT, {"tenant": self.tenant_id}).first()
         if row is None:
             return None
         return Tenant(id=row.tenant_id, name=row.name, created_at=row.created_at)
 
     def add_tenant(self, tenant: Tenant) -> None:
-        self._refuse_if_read_only()
+        self._connector.refuse_if_read_only()
         if tenant.id != self.tenant_id:
             raise ValueError("tenant_id: does not match the unit of work's tenant")
         if self.get_tenant() is not None:
@@ -847,7 +747,7 @@ class SqlUnitOfWork(UnitOfWork):
             return counter.value
         # The first number of a transaction locks the counter row until commit (PostgreSQL);
         # later ones are counted here and written back when the transaction is flushed.
-        conn = self._writer()
+        conn = self._connector.writer()
         taken = conn.execute(_TAKE_NUMBER, {"w_tenant": self.tenant_id}).scalar_one_or_none()
         if taken is None:
             try:
@@ -868,27 +768,9 @@ class SqlUnitOfWork(UnitOfWork):
             return cached
         self._flush(PROJECTS)
         params = {"tenant": self.tenant_id, "orgs": list(orgs)}
-        found = frozenset(self._reader().execute(_PROJECT_IDS, params).scalars())
+        found = frozenset(self._connector.reader().execute(_PROJECT_IDS, params).scalars())
         self._project_ids[orgs] = found
         return found
 
 
-_THREAD = threading.local()
-
-
-def _sqlite_holds() -> set[int]:
-    """The SQLite engines (by id) that a unit of work of this thread holds exclusively."""
-    held: set[int] | None = getattr(_THREAD, "sqlite_engines", None)
-    if held is None:
-        held = _THREAD.sqlite_engines = set()
-    return held
-
-
-#: SQLSTATEs of a transaction PostgreSQL rolled back because of a concurrent one:
-#: serialization_failure and deadlock_detected.
-_LOST_RACE = frozenset({"40001", "40P01"})
-
-
-def _lost_to_a_concurrent_writer(exc: BaseException) -> bool:
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    return getattr(orig, "sqlstate", None) in _LOST_RACE
+__all__ = ["SqlStorage", "SqlUnitOfWork"]
