@@ -7,8 +7,8 @@ from ticketkit.adapters.sqlalchemy.engine import (
     downgrade,
     upgrade,
 )
-from ticketkit.adapters.sqlalchemy.storage import SqlStorage, SqlUnitOfWork
 from ticketkit.adapters.sqlalchemy.tables import metadata
+from ticketkit.adapters.sqlalchemy.unit_of_work import SqlStorage, SqlUnitOfWork
 
 __all__ = [
     "SqlStorage",

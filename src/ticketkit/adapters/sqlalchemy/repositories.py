@@ -1,0 +1,386 @@
+"""The SQL repositories: each port of a unit of work, answered through its identity map,
+its buffers and its connection.
+
+``Access`` is the ``AccessReader``: the people and facts the policy reads to resolve what
+someone may see, loaded together in one round trip where the database can answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
+
+from sqlalchemy import Row, Select, UnaryExpression, and_, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from ticketkit.adapters.sqlalchemy import tables
+from ticketkit.adapters.sqlalchemy.compile import column
+from ticketkit.adapters.sqlalchemy.mapping import (
+    COMMENTS,
+    EVENTS,
+    NOTIFICATIONS,
+    PERSONS,
+    PROJECTS,
+    TICKETS,
+    TableMapping,
+)
+from ticketkit.adapters.sqlalchemy.types import Id
+from ticketkit.domain.events import Event
+from ticketkit.domain.model import Comment, Person, Ticket
+from ticketkit.domain.notifications import DeliveryStatus, Notification
+from ticketkit.errors import Conflict
+from ticketkit.policy.predicates import Predicate
+from ticketkit.ports.repositories import (
+    AccessReader,
+    CommentRepository,
+    EventRepository,
+    NotificationOutbox,
+    OrderBy,
+    Repository,
+    TicketRepository,
+)
+
+if TYPE_CHECKING:
+    from ticketkit.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, Staged
+
+T = TypeVar("T")
+
+_t = tables.tickets
+_UPDATE_TICKET = _t.update().where(
+    _t.c.tenant_id == bindparam("w_tenant"),
+    _t.c.id == bindparam("w_id"),
+    _t.c.version == bindparam("w_version"),
+)
+
+
+class Directory(Repository[T]):
+    """Organisations, persons, projects and ticket types: the unit of work's generic paths."""
+
+    def __init__(self, uow: SqlUnitOfWork, mapping: TableMapping[T]) -> None:
+        self._uow = uow
+        self._mapping = mapping
+
+    def add(self, item: T) -> None:
+        self._uow._stage(self._mapping, item)
+
+    def get(self, ident: UUID) -> T | None:
+        return self._uow._get(self._mapping, ident)
+
+    def save(self, item: T) -> None:
+        self._uow._save(self._mapping, item)
+
+    def list(self, where: Predicate) -> list[T]:
+        return self._uow._select(self._mapping, where)
+
+
+class Tickets(TicketRepository):
+    """Tickets: buffered adds, updates checked against the stored version at once."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def next_number(self) -> int:
+        return self._uow._next_number()
+
+    def add(self, ticket: Ticket) -> None:
+        self._uow._stage(TICKETS, ticket.copy())
+
+    def get(self, ident: UUID) -> Ticket | None:
+        found = self._uow._get(TICKETS, ident)
+        return found.copy() if found is not None else None
+
+    def update(self, ticket: Ticket, *, expected_version: int) -> None:
+        uow = self._uow
+        uow._check_tenant(ticket)
+        staged: Staged[Ticket] = uow._staged[TICKETS.kind]
+        buffered = staged.added.get(ticket.id)
+        if buffered is not None:
+            if buffered.version != expected_version:
+                raise Conflict("Ticket", ticket.id, expected_version)
+            staged.added[ticket.id] = ticket.copy()
+            return
+        params = TICKETS.to_row(uow._conv, ticket)
+        del params["tenant_id"], params["id"]
+        params.update(w_tenant=uow.tenant_id, w_id=ticket.id, w_version=expected_version)
+        if uow._connector.writer().execute(_UPDATE_TICKET, params).rowcount != 1:
+            raise Conflict("Ticket", ticket.id, expected_version)
+        staged.known[ticket.id] = ticket.copy()
+
+    def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
+        if limit < 0:
+            raise ValueError("limit: must not be negative")
+        return self._uow._select(TICKETS, where, order=_ticket_order(order), limit=limit)
+
+    def count(self, where: Predicate) -> int:
+        uow = self._uow
+        uow._flush(TICKETS)
+        stmt = select(func.count()).select_from(_t).where(uow._where(_t, where))
+        return int(uow._connector.reader().execute(stmt).scalar_one())
+
+
+def _ticket_order(order: Sequence[OrderBy]) -> list[UnaryExpression[Any]]:
+    """ORDER BY for ``order``, ties broken by ticket number (creation order, as in memory).
+
+    NULLs sort as if greater than every value, the same way on SQLite and PostgreSQL.
+    """
+    clauses: list[UnaryExpression[Any]] = []
+    for o in order:
+        col = column(_t, o.attr)
+        clause = col.desc() if o.descending else col.asc()
+        if col.nullable:
+            clause = clause.nulls_first() if o.descending else clause.nulls_last()
+        clauses.append(clause)
+        if o.attr in ("id", "number"):
+            return clauses
+    clauses.append(_t.c.number.asc())
+    return clauses
+
+
+class Comments(CommentRepository):
+    """Comments, listed in the order they were written."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, comment: Comment) -> None:
+        self._uow._stage(COMMENTS, comment)
+
+    def get(self, ident: UUID) -> Comment | None:
+        return self._uow._get(COMMENTS, ident)
+
+    def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Comment]:
+        return self._uow._select(COMMENTS, where, tables.comments.c.ticket_id == ticket_id)
+
+    def count_by_ticket(self, ticket_ids: Iterable[UUID], where: Predicate) -> dict[UUID, int]:
+        ids = list(ticket_ids)
+        if not ids:
+            return {}
+        uow = self._uow
+        uow._flush(COMMENTS)
+        c = tables.comments
+        stmt = (
+            select(c.c.ticket_id, func.count())
+            .where(uow._where(c, where), c.c.ticket_id.in_(ids))
+            .group_by(c.c.ticket_id)
+        )
+        return {tid: int(n) for tid, n in uow._connector.reader().execute(stmt)}
+
+
+class Events(EventRepository):
+    """History events: common attributes in columns, the rest of each event as JSON."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Event) -> None:
+        self._uow._stage(EVENTS, event)
+
+    def get(self, ident: UUID) -> Event | None:
+        return self._uow._get(EVENTS, ident)
+
+    def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Event]:
+        return self._uow._select(EVENTS, where, tables.events.c.ticket_id == ticket_id)
+
+
+_n = tables.notifications
+_ACK_CHUNK = 1_000
+_ACKNOWLEDGE = (
+    _n.update()
+    .where(
+        _n.c.tenant_id == bindparam("tenant"),
+        _n.c.id.in_(bindparam("ids", expanding=True)),
+        _n.c.status == DeliveryStatus.PENDING.value,
+    )
+    .values(
+        status=DeliveryStatus.DELIVERED.value,
+        attempts=_n.c.attempts + 1,
+        last_error=None,
+        delivered_to=bindparam("delivered_to", type_=_n.c.delivered_to.type),
+        updated_at=bindparam("at", type_=_n.c.updated_at.type),
+    )
+)
+
+
+class Outbox(NotificationOutbox):
+    """The notification outbox; delivery outcomes are buffered like adds."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, notification: Notification) -> None:
+        self._uow._stage(NOTIFICATIONS, notification)
+
+    def get(self, ident: UUID) -> Notification | None:
+        return self._uow._get(NOTIFICATIONS, ident)
+
+    def list(self, where: Predicate, limit: int) -> list[Notification]:
+        if limit < 0:
+            raise ValueError("limit: must not be negative")
+        return self._uow._select(NOTIFICATIONS, where, limit=limit)
+
+    def save(self, notification: Notification) -> None:
+        self._uow._save(NOTIFICATIONS, notification)
+
+    def acknowledge(
+        self, ids: Collection[UUID], *, delivered_to: tuple[str, ...], at: datetime
+    ) -> int:
+        uow = self._uow
+        buffered: dict[UUID, Notification] = uow._staged[NOTIFICATIONS.kind].added
+        done = 0
+        stored: list[UUID] = []
+        for ident in ids:
+            note = buffered.get(ident)
+            if note is None:
+                stored.append(ident)
+            elif note.status is DeliveryStatus.PENDING:
+                buffered[ident] = note.delivered(delivered_to, at)
+                done += 1
+        if stored:
+            uow._flush(NOTIFICATIONS)  # buffered saves of these rows are written first
+            conn = uow._connector.writer()
+            values = {"delivered_to": list(delivered_to), "at": at, "tenant": uow.tenant_id}
+            for first in range(0, len(stored), _ACK_CHUNK):
+                chunk = stored[first : first + _ACK_CHUNK]
+                done += conn.execute(_ACKNOWLEDGE, {**values, "ids": chunk}).rowcount
+            known = uow._staged[NOTIFICATIONS.kind].known
+            for ident in stored:  # rows read earlier in this unit of work are stale now
+                known.pop(ident, None)
+        return done
+
+
+class _Prefixed:
+    """A row's columns under a label prefix, read by their plain names (so a joined row
+    goes through the same row mapping as a row of its own table)."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Row[Any], prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
+def _persons_with_projects(*, array: bool) -> Select[Any]:
+    """People with their organisation's projects (one row per project, or one with NULLs),
+    only the columns the row mappings read. With ``array`` (PostgreSQL) the ids go as one
+    ``= ANY(array)`` parameter: the statement is then the same for any number of ids, where
+    an expanding ``IN`` is rendered anew on every execution."""
+    people, projects = tables.persons, tables.projects
+    ids = (
+        people.c.id == any_(bindparam("idents", type_=ARRAY(Id())))
+        if array
+        else people.c.id.in_(bindparam("idents", expanding=True))
+    )
+    return (
+        select(
+            *(c for c in people.c if c.key != "ordinal"),
+            *(c.label(f"project_{c.key}") for c in projects.c if c.key != "ordinal"),
+        )
+        .select_from(
+            people.outerjoin(
+                projects,
+                and_(
+                    projects.c.tenant_id == people.c.tenant_id,
+                    projects.c.organisation_id == people.c.organisation_id,
+                ),
+            )
+        )
+        .where(people.c.tenant_id == bindparam("tenant"), ids)
+    )
+
+
+_PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
+_PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
+_PROJECT_IDS = select(tables.projects.c.id).where(
+    tables.projects.c.tenant_id == bindparam("tenant"),
+    tables.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
+)
+
+
+class Access(AccessReader):
+    """People loaded with their organisations' projects in one round trip, and the project
+    ids of organisations, kept for the unit of work's transaction."""
+
+    def __init__(self, uow: SqlUnitOfWork, *, array_params: bool) -> None:
+        self._uow = uow
+        #: On PostgreSQL the ids go as one array parameter (see ``_persons_with_projects``).
+        self._array_params = array_params
+        #: Project ids by organisations; the unit of work clears it whenever projects change.
+        self.project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
+
+    def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
+        uow = self._uow
+        staged: Staged[Person] = uow._staged[PERSONS.kind]
+        found: dict[UUID, Person] = {}
+        missing: list[UUID] = []
+        for ident in idents:
+            if not isinstance(ident, UUID):
+                continue
+            item = staged.find(ident)
+            if item is not None:
+                found[ident] = item
+            elif ident not in missing:
+                missing.append(ident)
+        if missing and self._projects_settled():
+            found.update(self._load_persons(missing))
+            return found
+        for ident in missing:
+            person = uow._get(PERSONS, ident)
+            if person is not None:
+                found[ident] = person
+        return found
+
+    def _projects_settled(self) -> bool:
+        """Whether the database holds this unit of work's projects as it sees them: only
+        then may people be loaded with their organisations' projects (which feed the
+        policy's project ids; a project added or moved here but not yet written must not
+        be answered from the database)."""
+        staged = self._uow._staged[PROJECTS.kind]
+        return not staged.added and not staged.changed
+
+    def _load_persons(self, idents: list[UUID]) -> dict[UUID, Person]:
+        """Load people together with their organisations' projects, which the policy asks
+        for next whenever it resolves a customer's access and an operation reads next (the
+        project a ticket is opened in): one round trip for all of them."""
+        uow = self._uow
+        params = {"tenant": uow.tenant_id, "idents": idents}
+        stmt = _PERSONS_WITH_PROJECTS_ANY if self._array_params else _PERSONS_WITH_PROJECTS
+        rows = uow._connector.reader().execute(stmt, params).all()
+        people = uow._staged[PERSONS.kind].known
+        projects = uow._staged[PROJECTS.kind].known
+        by_org: dict[UUID, set[UUID]] = {}
+        found: dict[UUID, Person] = {}
+        for row in rows:
+            person = found.get(row.id)
+            if person is None:
+                person = found[row.id] = people[row.id] = PERSONS.from_row(uow._conv, row)
+            ids = by_org.setdefault(person.organisation_id, set())
+            if row.project_id is not None:
+                ids.add(row.project_id)
+                if row.project_id not in projects:
+                    # _project reads its row by attribute name, which _Prefixed provides.
+                    joined = cast(Row[Any], _Prefixed(row, "project_"))
+                    projects[row.project_id] = PROJECTS.from_row(uow._conv, joined)
+        for org, ids in by_org.items():
+            self.project_ids.setdefault(frozenset({org}), frozenset(ids))
+        return found
+
+    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        orgs = frozenset(organisation_ids)
+        if not orgs:
+            return frozenset()
+        cached = self.project_ids.get(orgs)
+        if cached is not None:
+            return cached
+        uow = self._uow
+        uow._flush(PROJECTS)
+        params = {"tenant": uow.tenant_id, "orgs": list(orgs)}
+        found = frozenset(uow._connector.reader().execute(_PROJECT_IDS, params).scalars())
+        self.project_ids[orgs] = found
+        return found
+
+
+__all__ = ["Access", "Comments", "Directory", "Events", "Outbox", "Tickets"]
