@@ -8,23 +8,72 @@ from decimal import Decimal
 import pytest
 
 from ticketkit.domain import FieldKind, FieldSpec, Status, StatusCategory, Workflow
-from ticketkit.domain.fields import validate_field_values
+from ticketkit.domain.fields import MAX_CHOICES, validate_field_values
 from ticketkit.domain.workflow import default_workflow
+from ticketkit.errors import ValidationError
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "field", "message"),
     [
-        ({"name": "Bad Name", "kind": FieldKind.TEXT}, "name"),
-        ({"name": "x", "kind": FieldKind.SINGLE_CHOICE}, "choices"),
-        ({"name": "x", "kind": FieldKind.TEXT, "choices": ("a",)}, "choices"),
-        ({"name": "x", "kind": FieldKind.MULTIPLE_CHOICE, "choices": ("a", "a")}, "choices"),
-        ({"name": "x", "kind": FieldKind.TEXT, "max_length": 0}, "max_length"),
+        (
+            {"name": "Bad Name", "kind": FieldKind.TEXT},
+            "name",
+            "'Bad Name' must be lower-case letters, digits and '_'",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.SINGLE_CHOICE},
+            "choices",
+            "field 'x' of kind single_choice needs choices",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.TEXT, "choices": ("a",)},
+            "choices",
+            "field 'x' of kind text takes none",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.MULTIPLE_CHOICE, "choices": ("a", "a")},
+            "choices",
+            "field 'x' has duplicate choices",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": FieldKind.SINGLE_CHOICE,
+                "choices": tuple(f"c{i}" for i in range(MAX_CHOICES + 1)),
+            },
+            "choices",
+            "field 'x' has more than 200",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.TEXT, "max_length": 0},
+            "max_length",
+            "must be between 1 and 4000",
+        ),
     ],
+    ids=["name", "no-choices", "choices-for-text", "duplicate-choices", "201-choices", "length"],
 )
-def test_bad_field_definitions_name_the_attribute(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_bad_field_definitions_raise_a_validation_error_naming_the_attribute(
+    kwargs: dict[str, object], field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
         FieldSpec(label="X", **kwargs)  # type: ignore[arg-type]
+    assert caught.value.fields == {field: message}
+
+
+def test_a_field_may_have_exactly_the_most_choices() -> None:
+    choices = tuple(f"c{i}" for i in range(MAX_CHOICES))
+    assert FieldSpec(name="x", label="X", kind=FieldKind.SINGLE_CHOICE, choices=choices)
+
+
+def test_a_bad_field_definition_names_every_bad_attribute_at_once() -> None:
+    with pytest.raises(ValidationError) as caught:
+        FieldSpec(name="X", label="X", kind=FieldKind.TEXT, choices=("a",), max_length=0)
+    assert caught.value.fields == {
+        "name": "'X' must be lower-case letters, digits and '_'",
+        "choices": "field 'X' of kind text takes none",
+        "max_length": "must be between 1 and 4000",
+    }
 
 
 @pytest.mark.parametrize(
