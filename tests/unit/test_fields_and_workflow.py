@@ -127,16 +127,45 @@ def test_internal_fields_are_reported_separately_from_unknown_ones() -> None:
     assert forbidden == ["fields.sec"]
 
 
-def test_workflow_refuses_unknown_or_duplicate_statuses() -> None:
-    s = Status(key="a", label="A", category=StatusCategory.NEW)
-    with pytest.raises(ValueError, match="initial"):
-        Workflow(statuses=(s,), initial="b", transitions=frozenset())
-    with pytest.raises(ValueError, match="unique"):
-        Workflow(statuses=(s, s), initial="a", transitions=frozenset())
-    with pytest.raises(ValueError, match="unknown status"):
-        Workflow(statuses=(s,), initial="a", transitions=frozenset({("a", "z")}))
-    with pytest.raises(ValueError, match="key"):
+_A = Status(key="a", label="A", category=StatusCategory.NEW)
+_B = Status(key="b", label="B", category=StatusCategory.OPEN)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "initial", "transitions", "field", "message"),
+    [
+        ((_A,), "b", set(), "initial", "'b' is not a status of this workflow"),
+        ((_A, _A), "a", set(), "statuses", "status keys must be unique"),
+        ((_A,), "a", {("a", "z")}, "transitions", "('a', 'z') names an unknown status"),
+        ((_A, _B), "a", {("b", "b")}, "transitions", "('b', 'b') goes nowhere"),
+    ],
+    ids=["initial", "duplicate-keys", "unknown-target", "loop"],
+)
+def test_bad_workflows_raise_a_validation_error_naming_the_attribute(
+    statuses: tuple[Status, ...],
+    initial: str,
+    transitions: set[tuple[str, str]],
+    field: str,
+    message: str,
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Workflow(statuses=statuses, initial=initial, transitions=frozenset(transitions))
+    assert caught.value.fields == {field: message}
+
+
+def test_a_workflow_without_statuses_names_the_statuses_and_its_initial_status() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Workflow(statuses=(), initial="a", transitions=frozenset())
+    assert caught.value.fields == {
+        "statuses": "a workflow needs at least one status",
+        "initial": "'a' is not a status of this workflow",
+    }
+
+
+def test_a_bad_status_key_raises_a_validation_error_naming_the_key() -> None:
+    with pytest.raises(ValidationError) as caught:
         Status(key="Not OK", label="x", category=StatusCategory.OPEN)
+    assert caught.value.fields == {"key": "'Not OK' must be lower-case letters, digits and '_'"}
 
 
 def test_default_workflow_allows_forward_moves_and_reopening() -> None:
