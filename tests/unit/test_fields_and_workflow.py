@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from ticketkit.domain import FieldKind, FieldSpec, Status, StatusCategory, Workflow
+from ticketkit.adapters.memory import MemoryStorage
+from ticketkit.application import HelpDesk
+from ticketkit.clock import ManualClock
+from ticketkit.domain import (
+    FieldKind,
+    FieldSpec,
+    Status,
+    StatusCategory,
+    Tenant,
+    TicketType,
+    Workflow,
+)
 from ticketkit.domain.fields import MAX_CHOICES, validate_field_values
 from ticketkit.domain.workflow import default_workflow
 from ticketkit.errors import ValidationError
+
+_NOW = datetime(2026, 5, 22, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -168,6 +182,47 @@ def test_a_bad_status_key_raises_a_validation_error_naming_the_key() -> None:
     assert caught.value.fields == {"key": "'Not OK' must be lower-case letters, digits and '_'"}
 
 
+def _ticket_type(fields: tuple[FieldSpec, ...] = (), created_at: datetime = _NOW) -> TicketType:
+    return TicketType(
+        tenant_id=uuid.uuid4(),
+        id=uuid.uuid4(),
+        name="Incident",
+        fields=fields,
+        workflow=default_workflow(),
+        created_at=created_at,
+    )
+
+
+def test_a_ticket_type_refuses_two_fields_of_one_name_naming_fields() -> None:
+    a = FieldSpec(name="a", label="A", kind=FieldKind.TEXT)
+    b = FieldSpec(name="b", label="B", kind=FieldKind.NUMBER)
+    with pytest.raises(ValidationError) as caught:
+        _ticket_type(fields=(a, b, a, b))
+    assert caught.value.fields == {"fields": "duplicate field names ['a', 'b']"}
+
+
+def test_naive_datetimes_raise_a_validation_error_naming_the_attribute() -> None:
+    naive = datetime(2026, 5, 22)
+    with pytest.raises(ValidationError) as caught:
+        _ticket_type(created_at=naive)
+    assert caught.value.fields == {"created_at": "datetimes must be timezone-aware"}
+    with pytest.raises(ValidationError) as caught:
+        Tenant(id=uuid.uuid4(), name="T", created_at=naive)
+    assert caught.value.fields == {"created_at": "datetimes must be timezone-aware"}
+
+
+def test_create_ticket_type_reports_duplicate_field_names_as_before() -> None:
+    # What the application reported when it parsed "fields: ..." out of a ValueError.
+    desk = HelpDesk(MemoryStorage(), clock=ManualClock(_NOW))
+    boot = desk.bootstrap_tenant(
+        name="T", provider_name="T", admin_name="Ada", admin_email="ada@x.example"
+    )
+    spec = FieldSpec(name="a", label="A", kind=FieldKind.TEXT)
+    with pytest.raises(ValidationError) as caught:
+        desk.create_ticket_type(boot.admin.actor, name="X", fields=(spec, spec))
+    assert caught.value.fields == {"fields": "duplicate field names ['a']"}
+
+
 def test_default_workflow_allows_forward_moves_and_reopening() -> None:
     wf = default_workflow()
     assert wf.allows("new", "closed") and wf.allows("solved", "open")
@@ -176,9 +231,6 @@ def test_default_workflow_allows_forward_moves_and_reopening() -> None:
 
 
 def test_ticket_copy_is_equal_and_independent() -> None:
-    import uuid
-    from datetime import UTC, datetime
-
     from ticketkit.domain import Priority, Ticket, Visibility
 
     now = datetime(2026, 5, 22, tzinfo=UTC)

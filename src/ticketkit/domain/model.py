@@ -17,6 +17,7 @@ import attrs
 
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.workflow import StatusCategory, Workflow
+from ticketkit.errors import ValidationError
 
 #: A custom field value: text or single choice (str), number (Decimal), date,
 #: or multiple choice (tuple of str).
@@ -24,8 +25,9 @@ FieldValue = str | Decimal | date | tuple[str, ...]
 
 
 def _aware(instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    """Refuse a naive datetime: domain times are instants, compared across time zones."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{attribute.name}: datetimes must be timezone-aware")
+        raise ValidationError.single(attribute.name, "datetimes must be timezone-aware")
 
 
 class OrganisationKind(enum.StrEnum):
@@ -144,10 +146,11 @@ class TicketType:
 
     @fields.validator
     def _unique_field_names(self, attribute: object, value: tuple[FieldSpec, ...]) -> None:
+        """Refuse two fields of one name: values are stored and looked up by name."""
         names = [f.name for f in value]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"fields: duplicate field names {dupes}")
+            raise ValidationError.single("fields", f"duplicate field names {dupes}")
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:
