@@ -633,9 +633,9 @@ def test_sqlite_time_text_is_iso_format_to_the_microsecond(value: datetime) -> N
 def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
     dialect_name: str, table: str, offset: int, optional_ids: str
 ) -> None:
-    """The generated row encoders (with their inlined conversions) agree with SQLAlchemy's
-    own bind processors, for ids, missing ids and times in UTC and other offsets; on
-    PostgreSQL also the positional multi-row statement, value for value."""
+    """The generated row encoders agree with SQLAlchemy's own bind processors, for ids,
+    missing ids and times in UTC and other offsets; on PostgreSQL also the positional
+    multi-row statement, value for value."""
     dialect = (sqlite if dialect_name == "sqlite" else postgresql).dialect()
     t = schema.metadata.tables[table]
     at = datetime(2026, 5, 22, 14, 30, 0, 5, tzinfo=timezone(timedelta(hours=offset)))
@@ -657,7 +657,7 @@ def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
         row[c.key] = found
     bulk = _BulkInsert(t, dialect)
     expected = []
-    for key, processor, _ in bulk._steps:
+    for key, processor in bulk._steps:
         expected.append(row[key] if processor is None else processor(row[key]))
     got = bulk.params([row])[0]
 
@@ -670,7 +670,7 @@ def test_bulk_insert_parameters_are_what_the_column_types_would_bind(
         sql, params = bulk.statement([row, other])
         assert isinstance(params, tuple)
         assert sql.count("%s") == len(params) == 2 * len(t.c)
-        second = [other[k] if p is None else p(other[k]) for k, p, _ in bulk._steps]
+        second = [other[k] if p is None else p(other[k]) for k, p in bulk._steps]
         assert plain(list(params)) == plain(expected) + plain(second)
 
 

@@ -95,12 +95,6 @@ def _utc_text_cached(value: datetime) -> str:
     return text
 
 
-#: A column type's bind processing as a Python expression over ``{v}`` (the value) and
-#: ``{p}`` (the type's own bind processor), with the names it uses. Generated row encoders
-#: inline it where a function call per value would cost more than the conversion.
-InlineBind = tuple[str, dict[str, Any]]
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes in, aware UTC datetimes out.
 
@@ -122,23 +116,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         to_text = self.process_bind_param
 
         def process(value: datetime | None) -> str | None:
-            # The common case (already UTC) without TypeDecorator's indirection; the same
-            # test as ``inline_bind``'s.
+            # The common case (already UTC) without TypeDecorator's indirection.
             if value is not None and value.tzinfo is UTC:
                 return _utc_text_cached(value)
             text: str | None = to_text(value, dialect)
             return text
 
         return process
-
-    def inline_bind(self, dialect: Dialect) -> InlineBind | None:
-        """``bind_processor``'s fast path as an expression, for generated row encoders."""
-        if dialect.name != "sqlite":
-            return None
-        return (
-            "(utc_text({v}) if {v} is not None and {v}.tzinfo is UTC else {p}({v}))",
-            {"utc_text": _utc_text_cached, "UTC": UTC},
-        )
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
@@ -169,13 +153,6 @@ class Id(Uuid[uuid.UUID]):
     PostgreSQL's native uuid needs no parsing."""
 
     cache_ok = True
-
-    def inline_bind(self, dialect: Dialect) -> InlineBind | None:
-        """Uuid's text binding (``value.hex``) as an expression, for generated row encoders;
-        None where the driver takes UUIDs as they are."""
-        if dialect.supports_native_uuid and self.native_uuid:
-            return None
-        return '(None if {v} is None else "%032x" % {v}.int)', {}
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         if dialect.supports_native_uuid and self.native_uuid:

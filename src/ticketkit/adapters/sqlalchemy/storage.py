@@ -108,39 +108,23 @@ _MULTI_ROW_LIMIT = 8
 _COPY_MIN_ROWS = 64
 
 
-def _inline(column_type: Any, dialect: Dialect) -> schema.InlineBind | None:
-    """The column type's bind processing as an expression, if the type offers one."""
-    inline = getattr(column_type, "inline_bind", None)
-    return inline(dialect) if inline is not None else None
-
-
 def _row_encoder(
-    steps: Sequence[tuple[str, Callable[[Any], Any] | None, schema.InlineBind | None]],
-    *,
-    positional: bool,
+    steps: Sequence[tuple[str, Callable[[Any], Any] | None]], *, positional: bool
 ) -> Callable[[RowDict], Any]:
     """One generated function turning a row dict into driver parameters: a tuple or a dict,
-    each value through its column's bind processor (``steps``: key, processor, and the
-    processing inlined as an expression, see ``schema.InlineBind``). Generated because a
-    loop over columns, run for every row of every bulk insert, was a sixth of the cost of
-    writing a batch."""
+    each value through its column's bind processor (``steps``: key and processor, called
+    as ``p{i}(value)``). Generated because a loop over columns, run for every row of every
+    bulk insert, was a sixth of the cost of writing a batch."""
     namespace: dict[str, Any] = {}
-    lines, parts = [], []
-    for i, (key, processor, inline) in enumerate(steps):
+    parts = []
+    for i, (key, processor) in enumerate(steps):
         value = f"r[{key!r}]"
         if processor is not None:
             namespace[f"p{i}"] = processor
-            if inline is not None:
-                expression, names = inline
-                namespace.update(names)
-                lines.append(f"    v{i} = {value}")
-                value = expression.format(v=f"v{i}", p=f"p{i}")
-            else:
-                value = f"p{i}({value})"
+            value = f"p{i}({value})"
         parts.append(value if positional else f"{key!r}: {value}")
     body = f"({', '.join(parts)},)" if positional else "{" + ", ".join(parts) + "}"
-    source = "def encode(r):\n" + "".join(line + "\n" for line in lines)
-    exec(f"{source}    return {body}\n", namespace)
+    exec(f"def encode(r):\n    return {body}\n", namespace)
     encode: Callable[[RowDict], Any] = namespace["encode"]
     return encode
 
@@ -160,8 +144,7 @@ class _BulkInsert:
         self.positional = compiled.positional
         order = list(compiled.positiontup or ()) if compiled.positional else keys
         processors = {c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.c}
-        inlined = {c.key: _inline(c.type, dialect) for c in table.c}
-        self._steps = [(key, processors[key], inlined[key]) for key in order]
+        self._steps = [(key, processors[key]) for key in order]
         self._encode = _row_encoder(self._steps, positional=bool(compiled.positional))
         self._table = table
         self._dialect = dialect
@@ -177,7 +160,7 @@ class _BulkInsert:
             names = ", ".join(prep.quote(c.name) for c in table.c)
             self.copy_sql = f"COPY {prep.format_table(table)} ({names}) FROM STDIN"
             self._encode_tuple = _row_encoder(
-                [(c.key, processors[c.key], inlined[c.key]) for c in table.c], positional=True
+                [(c.key, processors[c.key]) for c in table.c], positional=True
             )
 
     def params(self, rows: list[RowDict]) -> list[Any]:
