@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TypedDict
 from uuid import UUID
 
 import attrs
@@ -147,6 +148,19 @@ class Stamp:
     new_id: Callable[[], UUID] = attrs.field(eq=False, repr=False)
 
 
+class _EventHeader(TypedDict):
+    """The attributes every ``Event`` has, typed, so a transition's event is checked whole."""
+
+    tenant_id: UUID
+    id: UUID
+    ticket_id: UUID
+    seq: int
+    at: datetime
+    actor_id: UUID
+    organisation_id: UUID
+    visibility: Visibility
+
+
 @attrs.define(kw_only=True)
 class Ticket:
     """The aggregate: one request, its custom field values, status and assignment.
@@ -219,14 +233,7 @@ class Ticket:
         internal = {f.name for f in ticket_type.fields if f.internal}
         events: list[Event] = [
             TicketCreated(
-                tenant_id=tenant_id,
-                id=by.new_id(),
-                ticket_id=ticket.id,
-                seq=ticket._next_seq(),
-                at=by.at,
-                actor_id=by.actor_id,
-                organisation_id=by.organisation_id,
-                visibility=Visibility.PUBLIC,
+                **ticket._header(by, Visibility.PUBLIC),
                 number=number,
                 title=title,
                 description=description,
@@ -271,14 +278,7 @@ class Ticket:
     def assign(self, assignee_id: UUID | None, *, by: Stamp) -> TicketAssigned:
         """Give the ticket to ``assignee_id`` (None: nobody); assignment is internal."""
         event = TicketAssigned(
-            tenant_id=self.tenant_id,
-            id=by.new_id(),
-            ticket_id=self.id,
-            seq=self._next_seq(),
-            at=by.at,
-            actor_id=by.actor_id,
-            organisation_id=by.organisation_id,
-            visibility=Visibility.INTERNAL,
+            **self._header(by, Visibility.INTERNAL),
             old_assignee_id=self.assignee_id,
             new_assignee_id=assignee_id,
         )
@@ -288,14 +288,7 @@ class Ticket:
     def move_to(self, status: Status, *, by: Stamp) -> StatusChanged:
         """Move to ``status`` (the workflow allowed it) and record the public change."""
         event = StatusChanged(
-            tenant_id=self.tenant_id,
-            id=by.new_id(),
-            ticket_id=self.id,
-            seq=self._next_seq(),
-            at=by.at,
-            actor_id=by.actor_id,
-            organisation_id=by.organisation_id,
-            visibility=Visibility.PUBLIC,
+            **self._header(by, Visibility.PUBLIC),
             old_status=self.status,
             new_status=status.key,
             new_category=status.category,
@@ -322,14 +315,7 @@ class Ticket:
         key = (visibility, by.organisation_id)
         self.comment_tally[key] = self.comment_tally.get(key, 0) + 1
         event = CommentAdded(
-            tenant_id=self.tenant_id,
-            id=by.new_id(),
-            ticket_id=self.id,
-            seq=self._next_seq(),
-            at=by.at,
-            actor_id=by.actor_id,
-            organisation_id=by.organisation_id,
-            visibility=visibility,
+            **self._header(by, visibility),
             comment_id=comment.id,
             channel=channel,
         )
@@ -351,22 +337,25 @@ class Ticket:
         made.comment_tally = dict(self.comment_tally)
         return made
 
-    def _next_seq(self) -> int:
+    def _header(self, by: Stamp, visibility: Visibility) -> _EventHeader:
+        """What every event of this ticket starts with; numbers the event."""
         self.event_seq += 1
-        return self.event_seq
+        return _EventHeader(
+            tenant_id=self.tenant_id,
+            id=by.new_id(),
+            ticket_id=self.id,
+            seq=self.event_seq,
+            at=by.at,
+            actor_id=by.actor_id,
+            organisation_id=by.organisation_id,
+            visibility=visibility,
+        )
 
     def _changed(
         self, changes: Sequence[Change], visibility: Visibility, by: Stamp
     ) -> TicketChanged:
         return TicketChanged(
-            tenant_id=self.tenant_id,
-            id=by.new_id(),
-            ticket_id=self.id,
-            seq=self._next_seq(),
-            at=by.at,
-            actor_id=by.actor_id,
-            organisation_id=by.organisation_id,
-            visibility=visibility,
+            **self._header(by, visibility),
             changes=tuple(changes),
         )
 
