@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         TicketSort,
         TicketView,
         TimelineEntry,
+        Unset,
     )
     from ticketkit.clock import Clock, ManualClock, SystemClock
     from ticketkit.domain import (
@@ -76,6 +77,7 @@ _EXPORTS: dict[str, str] = {
     "TicketkitError": "ticketkit.errors",
     "TimelineEntry": "ticketkit.application",
     "UNSET": "ticketkit.application",
+    "Unset": "ticketkit.application",
     "ValidationError": "ticketkit.errors",
     "Visibility": "ticketkit.domain",
     "Workflow": "ticketkit.domain",
@@ -119,6 +121,7 @@ __all__ = [
     "TicketView",
     "TicketkitError",
     "TimelineEntry",
+    "Unset",
     "ValidationError",
     "Visibility",
     "Workflow",

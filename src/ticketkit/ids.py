@@ -11,8 +11,8 @@ reads time back from an id (domain time comes from the clock). Whoever is shown 
 read when its thing was made: for tickets, comments and events that time is shown with them
 anyway; a person's id (a comment's author, say) tells when the person was added.
 
-The random bits come from ``os.urandom``, drawn for many ids at once, and each UUID is built
-from its integer directly; ``uuid.uuid7`` arrives only in Python 3.14. The pool is per thread
+The random bits come from ``os.urandom``, drawn for many ids at once, and each UUID is made
+by ``UUID(int=...)``; ``uuid.uuid7`` arrives only in Python 3.14. The pool is per thread
 and emptied in a child process by ``os.register_at_fork`` (which ``os.fork`` and
 ``multiprocessing`` run). A process forked around Python's back, through C code that calls
 ``fork()`` itself, would share its parent's next random bits: pass ``new_id=uuid.uuid4`` to
@@ -24,8 +24,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
-from uuid import UUID, SafeUUID
+from uuid import UUID
 
 _POOL = 256
 #: Where the 48-bit millisecond timestamp starts.
@@ -36,54 +35,18 @@ _VERSION_BITS = (0x7000 << 64) | (0x8000 << 48)
 _RANDOM_BITS = (0x0FFF << 64) | ((1 << 62) - 1)
 
 _local = threading.local()
-_time_ns = time.time_ns
 
 
 def _refill() -> list[int]:
     """Draw a pool of id tails: 74 random bits each (16 bytes drawn, masked to the random
     bits' places), version and variant bits set."""
     raw = os.urandom(16 * _POOL)
-    from_bytes = int.from_bytes
     pool = [
-        (from_bytes(raw[i : i + 16]) & _RANDOM_BITS) | _VERSION_BITS for i in range(0, len(raw), 16)
+        (int.from_bytes(raw[i : i + 16]) & _RANDOM_BITS) | _VERSION_BITS
+        for i in range(0, len(raw), 16)
     ]
     _local.pool = pool
     return pool
-
-
-def _from_int_checked(value: int) -> UUID:
-    return UUID(int=value)
-
-
-def _direct_builder() -> Callable[[int], UUID] | None:
-    """A UUID maker that sets the two slots ``UUID.__init__`` ends with through their
-    descriptors (a third of ``UUID(int=...)``'s cost), if this Python's UUID is built that
-    way; checked once, at import."""
-    try:
-        set_int = UUID.__dict__["int"].__set__
-        set_is_safe = UUID.__dict__["is_safe"].__set__
-        new, unknown = object.__new__, SafeUUID.unknown
-
-        def from_int(value: int) -> UUID:
-            u = new(UUID)
-            set_int(u, value)
-            set_is_safe(u, unknown)
-            return u
-
-        probe = (0x1234 << 100) | _VERSION_BITS
-        built, expected = from_int(probe), UUID(int=probe)
-    except (KeyError, AttributeError, TypeError):  # pragma: no cover - a different UUID class
-        return None
-    same = (
-        built == expected
-        and hash(built) == hash(expected)
-        and str(built) == str(expected)
-        and built.version == 7
-    )
-    return from_int if same else None  # pragma: no branch
-
-
-_from_int: Callable[[int], UUID] = _direct_builder() or _from_int_checked
 
 
 def new_id() -> UUID:
@@ -91,7 +54,7 @@ def new_id() -> UUID:
     pool: list[int] | None = getattr(_local, "pool", None)
     if not pool:
         pool = _refill()
-    return _from_int(((_time_ns() // 1_000_000) << _TIME_SHIFT) | pool.pop())
+    return UUID(int=((time.time_ns() // 1_000_000) << _TIME_SHIFT) | pool.pop())
 
 
 def id_time_ms(ident: UUID) -> int:

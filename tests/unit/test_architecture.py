@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,107 @@ def test_every_top_level_export_resolves() -> None:
         assert getattr(ticketkit, name) is not None, name
     with pytest.raises(AttributeError):
         _ = ticketkit.NoSuchThing  # type: ignore[attr-defined]
+
+
+# -- the import graph -------------------------------------------------------------------------
+
+SRC = Path(ticketkit.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Import statements that run when the module is imported (not under TYPE_CHECKING)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            yield from (n for n in node.orelse if isinstance(n, ast.Import | ast.ImportFrom))
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield from _runtime_imports(node)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """ticketkit's modules and the modules each imports at import time (a ``from pkg
+    import name`` counts as importing ``pkg.name`` when that is a module)."""
+    modules = {_module_name(p): p for p in SRC.rglob("*.py") if "migrations" not in p.parts}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names)
+                continue
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                targets.add(full if full in modules else base)
+        graph[name] = {t for t in targets if t.split(".")[0] == "ticketkit" or t in BLOCKED_ROOTS}
+        graph[name] |= {t.split(".")[0] for t in targets if t.split(".")[0] in BLOCKED_ROOTS}
+    return graph
+
+
+BLOCKED_ROOTS = {*BLOCKED, "psycopg"}
+
+
+def test_the_application_layer_never_imports_an_adapter() -> None:
+    graph = import_graph()
+    for module, targets in graph.items():
+        if module.startswith("ticketkit.application"):
+            bad = sorted(t for t in targets if t.startswith("ticketkit.adapters"))
+            assert not bad, f"{module} imports {bad}: the application talks to ports only"
+
+
+def test_the_domain_and_policy_import_no_infrastructure() -> None:
+    graph = import_graph()
+    for module, targets in graph.items():
+        if module.startswith(("ticketkit.domain", "ticketkit.policy", "ticketkit.ports")):
+            bad = sorted(t for t in targets if t in BLOCKED_ROOTS or ".adapters" in t)
+            bad += sorted(
+                t for t in targets if t.startswith(("ticketkit.application", "ticketkit.hooks"))
+            )
+            assert not bad, f"{module} imports {bad}"
+
+
+def test_there_is_no_import_cycle() -> None:
+    graph = import_graph()
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(module: str) -> None:
+        if module in done or module not in graph:
+            return
+        assert module not in visiting, "import cycle: " + " -> ".join(
+            [*visiting[visiting.index(module) :], module]
+        )
+        visiting.append(module)
+        for target in sorted(graph[module]):
+            visit(target)
+        visiting.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_the_import_graph_sees_real_edges() -> None:
+    """Guards the three tests above against a graph that is silently empty."""
+    graph = import_graph()
+    assert "ticketkit.application.session" in graph["ticketkit.application.tickets"]
+    assert "sqlalchemy" in graph["ticketkit.adapters.sqlalchemy.compile"]
+    assert "ticketkit.ids" in graph["ticketkit.application.desk"]

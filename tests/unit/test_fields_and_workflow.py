@@ -2,29 +2,92 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from ticketkit.domain import FieldKind, FieldSpec, Status, StatusCategory, Workflow
-from ticketkit.domain.fields import validate_field_values
+from ticketkit.adapters.memory import MemoryStorage
+from ticketkit.application import HelpDesk
+from ticketkit.clock import ManualClock
+from ticketkit.domain import (
+    FieldKind,
+    FieldSpec,
+    Status,
+    StatusCategory,
+    Tenant,
+    TicketType,
+    Workflow,
+)
+from ticketkit.domain.fields import MAX_CHOICES, validate_field_values
 from ticketkit.domain.workflow import default_workflow
+from ticketkit.errors import ValidationError
+
+_NOW = datetime(2026, 5, 22, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "field", "message"),
     [
-        ({"name": "Bad Name", "kind": FieldKind.TEXT}, "name"),
-        ({"name": "x", "kind": FieldKind.SINGLE_CHOICE}, "choices"),
-        ({"name": "x", "kind": FieldKind.TEXT, "choices": ("a",)}, "choices"),
-        ({"name": "x", "kind": FieldKind.MULTIPLE_CHOICE, "choices": ("a", "a")}, "choices"),
-        ({"name": "x", "kind": FieldKind.TEXT, "max_length": 0}, "max_length"),
+        (
+            {"name": "Bad Name", "kind": FieldKind.TEXT},
+            "name",
+            "'Bad Name' must be lower-case letters, digits and '_'",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.SINGLE_CHOICE},
+            "choices",
+            "field 'x' of kind single_choice needs choices",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.TEXT, "choices": ("a",)},
+            "choices",
+            "field 'x' of kind text takes none",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.MULTIPLE_CHOICE, "choices": ("a", "a")},
+            "choices",
+            "field 'x' has duplicate choices",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": FieldKind.SINGLE_CHOICE,
+                "choices": tuple(f"c{i}" for i in range(MAX_CHOICES + 1)),
+            },
+            "choices",
+            "field 'x' has more than 200",
+        ),
+        (
+            {"name": "x", "kind": FieldKind.TEXT, "max_length": 0},
+            "max_length",
+            "must be between 1 and 4000",
+        ),
     ],
+    ids=["name", "no-choices", "choices-for-text", "duplicate-choices", "201-choices", "length"],
 )
-def test_bad_field_definitions_name_the_attribute(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_bad_field_definitions_raise_a_validation_error_naming_the_attribute(
+    kwargs: dict[str, object], field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
         FieldSpec(label="X", **kwargs)  # type: ignore[arg-type]
+    assert caught.value.fields == {field: message}
+
+
+def test_a_field_may_have_exactly_the_most_choices() -> None:
+    choices = tuple(f"c{i}" for i in range(MAX_CHOICES))
+    assert FieldSpec(name="x", label="X", kind=FieldKind.SINGLE_CHOICE, choices=choices)
+
+
+def test_a_bad_field_definition_names_every_bad_attribute_at_once() -> None:
+    with pytest.raises(ValidationError) as caught:
+        FieldSpec(name="X", label="X", kind=FieldKind.TEXT, choices=("a",), max_length=0)
+    assert caught.value.fields == {
+        "name": "'X' must be lower-case letters, digits and '_'",
+        "choices": "field 'X' of kind text takes none",
+        "max_length": "must be between 1 and 4000",
+    }
 
 
 @pytest.mark.parametrize(
@@ -78,16 +141,86 @@ def test_internal_fields_are_reported_separately_from_unknown_ones() -> None:
     assert forbidden == ["fields.sec"]
 
 
-def test_workflow_refuses_unknown_or_duplicate_statuses() -> None:
-    s = Status(key="a", label="A", category=StatusCategory.NEW)
-    with pytest.raises(ValueError, match="initial"):
-        Workflow(statuses=(s,), initial="b", transitions=frozenset())
-    with pytest.raises(ValueError, match="unique"):
-        Workflow(statuses=(s, s), initial="a", transitions=frozenset())
-    with pytest.raises(ValueError, match="unknown status"):
-        Workflow(statuses=(s,), initial="a", transitions=frozenset({("a", "z")}))
-    with pytest.raises(ValueError, match="key"):
+_A = Status(key="a", label="A", category=StatusCategory.NEW)
+_B = Status(key="b", label="B", category=StatusCategory.OPEN)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "initial", "transitions", "field", "message"),
+    [
+        ((_A,), "b", set(), "initial", "'b' is not a status of this workflow"),
+        ((_A, _A), "a", set(), "statuses", "status keys must be unique"),
+        ((_A,), "a", {("a", "z")}, "transitions", "('a', 'z') names an unknown status"),
+        ((_A, _B), "a", {("b", "b")}, "transitions", "('b', 'b') goes nowhere"),
+    ],
+    ids=["initial", "duplicate-keys", "unknown-target", "loop"],
+)
+def test_bad_workflows_raise_a_validation_error_naming_the_attribute(
+    statuses: tuple[Status, ...],
+    initial: str,
+    transitions: set[tuple[str, str]],
+    field: str,
+    message: str,
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Workflow(statuses=statuses, initial=initial, transitions=frozenset(transitions))
+    assert caught.value.fields == {field: message}
+
+
+def test_a_workflow_without_statuses_names_the_statuses_and_its_initial_status() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Workflow(statuses=(), initial="a", transitions=frozenset())
+    assert caught.value.fields == {
+        "statuses": "a workflow needs at least one status",
+        "initial": "'a' is not a status of this workflow",
+    }
+
+
+def test_a_bad_status_key_raises_a_validation_error_naming_the_key() -> None:
+    with pytest.raises(ValidationError) as caught:
         Status(key="Not OK", label="x", category=StatusCategory.OPEN)
+    assert caught.value.fields == {"key": "'Not OK' must be lower-case letters, digits and '_'"}
+
+
+def _ticket_type(fields: tuple[FieldSpec, ...] = (), created_at: datetime = _NOW) -> TicketType:
+    return TicketType(
+        tenant_id=uuid.uuid4(),
+        id=uuid.uuid4(),
+        name="Incident",
+        fields=fields,
+        workflow=default_workflow(),
+        created_at=created_at,
+    )
+
+
+def test_a_ticket_type_refuses_two_fields_of_one_name_naming_fields() -> None:
+    a = FieldSpec(name="a", label="A", kind=FieldKind.TEXT)
+    b = FieldSpec(name="b", label="B", kind=FieldKind.NUMBER)
+    with pytest.raises(ValidationError) as caught:
+        _ticket_type(fields=(a, b, a, b))
+    assert caught.value.fields == {"fields": "duplicate field names ['a', 'b']"}
+
+
+def test_naive_datetimes_raise_a_validation_error_naming_the_attribute() -> None:
+    naive = datetime(2026, 5, 22)
+    with pytest.raises(ValidationError) as caught:
+        _ticket_type(created_at=naive)
+    assert caught.value.fields == {"created_at": "datetimes must be timezone-aware"}
+    with pytest.raises(ValidationError) as caught:
+        Tenant(id=uuid.uuid4(), name="T", created_at=naive)
+    assert caught.value.fields == {"created_at": "datetimes must be timezone-aware"}
+
+
+def test_create_ticket_type_reports_duplicate_field_names_as_before() -> None:
+    # What the application reported when it parsed "fields: ..." out of a ValueError.
+    desk = HelpDesk(MemoryStorage(), clock=ManualClock(_NOW))
+    boot = desk.bootstrap_tenant(
+        name="T", provider_name="T", admin_name="Ada", admin_email="ada@x.example"
+    )
+    spec = FieldSpec(name="a", label="A", kind=FieldKind.TEXT)
+    with pytest.raises(ValidationError) as caught:
+        desk.create_ticket_type(boot.admin.actor, name="X", fields=(spec, spec))
+    assert caught.value.fields == {"fields": "duplicate field names ['a']"}
 
 
 def test_default_workflow_allows_forward_moves_and_reopening() -> None:
@@ -98,9 +231,6 @@ def test_default_workflow_allows_forward_moves_and_reopening() -> None:
 
 
 def test_ticket_copy_is_equal_and_independent() -> None:
-    import uuid
-    from datetime import UTC, datetime
-
     from ticketkit.domain import Priority, Ticket, Visibility
 
     now = datetime(2026, 5, 22, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import threading
 import time
 from uuid import UUID
 
@@ -77,6 +78,24 @@ def test_the_time_of_an_id_is_read_only_from_version_7_ids() -> None:
 def test_new_ids_do_not_repeat_across_pool_refills() -> None:
     many = [new_id() for _ in range(20_000)]
     assert len(set(many)) == len(many)
+
+
+def test_threads_making_ids_at_once_never_hand_out_the_same_one() -> None:
+    made: list[list[UUID]] = [[] for _ in range(8)]
+    start = threading.Barrier(len(made))
+
+    def make(out: list[UUID]) -> None:
+        start.wait()
+        out.extend(new_id() for _ in range(5_000))
+
+    threads = [threading.Thread(target=make, args=(out,)) for out in made]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    every = [u for out in made for u in out]
+    assert len(every) == 40_000 == len(set(every))
+    assert all(u.version == 7 for u in every)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin", reason="needs fork")

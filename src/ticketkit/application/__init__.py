@@ -1,13 +1,17 @@
-"""The application layer: the ``HelpDesk`` entry object, its operations and projections."""
+"""The application layer: the ``HelpDesk`` façade, one module per capability, the per-call
+``Session`` they run in, and the projections they hand back."""
 
-from ticketkit.application.desk import UNSET, Batch, Bootstrap, HelpDesk
+from ticketkit.application.desk import Batch, HelpDesk
+from ticketkit.application.directory import Bootstrap
 from ticketkit.application.views import (
+    UNSET,
     CommentDraft,
     NotificationMessage,
     Page,
     TicketSort,
     TicketView,
     TimelineEntry,
+    Unset,
 )
 
 __all__ = [
@@ -21,4 +25,5 @@ __all__ = [
     "TicketSort",
     "TicketView",
     "TimelineEntry",
+    "Unset",
 ]

@@ -1,4 +1,5 @@
-"""What operations hand back: projections built from what the policy allows.
+"""What operations take and hand back: projections built from what the policy allows,
+drafts, sort orders, and the ``UNSET`` marker.
 
 A ``TicketView`` is never a filtered copy of the full ticket made after the fact; it is
 assembled field by field from the viewer's permissions, so a new internal attribute stays
@@ -10,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Final, Literal
 from uuid import UUID
 
 import attrs
@@ -25,6 +27,19 @@ from ticketkit.domain.model import (
     Visibility,
 )
 from ticketkit.domain.workflow import StatusCategory
+
+
+class Unset(enum.Enum):
+    """The type of ``UNSET``: a keyword argument that was not given, where None is a
+    meaningful value (``assignee_id=None`` means "nobody")."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final[Literal[Unset.UNSET]] = Unset.UNSET
 
 
 @attrs.frozen(kw_only=True)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.domain.model import FieldValue, Priority, Visibility
+from ticketkit.domain.values import FieldValue, Priority, Visibility
 from ticketkit.domain.workflow import StatusCategory
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from ticketkit.domain.text import check_text
-from ticketkit.errors import FieldError
+from ticketkit.errors import FieldError, ValidationError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_TEXT_FIELD = 4000
@@ -29,19 +29,15 @@ class FieldKind(enum.StrEnum):
     DATE = "date"
 
 
-def _check_name(instance: object, attribute: object, value: str) -> None:
-    if not _NAME.match(value):
-        raise ValueError(f"name: {value!r} must be lower-case letters, digits and '_'")
-
-
 @attrs.frozen(kw_only=True)
 class FieldSpec:
     """One custom field: its kind, whether it is required, and its choices.
 
-    ``internal`` fields are set and seen only by staff (e.g. an internal cost centre).
+    ``internal`` fields are set and seen only by staff (e.g. an internal cost centre). A bad
+    definition raises :class:`ValidationError` naming each bad attribute (its first problem).
     """
 
-    name: str = attrs.field(validator=_check_name)
+    name: str
     label: str
     kind: FieldKind
     required: bool = False
@@ -50,17 +46,30 @@ class FieldSpec:
     max_length: int = MAX_TEXT_FIELD
 
     def __attrs_post_init__(self) -> None:
+        errors = []
+        if not _NAME.match(self.name):
+            errors.append(
+                FieldError("name", f"{self.name!r} must be lower-case letters, digits and '_'")
+            )
+        if problem := self._choices_problem():
+            errors.append(FieldError("choices", problem))
+        if not 1 <= self.max_length <= MAX_TEXT_FIELD:
+            errors.append(FieldError("max_length", f"must be between 1 and {MAX_TEXT_FIELD}"))
+        if errors:
+            raise ValidationError(errors)
+
+    def _choices_problem(self) -> str | None:
+        """What is wrong with ``choices`` for this kind of field, if anything."""
         is_choice = self.kind in (FieldKind.SINGLE_CHOICE, FieldKind.MULTIPLE_CHOICE)
         if is_choice and not self.choices:
-            raise ValueError(f"choices: field {self.name!r} of kind {self.kind} needs choices")
+            return f"field {self.name!r} of kind {self.kind} needs choices"
         if not is_choice and self.choices:
-            raise ValueError(f"choices: field {self.name!r} of kind {self.kind} takes none")
+            return f"field {self.name!r} of kind {self.kind} takes none"
         if len(set(self.choices)) != len(self.choices):
-            raise ValueError(f"choices: field {self.name!r} has duplicate choices")
+            return f"field {self.name!r} has duplicate choices"
         if len(self.choices) > MAX_CHOICES:
-            raise ValueError(f"choices: field {self.name!r} has more than {MAX_CHOICES}")
-        if not 1 <= self.max_length <= MAX_TEXT_FIELD:
-            raise ValueError(f"max_length: must be between 1 and {MAX_TEXT_FIELD}")
+            return f"field {self.name!r} has more than {MAX_CHOICES}"
+        return None
 
     def coerce(self, raw: object) -> tuple[object, str | None]:
         """Turn one input value into its typed form, or say what is wrong with it."""

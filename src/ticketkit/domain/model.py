@@ -6,69 +6,50 @@ Entities that change over time (``Ticket``) are mutable ``attrs.define`` aggrega
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TypedDict
 from uuid import UUID
 
 import attrs
 
+from ticketkit.domain.events import (
+    Change,
+    CommentAdded,
+    Event,
+    StatusChanged,
+    TicketAssigned,
+    TicketChanged,
+    TicketCreated,
+)
 from ticketkit.domain.fields import FieldSpec
-from ticketkit.domain.workflow import StatusCategory, Workflow
+from ticketkit.domain.values import FieldValue, OrganisationKind, Priority, Role, Visibility
+from ticketkit.domain.workflow import Status, StatusCategory, Workflow
+from ticketkit.errors import ValidationError
 
-#: A custom field value: text or single choice (str), number (Decimal), date,
-#: or multiple choice (tuple of str).
-FieldValue = str | Decimal | date | tuple[str, ...]
+__all__ = [
+    "Actor",
+    "Comment",
+    "FieldValue",
+    "Organisation",
+    "OrganisationKind",
+    "Person",
+    "Priority",
+    "Project",
+    "Role",
+    "Stamp",
+    "Tenant",
+    "Ticket",
+    "TicketType",
+    "Visibility",
+]
 
 
 def _aware(instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    """Refuse a naive datetime: domain times are instants, compared across time zones."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{attribute.name}: datetimes must be timezone-aware")
-
-
-class OrganisationKind(enum.StrEnum):
-    """What an organisation is to the tenant's provider."""
-
-    PROVIDER = "provider"
-    CUSTOMER = "customer"
-    PARTNER = "partner"
-    VENDOR = "vendor"
-
-
-class Role(enum.StrEnum):
-    """What a person may do; the policy maps roles to permissions."""
-
-    ADMIN = "admin"
-    AGENT = "agent"
-    LIGHT_AGENT = "light_agent"
-    CUSTOMER_ADMIN = "customer_admin"
-    GUEST = "guest"
-
-    @property
-    def is_staff(self) -> bool:
-        """Staff work for the provider and read every ticket of the tenant."""
-        return self in (Role.ADMIN, Role.AGENT, Role.LIGHT_AGENT)
-
-
-class Priority(enum.StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
-
-class Visibility(enum.StrEnum):
-    """Who may read a comment or an event.
-
-    ``INTERNAL`` means internal to the *author's organisation*, not "staff only": a customer's
-    own help desk can keep notes from the provider the same way the provider keeps them from
-    the customer.
-    """
-
-    PUBLIC = "public"
-    INTERNAL = "internal"
+        raise ValidationError.single(attribute.name, "datetimes must be timezone-aware")
 
 
 @attrs.frozen(kw_only=True)
@@ -144,10 +125,11 @@ class TicketType:
 
     @fields.validator
     def _unique_field_names(self, attribute: object, value: tuple[FieldSpec, ...]) -> None:
+        """Refuse two fields of one name: values are stored and looked up by name."""
         names = [f.name for f in value]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"fields: duplicate field names {dupes}")
+            raise ValidationError.single("fields", f"duplicate field names {dupes}")
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:
@@ -156,12 +138,37 @@ class TicketType:
         return None
 
 
+@attrs.frozen(kw_only=True)
+class Stamp:
+    """Who acts, when, and how new ids are made: what every event of one operation shares."""
+
+    actor_id: UUID
+    organisation_id: UUID
+    at: datetime
+    new_id: Callable[[], UUID] = attrs.field(eq=False, repr=False)
+
+
+class _EventHeader(TypedDict):
+    """The attributes every ``Event`` has, typed, so a transition's event is checked whole."""
+
+    tenant_id: UUID
+    id: UUID
+    ticket_id: UUID
+    seq: int
+    at: datetime
+    actor_id: UUID
+    organisation_id: UUID
+    visibility: Visibility
+
+
 @attrs.define(kw_only=True)
 class Ticket:
     """The aggregate: one request, its custom field values, status and assignment.
 
-    ``public_updated_at`` moves only on changes a customer may see, so a guest's
-    "last updated" never reveals internal activity.
+    Its transitions (``open``, ``edit``, ``assign``, ``move_to``, ``add_comment``) apply a
+    change and return the history event that records it; the application layer has checked
+    permissions and input before calling them. ``public_updated_at`` moves only on changes
+    a customer may see, so a guest's "last updated" never reveals internal activity.
     """
 
     tenant_id: UUID
@@ -186,22 +193,171 @@ class Ticket:
     #: that lets the policy count the comments a viewer may read without a query.
     comment_tally: dict[tuple[Visibility, UUID], int] = attrs.field(factory=dict)
 
-    def next_seq(self) -> int:
-        """Number the next history event of this ticket."""
-        self.event_seq += 1
-        return self.event_seq
+    @classmethod
+    def open(
+        cls,
+        *,
+        by: Stamp,
+        tenant_id: UUID,
+        number: int,
+        project_id: UUID,
+        ticket_type: TicketType,
+        title: str,
+        description: str,
+        fields: Mapping[str, FieldValue],
+        priority: Priority,
+        requester_id: UUID,
+        assignee_id: UUID | None = None,
+    ) -> tuple[Ticket, list[Event]]:
+        """A new ticket in the type's initial status, and the events that record it: the
+        public ``TicketCreated``, then internal events for internal fields and assignment."""
+        status = ticket_type.workflow.status(ticket_type.workflow.initial)
+        assert status is not None  # a Workflow's initial status is one of its statuses
+        ticket = cls(
+            tenant_id=tenant_id,
+            id=by.new_id(),
+            number=number,
+            project_id=project_id,
+            type_id=ticket_type.id,
+            title=title,
+            description=description,
+            fields=dict(fields),
+            status=status.key,
+            status_category=status.category,
+            priority=priority,
+            requester_id=requester_id,
+            created_at=by.at,
+            updated_at=by.at,
+            public_updated_at=by.at,
+        )
+        internal = {f.name for f in ticket_type.fields if f.internal}
+        events: list[Event] = [
+            TicketCreated(
+                **ticket._header(by, Visibility.PUBLIC),
+                number=number,
+                title=title,
+                description=description,
+                project_id=project_id,
+                type_id=ticket_type.id,
+                requester_id=requester_id,
+                status=status.key,
+                priority=priority,
+                fields={k: v for k, v in ticket.fields.items() if k not in internal},
+            )
+        ]
+        hidden = [
+            Change(field=f"fields.{k}", old=None, new=v)
+            for k, v in sorted(ticket.fields.items())
+            if k in internal
+        ]
+        if hidden:
+            events.append(ticket._changed(hidden, Visibility.INTERNAL, by))
+        if assignee_id is not None:
+            events.append(ticket.assign(assignee_id, by=by))
+        return ticket, events
 
-    def tally_comment(self, comment: Comment) -> None:
-        key = (comment.visibility, comment.organisation_id)
+    def edit(self, changes: Sequence[Change], visibility: Visibility, *, by: Stamp) -> Event:
+        """Apply ``changes`` to the title, description, priority or custom fields
+        (``fields.<name>``; a ``new`` of None clears the field) and record them."""
+        for change in changes:
+            name = change.field
+            if name.startswith("fields."):
+                key = name.removeprefix("fields.")
+                if change.new is None:
+                    self.fields.pop(key, None)
+                else:
+                    self.fields[key] = change.new
+            elif name == "priority":
+                self.priority = Priority(str(change.new))
+            elif name in ("title", "description") and isinstance(change.new, str):
+                setattr(self, name, change.new)
+            else:
+                raise ValidationError.single(name, "cannot be changed this way")
+        return self._changed(changes, visibility, by)
+
+    def assign(self, assignee_id: UUID | None, *, by: Stamp) -> TicketAssigned:
+        """Give the ticket to ``assignee_id`` (None: nobody); assignment is internal."""
+        event = TicketAssigned(
+            **self._header(by, Visibility.INTERNAL),
+            old_assignee_id=self.assignee_id,
+            new_assignee_id=assignee_id,
+        )
+        self.assignee_id = assignee_id
+        return event
+
+    def move_to(self, status: Status, *, by: Stamp) -> StatusChanged:
+        """Move to ``status`` (the workflow allowed it) and record the public change."""
+        event = StatusChanged(
+            **self._header(by, Visibility.PUBLIC),
+            old_status=self.status,
+            new_status=status.key,
+            new_category=status.category,
+        )
+        self.status, self.status_category = status.key, status.category
+        return event
+
+    def add_comment(
+        self, body: str, visibility: Visibility, channel: str, *, by: Stamp
+    ) -> tuple[Comment, CommentAdded]:
+        """Write a comment as ``by``'s author, count it in the tally, and record it with the
+        comment's own visibility."""
+        comment = Comment(
+            tenant_id=self.tenant_id,
+            id=by.new_id(),
+            ticket_id=self.id,
+            author_id=by.actor_id,
+            organisation_id=by.organisation_id,
+            body=body,
+            visibility=visibility,
+            channel=channel,
+            created_at=by.at,
+        )
+        key = (visibility, by.organisation_id)
         self.comment_tally[key] = self.comment_tally.get(key, 0) + 1
+        event = CommentAdded(
+            **self._header(by, visibility),
+            comment_id=comment.id,
+            channel=channel,
+        )
+        return comment, event
+
+    def new_version(self, events: Iterable[Event], at: datetime) -> None:
+        """Close one operation's changes: one version more, ``updated_at`` moves, and
+        ``public_updated_at`` too when any of ``events`` is public."""
+        self.version += 1
+        self.updated_at = at
+        if any(e.visibility is Visibility.PUBLIC for e in events):
+            self.public_updated_at = at
 
     def copy(self) -> Ticket:
-        """An independent copy (the mutable containers are copied too).
+        """An independent copy: adapters hand out and keep copies, so a caller's changes
+        reach storage only through ``update``."""
+        made = copy.copy(self)
+        made.fields = dict(self.fields)
+        made.comment_tally = dict(self.comment_tally)
+        return made
 
-        Copies slot by slot instead of through ``__init__``: the source already passed the
-        validators, and adapters copy tickets on every read and write.
-        """
-        return _copy_ticket(self)
+    def _header(self, by: Stamp, visibility: Visibility) -> _EventHeader:
+        """What every event of this ticket starts with; numbers the event."""
+        self.event_seq += 1
+        return _EventHeader(
+            tenant_id=self.tenant_id,
+            id=by.new_id(),
+            ticket_id=self.id,
+            seq=self.event_seq,
+            at=by.at,
+            actor_id=by.actor_id,
+            organisation_id=by.organisation_id,
+            visibility=visibility,
+        )
+
+    def _changed(
+        self, changes: Sequence[Change], visibility: Visibility, by: Stamp
+    ) -> TicketChanged:
+        return TicketChanged(
+            **self._header(by, visibility),
+            changes=tuple(changes),
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -218,21 +374,3 @@ class Comment:
     visibility: Visibility
     channel: str = "api"
     created_at: datetime = attrs.field(validator=_aware)
-
-
-def _ticket_copier(containers: frozenset[str]) -> Callable[[Ticket], Ticket]:
-    """One generated function copying a ticket slot by slot (``containers`` get a shallow
-    copy of their own). Straight-line code through the slots' descriptors takes half the
-    time of a loop over the field names."""
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": Ticket}
-    lines = ["def copy(self):", "    made = new(cls)"]
-    for i, name in enumerate(attrs.fields_dict(Ticket)):
-        namespace[f"set{i}"] = Ticket.__dict__[name].__set__
-        value = f"self.{name}"
-        lines.append(f"    set{i}(made, {f'dict({value})' if name in containers else value})")
-    exec("\n".join([*lines, "    return made"]), namespace)
-    copy: Callable[[Ticket], Ticket] = namespace["copy"]
-    return copy
-
-
-_copy_ticket = _ticket_copier(frozenset({"fields", "comment_tally"}))

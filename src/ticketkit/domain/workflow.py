@@ -7,6 +7,8 @@ import re
 
 import attrs
 
+from ticketkit.errors import FieldError, ValidationError
+
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -29,12 +31,17 @@ class Status:
     @key.validator
     def _check_key(self, attribute: object, value: str) -> None:
         if not _KEY.match(value):
-            raise ValueError(f"key: {value!r} must be lower-case letters, digits and '_'")
+            raise ValidationError.single(
+                "key", f"{value!r} must be lower-case letters, digits and '_'"
+            )
 
 
 @attrs.frozen(kw_only=True)
 class Workflow:
-    """Statuses plus the transitions between them; ``initial`` is where tickets start."""
+    """Statuses plus the transitions between them; ``initial`` is where tickets start.
+
+    A bad definition raises :class:`ValidationError` naming each bad attribute (its first
+    problem)."""
 
     statuses: tuple[Status, ...]
     initial: str
@@ -42,17 +49,28 @@ class Workflow:
 
     def __attrs_post_init__(self) -> None:
         keys = [s.key for s in self.statuses]
+        errors = []
         if not keys:
-            raise ValueError("statuses: a workflow needs at least one status")
-        if len(set(keys)) != len(keys):
-            raise ValueError("statuses: status keys must be unique")
+            errors.append(FieldError("statuses", "a workflow needs at least one status"))
+        elif len(set(keys)) != len(keys):
+            errors.append(FieldError("statuses", "status keys must be unique"))
         if self.initial not in keys:
-            raise ValueError(f"initial: {self.initial!r} is not a status of this workflow")
+            errors.append(
+                FieldError("initial", f"{self.initial!r} is not a status of this workflow")
+            )
+        if problem := self._transitions_problem(keys):
+            errors.append(FieldError("transitions", problem))
+        if errors:
+            raise ValidationError(errors)
+
+    def _transitions_problem(self, keys: list[str]) -> str | None:
+        """What is wrong with the first bad transition, if any."""
         for a, b in self.transitions:
             if a not in keys or b not in keys:
-                raise ValueError(f"transitions: ({a!r}, {b!r}) names an unknown status")
+                return f"({a!r}, {b!r}) names an unknown status"
             if a == b:
-                raise ValueError(f"transitions: ({a!r}, {b!r}) goes nowhere")
+                return f"({a!r}, {b!r}) goes nowhere"
+        return None
 
     def status(self, key: str) -> Status | None:
         for s in self.statuses:

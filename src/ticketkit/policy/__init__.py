@@ -16,13 +16,14 @@ from ticketkit.policy.predicates import (
     evaluate,
     one_of,
 )
-from ticketkit.policy.rules import DEFAULT_POLICY, PERMISSIONS, Action, Policy, Viewer
+from ticketkit.policy.rules import DEFAULT_POLICY, PERMISSIONS, Access, Action, Policy, Viewer
 
 __all__ = [
     "DEFAULT_POLICY",
     "FALSE",
     "PERMISSIONS",
     "TRUE",
+    "Access",
     "Action",
     "And",
     "Cmp",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 import operator
-from collections.abc import Callable, Hashable, Iterable
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -128,33 +128,6 @@ def _plain(value: object) -> object:
 
 
 Check = Callable[[object], bool]
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class IdentityCache(Generic[K, V]):
-    """A bounded cache keyed by the identity of its key objects.
-
-    For compiled predicates: equal predicates need not mean the same (``1 == True``, and two
-    instants in a repeated daylight-saving hour compare equal), and hashing a deep predicate
-    costs more than building its check. An entry holds its key, so the id stays unique."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._entries: dict[Hashable, tuple[K, V]] = {}
-
-    def get(self, key: K, extra: Hashable = None) -> V | None:
-        found = self._entries.get((id(key), extra))
-        return found[1] if found is not None and found[0] is key else None
-
-    def put(self, key: K, value: V, extra: Hashable = None) -> V:
-        if len(self._entries) >= self._size:
-            self._entries.clear()
-        self._entries[(id(key), extra)] = (key, value)
-        return value
-
-
-_CHECKS: IdentityCache[Predicate, Check] = IdentityCache()
 
 
 def evaluate(pred: Predicate, record: object) -> bool:
@@ -165,10 +138,9 @@ def evaluate(pred: Predicate, record: object) -> bool:
 def compile_check(pred: Predicate) -> Check:
     """``pred`` as a Python function of one record: the in-memory meaning of a predicate.
 
-    Built once per predicate object (policies hand out the same predicate object per
-    viewer), so a check costs a few closure calls instead of a walk over the tree."""
-    found = _CHECKS.get(pred)
-    return found if found is not None else _CHECKS.put(pred, _build_check(pred))
+    A check costs a few closure calls instead of a walk over the tree; whoever asks many
+    times (a call's ``Access``, a listing) builds it once and keeps it."""
+    return _build_check(pred)
 
 
 def _build_check(pred: Predicate) -> Check:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Literal, Protocol
 from uuid import UUID
 
 import attrs
@@ -23,6 +23,7 @@ from ticketkit.policy.predicates import (
     all_of,
     any_of,
     attributes,
+    compile_check,
     evaluate,
     one_of,
 )
@@ -98,17 +99,13 @@ class Viewer:
 
 @attrs.frozen
 class Policy:
-    """The single definition of visibility and permissions."""
+    """The single definition of visibility and permissions: pure functions of a viewer.
+
+    It keeps no state about the people it is asked about; ``access`` binds it to one
+    person for one call, and that object remembers what it worked out.
+    """
 
     permissions: dict[Role, frozenset[Action]] = attrs.field(factory=lambda: dict(PERMISSIONS))
-    _predicates: dict[tuple[str, Viewer], Predicate] = attrs.field(
-        factory=dict, init=False, eq=False, repr=False
-    )
-    #: id(viewer) -> (viewer, what was worked out for it): holding the viewer keeps its id
-    #: unique while the entry lives.
-    _by_object: dict[int, tuple[Viewer, dict[str, Any]]] = attrs.field(
-        factory=dict, init=False, eq=False, repr=False
-    )
 
     def viewer(self, person: Person, directory: DirectoryReader) -> Viewer:
         """Resolve what ``person`` may read right now."""
@@ -124,44 +121,22 @@ class Policy:
             project_ids=projects,
         )
 
+    def access(self, person: Person, directory: DirectoryReader) -> Access:
+        """``person``'s access resolved from current state, for the length of one call."""
+        return Access(self, person, self.viewer(person, directory))
+
     # -- reading ---------------------------------------------------------------------------
-
-    def _for(self, viewer: Viewer) -> dict[str, Any]:
-        """What has been worked out for this viewer object (predicates, counters)."""
-        mine = self._by_object.get(id(viewer))
-        if mine is None or mine[0] is not viewer:
-            if len(self._by_object) >= 1024:
-                self._by_object.clear()
-            mine = self._by_object[id(viewer)] = (viewer, {})
-        return mine[1]
-
-    def _memo(self, name: str, viewer: Viewer, build: Callable[[Viewer], Predicate]) -> Predicate:
-        """Predicates are values: build each once per viewer (hot paths ask many times).
-
-        Looked up by the viewer object first (no comparison of viewers), then by value."""
-        mine = self._for(viewer)
-        found: Predicate | None = mine.get(name)
-        if found is None:
-            key = (name, viewer)
-            found = self._predicates.get(key)
-            if found is None:
-                if len(self._predicates) >= 4096:
-                    self._predicates.clear()
-                found = self._predicates[key] = build(viewer)
-            mine[name] = found
-        return found
 
     def tickets(self, viewer: Viewer) -> Predicate:
         """Tickets the viewer may read."""
-        return self._memo("tickets", viewer, self._tickets)
-
-    def _tickets(self, viewer: Viewer) -> Predicate:
         scope = Eq("tenant_id", viewer.tenant_id)
         if viewer.project_ids is None:
             return scope
         return all_of(scope, one_of("project_id", viewer.project_ids))
 
-    def _entries(self, viewer: Viewer) -> Predicate:
+    def comments(self, viewer: Viewer) -> Predicate:
+        """Comments the viewer may read, on a ticket they may read: public ones, and internal
+        ones written inside the viewer's own organisation."""
         return all_of(
             Eq("tenant_id", viewer.tenant_id),
             any_of(
@@ -170,14 +145,9 @@ class Policy:
             ),
         )
 
-    def comments(self, viewer: Viewer) -> Predicate:
-        """Comments the viewer may read, on a ticket they may read: public ones, and internal
-        ones written inside the viewer's own organisation."""
-        return self._memo("entries", viewer, self._entries)
-
     def events(self, viewer: Viewer) -> Predicate:
         """History events the viewer may read; same rule as comments."""
-        return self._memo("entries", viewer, self._entries)
+        return self.comments(viewer)
 
     def comment_counter(
         self, viewer: Viewer
@@ -210,18 +180,10 @@ class Policy:
 
     def count_comments(self, viewer: Viewer, tally: Mapping[tuple[Visibility, UUID], int]) -> int:
         """How many comments of one ticket the viewer may read (see ``comment_counter``)."""
-        mine = self._for(viewer)
-        counter = mine.get("comment_counter")
-        if counter is None:
-            counter = mine["comment_counter"] = self.comment_counter(viewer)
-        result: int = counter(tally)
-        return result
+        return self.comment_counter(viewer)(tally)
 
     def projects(self, viewer: Viewer) -> Predicate:
         """Projects the viewer may see (and create tickets in)."""
-        return self._memo("projects", viewer, self._projects)
-
-    def _projects(self, viewer: Viewer) -> Predicate:
         scope = Eq("tenant_id", viewer.tenant_id)
         if viewer.project_ids is None:
             return scope
@@ -237,12 +199,84 @@ class Policy:
         return self.may(viewer, Action.SEE_INTERNAL_FIELDS)
 
 
+#: The policy's reading rules by name, as ``Access`` hands them out.
+Rule = Literal["tickets", "comments", "events", "projects"]
+
+
+class Access:
+    """One person's access for one call: the policy's answers for them, each rule built
+    (and compiled for in-memory checks) on first use and kept for the rest of the call.
+
+    Never kept across calls: access is decided from current state on every call.
+    """
+
+    __slots__ = ("_checks", "_counter", "_rules", "person", "policy", "viewer")
+
+    def __init__(self, policy: Policy, person: Person, viewer: Viewer) -> None:
+        self.policy = policy
+        self.person = person
+        self.viewer = viewer
+        self._rules: dict[Rule, Predicate] = {}
+        self._checks: dict[Rule, Callable[[object], bool]] = {}
+        self._counter: Callable[[Mapping[tuple[Visibility, UUID], int]], int] | None = None
+
+    def may(self, action: Action) -> bool:
+        return self.policy.may(self.viewer, action)
+
+    @property
+    def sees_internal(self) -> bool:
+        """Whether assignee and internal fields belong in this person's projections."""
+        return self.policy.may_see_internal(self.viewer)
+
+    @property
+    def tickets(self) -> Predicate:
+        """Tickets this person may read."""
+        return self._rule("tickets")
+
+    @property
+    def comments(self) -> Predicate:
+        """Comments this person may read (on a ticket they may read)."""
+        return self._rule("comments")
+
+    @property
+    def events(self) -> Predicate:
+        """History events this person may read (on a ticket they may read)."""
+        return self._rule("events")
+
+    @property
+    def projects(self) -> Predicate:
+        """Projects this person may see and create tickets in."""
+        return self._rule("projects")
+
+    def reads(self, rule: Rule, record: object) -> bool:
+        """Whether ``record`` passes the rule named ``rule`` (tickets, comments, events,
+        projects) for this person: the in-memory side of the same predicate SQL filters by."""
+        check = self._checks.get(rule)
+        if check is None:
+            check = self._checks[rule] = compile_check(self._rule(rule))
+        return check(record)
+
+    def count_comments(self, tally: Mapping[tuple[Visibility, UUID], int]) -> int:
+        """How many comments of one ticket (by its tally) this person may read."""
+        if self._counter is None:
+            self._counter = self.policy.comment_counter(self.viewer)
+        return self._counter(tally)
+
+    def _rule(self, name: Rule) -> Predicate:
+        found = self._rules.get(name)
+        if found is None:
+            build: Callable[[Viewer], Predicate] = getattr(self.policy, name)
+            found = self._rules[name] = build(self.viewer)
+        return found
+
+
 DEFAULT_POLICY = Policy()
 
 __all__ = [
     "DEFAULT_POLICY",
     "PERMISSIONS",
     "TRUE",
+    "Access",
     "Action",
     "DirectoryReader",
     "Policy",

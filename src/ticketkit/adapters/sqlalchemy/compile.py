@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, Table, and_, false, not_, or_, true
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from ticketkit.policy.predicates import And, Cmp, Eq, IdentityCache, In, Not, Or, Predicate
+from ticketkit.policy.predicates import And, Cmp, Eq, In, Not, Or, Predicate
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt,
@@ -44,19 +44,8 @@ def _guard(col: KeyedColumnElement[Any], expr: ColumnElement[bool]) -> ColumnEle
     return and_(col.is_not(None), expr) if col.nullable else expr
 
 
-_FILTERS: IdentityCache[Predicate, ColumnElement[bool]] = IdentityCache()
-
-
 def compile_predicate(pred: Predicate, table: Table) -> ColumnElement[bool]:
-    """A boolean SQL expression over ``table`` selecting exactly the rows ``evaluate`` would.
-
-    Cached per predicate object (the policy hands out one per viewer; SQL expressions are
-    immutable), so each is built once."""
-    found = _FILTERS.get(pred, table)
-    return found if found is not None else _FILTERS.put(pred, _build(pred, table), table)
-
-
-def _build(pred: Predicate, table: Table) -> ColumnElement[bool]:
+    """A boolean SQL expression over ``table`` selecting exactly the rows ``evaluate`` would."""
     if isinstance(pred, Eq):
         col = column(table, pred.attr)
         value = _plain(pred.value)

@@ -23,12 +23,13 @@ from ticketkit.adapters.sqlalchemy.mapping import (
     NOTIFICATIONS,
     PERSONS,
     PROJECTS,
+    TICKET_TYPES,
     TICKETS,
     TableMapping,
 )
 from ticketkit.adapters.sqlalchemy.types import Id
 from ticketkit.domain.events import Event
-from ticketkit.domain.model import Comment, Person, Ticket
+from ticketkit.domain.model import Comment, Person, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate
@@ -73,6 +74,54 @@ class Directory(Repository[T]):
 
     def list(self, where: Predicate) -> list[T]:
         return self._uow._select(self._mapping, where)
+
+
+class CommittedTypes:
+    """Committed ticket types by (tenant, id), shared by the storage's units of work.
+
+    Ticket types never change once created (no operation edits one), so a committed one
+    can be answered without a query: every operation reads its ticket's type, and reading
+    and structuring the row was a query and a tenth of a ticket's cost. Only rows read
+    from the database or written by a unit of work that committed enter it.
+    """
+
+    _LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._types: dict[tuple[UUID, UUID], TicketType] = {}
+
+    def get(self, tenant_id: UUID, ident: UUID) -> TicketType | None:
+        return self._types.get((tenant_id, ident))
+
+    def put(self, types: Iterable[TicketType]) -> None:
+        for found in types:
+            if len(self._types) >= self._LIMIT:
+                self._types.clear()
+            self._types[(found.tenant_id, found.id)] = found
+
+    def drop(self, tenant_id: UUID, ident: UUID) -> None:
+        self._types.pop((tenant_id, ident), None)
+
+
+class TicketTypes(Directory[TicketType]):
+    """Ticket types: the unit of work's own first, then committed ones from the storage's
+    cache, then the database."""
+
+    def get(self, ident: UUID) -> TicketType | None:
+        uow = self._uow
+        found: TicketType | None = uow._staged[TICKET_TYPES.kind].find(ident)
+        if found is None:
+            found = uow._committed_types.get(uow.tenant_id, ident)
+            if found is None:
+                # Not staged here, so the row is a committed one.
+                found = uow._get(TICKET_TYPES, ident)
+                if found is not None:
+                    uow._committed_types.put([found])
+        return found
+
+    def save(self, item: TicketType) -> None:
+        self._uow._committed_types.drop(item.tenant_id, item.id)
+        super().save(item)
 
 
 class Tickets(TicketRepository):
@@ -383,4 +432,13 @@ class Access(AccessReader):
         return found
 
 
-__all__ = ["Access", "Comments", "Directory", "Events", "Outbox", "Tickets"]
+__all__ = [
+    "Access",
+    "Comments",
+    "CommittedTypes",
+    "Directory",
+    "Events",
+    "Outbox",
+    "TicketTypes",
+    "Tickets",
+]

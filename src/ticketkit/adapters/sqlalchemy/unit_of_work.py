@@ -41,12 +41,14 @@ from ticketkit.adapters.sqlalchemy.mapping import (
 from ticketkit.adapters.sqlalchemy.repositories import (
     Access,
     Comments,
+    CommittedTypes,
     Directory,
     Events,
     Outbox,
     Tickets,
+    TicketTypes,
 )
-from ticketkit.domain.model import Organisation, Person, Project, Tenant, TicketType
+from ticketkit.domain.model import Organisation, Person, Project, Tenant
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate
 from ticketkit.ports.repositories import Storage, UnitOfWork
@@ -92,6 +94,7 @@ class SqlStorage(Storage):
             converter = make_converter()
             generate_event_data(converter)
         self.converter = converter
+        self.ticket_types = CommittedTypes()
 
     def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, tenant_id, read_only=read_only)
@@ -148,7 +151,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.organisations = Directory[Organisation](self, ORGANISATIONS)
         self.persons = Directory[Person](self, PERSONS)
         self.projects = Directory[Project](self, PROJECTS)
-        self.ticket_types = Directory[TicketType](self, TICKET_TYPES)
+        self._committed_types = storage.ticket_types
+        self.ticket_types = TicketTypes(self, TICKET_TYPES)
         self.tickets = Tickets(self)
         self.comments = Comments(self)
         self.events = Events(self)
@@ -165,6 +169,7 @@ class SqlUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         if self._connector.closed:
             raise RuntimeError("unit of work is closed")
+        new_types = list(self._staged[TICKET_TYPES.kind].added.values())
         try:
             if not self._commit_pipelined():
                 self._flush_all()
@@ -172,6 +177,7 @@ class SqlUnitOfWork(UnitOfWork):
         except BaseException:
             self.rollback()
             raise
+        self._committed_types.put(new_types)
         self._discard_buffers()
 
     def rollback(self) -> None:

@@ -1,9 +1,9 @@
 """Who hears of what, and getting it to them.
 
-Recipients are chosen inside the unit of work (so the outbox row commits with the change)
-and every recipient passes the same visibility policy as a read would. Delivery runs after
-the commit, isolates plugin failures and leaves failed rows for ``retry``, which checks the
-policy again against the state at that later time.
+Recipients are chosen inside the operation's unit of work (``Session.record``, so the outbox
+row commits with the change) and every recipient passes the same visibility policy as a
+read would. Delivery runs after the commit, isolates plugin failures and leaves failed rows
+for ``retry``, which checks the policy again against the state at that later time.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
 from uuid import UUID
 
 import attrs
@@ -22,131 +19,35 @@ import attrs
 from ticketkit.application.views import NotificationMessage, project_ticket
 from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event, TicketAssigned
-from ticketkit.domain.model import Comment, Person, Ticket, TicketType
+from ticketkit.domain.model import Comment, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.hooks.signals import Signals
-from ticketkit.policy.predicates import Cmp, Eq, all_of, any_of, evaluate
-from ticketkit.policy.rules import Policy, Viewer
+from ticketkit.policy.predicates import Cmp, Eq, all_of, any_of
+from ticketkit.policy.rules import Access, Policy
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
 log = logging.getLogger("ticketkit.notifications")
 
-V = TypeVar("V")
 
-
-class PerUnitOfWork(Generic[V]):
-    """Values kept for each live unit of work (weakly: they go with it), the last one used
-    at hand: an operation asks several times in a row for its own unit's value."""
-
-    __slots__ = ("_factory", "_last", "_values")
-
-    def __init__(self, factory: Callable[[], V]) -> None:
-        self._factory = factory
-        self._values: weakref.WeakKeyDictionary[UnitOfWork, V] = weakref.WeakKeyDictionary()
-        # Replaced as a whole, so a thread always reads a matching pair.
-        self._last: tuple[weakref.ref[UnitOfWork], V] | None = None
-
-    def get(self, uow: UnitOfWork) -> V:
-        """``uow``'s value, made by the factory on first use."""
-        last = self._last
-        if last is not None and last[0]() is uow:
-            return last[1]
-        value = self._values.get(uow)
-        if value is None:
-            value = self._values[uow] = self._factory()
-        self._last = (weakref.ref(uow), value)
-        return value
-
-    def pop(self, uow: UnitOfWork) -> V | None:
-        """Forget ``uow``'s value and return it (None if it had none)."""
-        last = self._last
-        if last is not None and last[0]() is uow:
-            self._last = None
-        return self._values.pop(uow, None)
-
-    def clear(self) -> None:
-        self._last = None
-        self._values.clear()
-
-
-def may_receive(policy: Policy, viewer: Viewer, ticket: Ticket, event: Event) -> bool:
+def may_receive(recipient: Access, ticket: Ticket, event: Event) -> bool:
     """The notification rule *is* the read rule: the ticket and the event must be visible."""
-    return evaluate(policy.tickets(viewer), ticket) and evaluate(policy.events(viewer), event)
+    return recipient.reads("tickets", ticket) and recipient.reads("events", event)
 
 
-class RecipientResolver:
-    """Picks the people to notify of an event: requester and assignee (old and new, for an
-    assignment), never the actor, and only those the policy lets see the event.
-
-    Also the one place operations look people up, so a unit of work resolves each person's
-    access once."""
-
-    def __init__(self, policy: Policy, new_id: Callable[[], UUID]) -> None:
-        self._policy = policy
-        self._new_id = new_id
-        # Viewers are cached per unit of work only: access is decided from current state.
-        # Keyed by the id's integer: UUID hashes in Python, int in C, and this is asked
-        # several times per operation.
-        self._viewers = PerUnitOfWork[dict[int, tuple[Person, Viewer] | None]](dict)
-
-    def forget(self) -> None:
-        """Drop cached viewers (after the directory changed)."""
-        self._viewers.clear()
-
-    def prefetch(self, uow: UnitOfWork, person_ids: Iterable[UUID | None]) -> None:
-        """Load the people not yet resolved in ``uow`` with their access in one read, so
-        that the ``person`` calls that follow cost no round trip each."""
-        cache = self._viewers.get(uow)
-        missing = {p.int: p for p in person_ids if isinstance(p, UUID) and p.int not in cache}
-        if len(missing) > 1:
-            uow.access.people(missing.values())
-
-    def person(self, uow: UnitOfWork, person_id: UUID) -> tuple[Person, Viewer] | None:
-        """An active person of the unit of work's tenant and their access, or None.
-
-        Cached for the life of one unit of work (one transaction's view of the directory);
-        operations that change the directory call ``forget``.
-        """
-        if not isinstance(person_id, UUID):
-            return None
-        cache, key = self._viewers.get(uow), person_id.int
-        if key in cache:
-            return cache[key]
-        person = uow.access.people([person_id]).get(person_id)
-        found = cache[key] = (
-            (person, self._policy.viewer(person, uow.access))
-            if person is not None and person.active
-            else None
-        )
-        return found
-
-    def for_event(
-        self, uow: UnitOfWork, ticket: Ticket, event: Event, now: datetime
-    ) -> Iterator[tuple[Notification, Person, Viewer]]:
-        candidates = [ticket.requester_id, ticket.assignee_id]
-        if isinstance(event, TicketAssigned):
-            candidates += [event.old_assignee_id, event.new_assignee_id]
-        seen: set[UUID] = {event.actor_id}
-        for person_id in candidates:
-            if person_id is None or person_id in seen:
-                continue
+def recipients(ticket: Ticket, event: Event) -> list[UUID]:
+    """Who may hear of ``event``: requester and assignee (old and new, for an assignment),
+    never its actor; each must still pass ``may_receive``."""
+    candidates = [ticket.requester_id, ticket.assignee_id]
+    if isinstance(event, TicketAssigned):
+        candidates += [event.old_assignee_id, event.new_assignee_id]
+    seen: set[UUID] = {event.actor_id}
+    found = []
+    for person_id in candidates:
+        if person_id is not None and person_id not in seen:
             seen.add(person_id)
-            found = self.person(uow, person_id)
-            if found is None:
-                continue
-            person, viewer = found
-            if may_receive(self._policy, viewer, ticket, event):
-                note = Notification(
-                    tenant_id=ticket.tenant_id,
-                    id=self._new_id(),
-                    event_id=event.id,
-                    ticket_id=ticket.id,
-                    recipient_id=person_id,
-                    created_at=now,
-                    updated_at=now,
-                )
-                yield note, person, viewer
+            found.append(person_id)
+    return found
 
 
 @attrs.frozen(kw_only=True)
@@ -154,8 +55,7 @@ class Prepared:
     """A notification with everything needed to deliver it, as checked in its transaction."""
 
     notification: Notification
-    recipient: Person
-    viewer: Viewer
+    recipient: Access
     event: Event
     ticket: Ticket
     ticket_type: TicketType
@@ -184,25 +84,14 @@ class Dispatcher:
     ack_batch: int = 256
     ack_delay: float = 1.0
     pending_grace: timedelta = timedelta(minutes=2)
-    _prepared: PerUnitOfWork[list[Prepared]] = attrs.field(
-        factory=lambda: PerUnitOfWork[list[Prepared]](list), init=False
-    )
     _acks: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
     _acks_since: float = attrs.field(default=0.0, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
-    def prepare(self, uow: UnitOfWork, prepared: Prepared) -> None:
-        """Remember a notification written in ``uow`` for delivery once it commits."""
-        self._prepared.get(uow).append(prepared)
-
-    def discard(self, uow: UnitOfWork) -> None:
-        """Forget what ``uow`` prepared (it rolled back)."""
-        self._prepared.pop(uow)
-
-    def after_commit(self, uow: UnitOfWork) -> None:
+    def after_commit(self, uow: UnitOfWork, prepared: list[Prepared]) -> None:
+        """Signal ``uow``'s committed events, then deliver the notifications it wrote."""
         events = list(uow.new_events)
         uow.new_events.clear()
-        prepared = self._prepared.pop(uow) or []
         for event in events:
             self.signals.send(self.signals.event_recorded, self.sender, event=event)
         if prepared:
@@ -270,9 +159,9 @@ class Dispatcher:
             ]
             prepared: list[Prepared] = []
             dropped: list[Notification] = []
-            viewers: dict[UUID, tuple[Person, Viewer] | None] = {}
+            people: dict[UUID, Access | None] = {}
             for note in due:
-                ready = self._reload(uow, note, viewers)
+                ready = self._reload(uow, note, people)
                 if ready is None:
                     now = self.clock.now()
                     dropped.append(
@@ -291,36 +180,34 @@ class Dispatcher:
         self,
         uow: UnitOfWork,
         note: Notification,
-        viewers: dict[UUID, tuple[Person, Viewer] | None],
+        people: dict[UUID, Access | None],
     ) -> Prepared | None:
         """Rebuild a delivery from storage, or None when the recipient may no longer see it."""
-        if note.recipient_id not in viewers:
+        if note.recipient_id not in people:
             person = uow.access.people([note.recipient_id]).get(note.recipient_id)
-            viewers[note.recipient_id] = (
-                (person, self.policy.viewer(person, uow.access))
+            people[note.recipient_id] = (
+                self.policy.access(person, uow.access)
                 if person is not None and person.active
                 else None
             )
-        found = viewers[note.recipient_id]
+        recipient = people[note.recipient_id]
         event = uow.events.get(note.event_id)
         ticket = uow.tickets.get(note.ticket_id)
-        if found is None or event is None or ticket is None:
+        if recipient is None or event is None or ticket is None:
             return None
-        person, viewer = found
-        if not may_receive(self.policy, viewer, ticket, event):
+        if not may_receive(recipient, ticket, event):
             return None
         ticket_type = uow.ticket_types.get(ticket.type_id)
         comment = None
         if isinstance(event, CommentAdded):
             comment = uow.comments.get(event.comment_id)
-            if comment is None or not evaluate(self.policy.comments(viewer), comment):
+            if comment is None or not recipient.reads("comments", comment):
                 return None
         if ticket_type is None:
             return None
         return Prepared(
             notification=note,
-            recipient=person,
-            viewer=viewer,
+            recipient=recipient,
             event=event,
             ticket=ticket,
             ticket_type=ticket_type,
@@ -353,13 +240,13 @@ class Dispatcher:
         message = NotificationMessage(
             tenant_id=note.tenant_id,
             notification_id=note.id,
-            recipient=item.recipient,
+            recipient=item.recipient.person,
             event=item.event,
             ticket=project_ticket(
                 item.ticket,
                 item.ticket_type,
-                internal=self.policy.may_see_internal(item.viewer),
-                comment_count=self.policy.count_comments(item.viewer, item.ticket.comment_tally),
+                internal=item.recipient.sees_internal,
+                comment_count=item.recipient.count_comments(item.ticket.comment_tally),
             ),
             comment=item.comment,
         )

@@ -1,16 +1,19 @@
-"""The small parts delivery stands on: outbox records after delivery, per-transaction caches."""
+"""The small parts delivery stands on: outbox records after delivery, per-call caches."""
 
 from __future__ import annotations
 
 import gc
+import weakref
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import attrs
 
 from ticketkit.adapters.memory import MemoryStorage
-from ticketkit.application.notifications import PerUnitOfWork
+from ticketkit.application import HelpDesk
+from ticketkit.application.session import Services, Session
 from ticketkit.domain.notifications import DeliveryStatus, Notification
+from ticketkit.policy import DEFAULT_POLICY, Policy
 
 AT = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
 
@@ -41,18 +44,24 @@ def test_a_delivered_notification_keeps_everything_but_its_delivery_state() -> N
     assert (done.delivered_to, done.updated_at) == (("mail", "chat"), later)
 
 
-def test_per_unit_of_work_values_are_separate_and_go_with_their_unit() -> None:
+def test_a_sessions_caches_are_its_own_and_go_with_it() -> None:
+    """Per-call facts (resolved access, built rules, ticket types) live in the session:
+    two calls share nothing, and nothing long-lived keeps them once the call is over."""
     storage = MemoryStorage()
-    values = PerUnitOfWork[list[int]](list)
-    first, second = storage.unit_of_work(UUID(int=1)), storage.unit_of_work(UUID(int=1))
-    values.get(first).append(1)
-    values.get(second).append(2)
-    assert values.get(first) == [1]
-    assert values.get(second) == [2]
-    assert values.pop(first) == [1]
-    assert values.get(first) == []
-    values.clear()
-    assert values.get(second) == []
-    del first, second
+    desk = HelpDesk(storage)
+    boot = desk.bootstrap_tenant(
+        name="T", provider_name="P", admin_name="Ada", admin_email="ada@p.example"
+    )
+    admin = boot.admin.actor
+    services = Services(policy=DEFAULT_POLICY, clock=desk.clock, new_id=desk.new_id)
+    first = Session(services, storage.unit_of_work(boot.tenant.id), admin)
+    second = Session(services, storage.unit_of_work(boot.tenant.id), admin)
+    assert first.access(boot.admin.id) is first.actor, "asked twice, resolved once"
+    assert first.actor is not second.actor
+    assert first.actor.tickets is first.actor.tickets, "a rule is built once per call"
+    assert first.actor.tickets is not second.actor.tickets
+    assert [a.name for a in attrs.fields(Policy)] == ["permissions"], "the policy keeps no state"
+    gone = weakref.ref(first.actor.tickets)
+    del first
     gc.collect()
-    assert len(values._values) == 0
+    assert gone() is None

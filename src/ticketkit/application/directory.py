@@ -1,0 +1,225 @@
+"""Directory operations: tenants, organisations, people, projects and ticket types.
+
+Each operation is a function of the call's ``Session`` and its arguments; ``HelpDesk`` and
+``Batch`` run it in a session and commit. Changes to who belongs where end with
+``Session.directory_changed``, so access resolved earlier in the call is worked out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import attrs
+
+from ticketkit.application import validation as check
+from ticketkit.application.session import Services, Session
+from ticketkit.domain.fields import FieldSpec
+from ticketkit.domain.model import (
+    Organisation,
+    OrganisationKind,
+    Person,
+    Project,
+    Role,
+    Tenant,
+    TicketType,
+)
+from ticketkit.domain.text import MAX_BODY, check_text
+from ticketkit.domain.workflow import Workflow, default_workflow
+from ticketkit.errors import FieldError, NotFound, ValidationError
+from ticketkit.policy.rules import Action
+from ticketkit.ports.repositories import Storage
+
+
+@attrs.frozen(kw_only=True)
+class Bootstrap:
+    """What ``HelpDesk.bootstrap_tenant`` created."""
+
+    tenant: Tenant
+    provider: Organisation
+    admin: Person
+
+
+def bootstrap_tenant(
+    services: Services,
+    storage: Storage,
+    *,
+    name: str,
+    provider_name: str,
+    admin_name: str,
+    admin_email: str,
+) -> Bootstrap:
+    """A tenant with its provider organisation and first admin: the one operation without
+    an acting person, since it is how the first person comes to be."""
+    errors = check.name_errors("name", name) + check.name_errors("provider_name", provider_name)
+    errors += check.name_errors("admin_name", admin_name)
+    check.email(errors, admin_email, "admin_email")
+    check.raise_if(errors)
+    now = services.clock.now()
+    tenant = Tenant(id=services.new_id(), name=name.strip(), created_at=now)
+    provider = Organisation(
+        tenant_id=tenant.id,
+        id=services.new_id(),
+        name=provider_name.strip(),
+        kind=OrganisationKind.PROVIDER,
+        created_at=now,
+    )
+    admin = Person(
+        tenant_id=tenant.id,
+        id=services.new_id(),
+        organisation_id=provider.id,
+        name=admin_name.strip(),
+        email=admin_email.strip().lower(),
+        role=Role.ADMIN,
+        created_at=now,
+    )
+    with storage.unit_of_work(tenant.id) as uow:
+        uow.add_tenant(tenant)
+        uow.organisations.add(provider)
+        uow.persons.add(admin)
+        uow.commit()
+    return Bootstrap(tenant=tenant, provider=provider, admin=admin)
+
+
+def create_organisation(
+    s: Session,
+    *,
+    name: str,
+    kind: OrganisationKind | str = OrganisationKind.CUSTOMER,
+    parent_id: UUID | None = None,
+) -> Organisation:
+    """Add a customer, partner or vendor organisation (admins only)."""
+    s.require(Action.MANAGE_DIRECTORY)
+    errors = check.name_errors("name", name)
+    org_kind = check.enum_value(OrganisationKind, kind, "kind", errors)
+    if org_kind is OrganisationKind.PROVIDER:
+        errors.append(FieldError("kind", "a tenant has exactly one provider organisation"))
+    if parent_id is not None and s.uow.organisations.get(parent_id) is None:
+        raise NotFound("Organisation", parent_id)
+    check.raise_if(errors)
+    assert org_kind is not None
+    org = Organisation(
+        tenant_id=s.tenant_id,
+        id=s.new_id(),
+        name=name.strip(),
+        kind=org_kind,
+        parent_id=parent_id,
+        created_at=s.now,
+    )
+    s.uow.organisations.add(org)
+    return org
+
+
+def add_person(
+    s: Session, *, organisation_id: UUID, name: str, email: str, role: Role | str
+) -> Person:
+    """Add a person to an organisation (admins only). Staff roles belong to the provider."""
+    s.require(Action.MANAGE_DIRECTORY)
+    org = s.uow.organisations.get(organisation_id)
+    if org is None:
+        raise NotFound("Organisation", organisation_id)
+    errors = check.name_errors("name", name)
+    check.email(errors, email)
+    person_role = check.enum_value(Role, role, "role", errors)
+    if person_role is not None:
+        provider = org.kind is OrganisationKind.PROVIDER
+        if person_role.is_staff and not provider:
+            errors.append(FieldError("role", "staff roles belong to the provider"))
+        if not person_role.is_staff and provider:
+            errors.append(FieldError("role", "the provider's people are staff"))
+    check.raise_if(errors)
+    assert person_role is not None
+    person = Person(
+        tenant_id=s.tenant_id,
+        id=s.new_id(),
+        organisation_id=org.id,
+        name=name.strip(),
+        email=email.strip().lower(),
+        role=person_role,
+        created_at=s.now,
+    )
+    s.uow.persons.add(person)
+    s.directory_changed()
+    return person
+
+
+def deactivate_person(s: Session, person_id: UUID) -> Person:
+    """Take away a person's access at once (admins only); their history stays."""
+    s.require(Action.MANAGE_DIRECTORY)
+    person = s.uow.persons.get(person_id) if isinstance(person_id, UUID) else None
+    if person is None:
+        raise NotFound("Person", person_id)
+    if person.id == s.person.id:
+        raise ValidationError.single("person_id", "admins cannot deactivate themselves")
+    updated = attrs.evolve(person, active=False)
+    s.uow.persons.save(updated)
+    s.directory_changed()
+    return updated
+
+
+def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:
+    """Add a project (a ticket queue) owned by an organisation (admins only)."""
+    s.require(Action.MANAGE_DIRECTORY)
+    if s.uow.organisations.get(organisation_id) is None:
+        raise NotFound("Organisation", organisation_id)
+    check.raise_if(check.name_errors("name", name))
+    project = Project(
+        tenant_id=s.tenant_id,
+        id=s.new_id(),
+        organisation_id=organisation_id,
+        name=name.strip(),
+        created_at=s.now,
+    )
+    s.uow.projects.add(project)
+    s.directory_changed()
+    return project
+
+
+def create_ticket_type(
+    s: Session,
+    *,
+    name: str,
+    fields: Iterable[FieldSpec] = (),
+    description_template: str = "",
+    workflow: Workflow | None = None,
+) -> TicketType:
+    """Define a kind of ticket: custom fields, description template, workflow."""
+    s.require(Action.MANAGE_DIRECTORY)
+    errors = check.name_errors("name", name)
+    problem = check_text(description_template, max_length=MAX_BODY, allow_empty=True)
+    if problem:
+        errors.append(FieldError("description_template", problem))
+    specs = tuple(fields)
+    if not all(isinstance(f, FieldSpec) for f in specs):
+        errors.append(FieldError("fields", "must be FieldSpec values"))
+    check.raise_if(errors)
+    ticket_type = TicketType(
+        tenant_id=s.tenant_id,
+        id=s.new_id(),
+        name=name.strip(),
+        fields=specs,
+        description_template=description_template,
+        workflow=workflow or default_workflow(),
+        created_at=s.now,
+    )
+    s.uow.ticket_types.add(ticket_type)
+    return ticket_type
+
+
+def get_person(s: Session, person_id: UUID) -> Person:
+    """A person of the tenant; customers see only people of their own organisation and
+    staff (whose names appear on their tickets)."""
+    person = s.uow.persons.get(person_id) if isinstance(person_id, UUID) else None
+    if person is None or not (
+        s.actor.viewer.is_staff
+        or person.role.is_staff
+        or person.organisation_id == s.person.organisation_id
+    ):
+        raise NotFound("Person", person_id)
+    return person
+
+
+def list_projects(s: Session) -> list[Project]:
+    """The projects the person may see and create tickets in, by name."""
+    found = s.uow.projects.list(s.actor.projects)
+    return sorted(found, key=lambda p: (p.name, p.id))

@@ -1,0 +1,207 @@
+"""One call's world: the unit of work, the acting person and their access, ``now``, new ids,
+and the caches that live exactly as long as the call.
+
+``HelpDesk`` lives as long as the application and holds what never changes with the call
+(``Services``: policy, clock, id making). A ``Session`` lives for one operation, or for one
+``Batch``: the operations of the capability modules are functions of a session and their
+arguments, and every step they share (``require``, ``visible_ticket``, ``record``, …) is
+here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+
+from ticketkit.application.delivery import Prepared, may_receive, recipients
+from ticketkit.application.views import TicketView, project_ticket
+from ticketkit.clock import Clock
+from ticketkit.domain.events import CommentAdded, Event
+from ticketkit.domain.model import Actor, Comment, Person, Stamp, Ticket, TicketType
+from ticketkit.domain.notifications import Notification
+from ticketkit.errors import NotFound, PermissionDenied
+from ticketkit.policy.rules import Access, Action, Policy
+from ticketkit.ports.repositories import UnitOfWork
+
+
+@attrs.frozen(kw_only=True)
+class Services:
+    """What every session takes from the application: long-lived and never changing."""
+
+    policy: Policy
+    clock: Clock
+    new_id: Callable[[], UUID]
+
+
+def check_actor(actor: object) -> Actor:
+    """The acting person, or a ``TypeError`` for anything that is not an ``Actor``."""
+    if not isinstance(actor, Actor):
+        raise TypeError("actor: pass Person.actor or an Actor, the acting person first")
+    return actor
+
+
+class Session:
+    """One operation's (or one batch's) unit of work, acting person, time and caches.
+
+    ``act_as`` makes another person the acting one (a batch reuses its session for each
+    operation): their access is resolved from the unit of work's current state, the
+    time is taken anew, and everything cached stays valid for the same transaction.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        uow: UnitOfWork,
+        actor: Actor,
+        *,
+        people: Iterable[UUID | None] = (),
+    ) -> None:
+        self.services = services
+        self.policy = services.policy
+        self.uow = uow
+        #: Notifications written in this unit of work, delivered once it commits.
+        self.prepared: list[Prepared] = []
+        # People by the id's integer (cheaper to hash than a UUID): their access, or None
+        # for someone unknown or inactive. Cleared when the directory changes.
+        self._people: dict[int, Access | None] = {}
+        self._types: dict[UUID, TicketType] = {}
+        self.act_as(actor, people=people)
+
+    def act_as(self, actor: Actor, *, people: Iterable[UUID | None] = ()) -> Session:
+        """Make ``actor`` the acting person from now on (``NotFound`` when they are not an
+        active person of this unit of work's tenant); ``people`` whom the operation will
+        look up are loaded in the same read."""
+        check_actor(actor)
+        if actor.tenant_id != self.uow.tenant_id:
+            raise NotFound("Person", actor.person_id)
+        self.prefetch((actor.person_id, *people))
+        found = self.access(actor.person_id)
+        if found is None:
+            raise NotFound("Person", actor.person_id)
+        self.actor: Access = found
+        self.person: Person = found.person
+        self.now: datetime = self.services.clock.now()
+        self.stamp = Stamp(
+            actor_id=self.person.id,
+            organisation_id=self.person.organisation_id,
+            at=self.now,
+            new_id=self.services.new_id,
+        )
+        return self
+
+    @property
+    def tenant_id(self) -> UUID:
+        return self.uow.tenant_id
+
+    def new_id(self) -> UUID:
+        return self.services.new_id()
+
+    # -- people ----------------------------------------------------------------------------
+
+    def prefetch(self, person_ids: Iterable[UUID | None]) -> None:
+        """Resolve the people not resolved yet with one read, so the ``access`` calls that
+        follow cost no round trip each."""
+        missing = {
+            p.int: p for p in person_ids if isinstance(p, UUID) and p.int not in self._people
+        }
+        if len(missing) > 1:
+            self._remember(missing.values())
+
+    def access(self, person_id: UUID) -> Access | None:
+        """An active person of this tenant and what they may do, or None."""
+        if not isinstance(person_id, UUID):
+            return None
+        key = person_id.int
+        if key not in self._people:
+            self._remember([person_id])
+        return self._people[key]
+
+    def directory_changed(self) -> None:
+        """Forget resolved access: people, organisations or projects changed in this call."""
+        self._people.clear()
+
+    def _remember(self, person_ids: Iterable[UUID]) -> None:
+        wanted = list(person_ids)
+        found = self.uow.access.people(wanted)
+        for ident in wanted:
+            person = found.get(ident)
+            self._people[ident.int] = (
+                self.policy.access(person, self.uow.access)
+                if person is not None and person.active
+                else None
+            )
+
+    # -- shared steps ----------------------------------------------------------------------
+
+    def require(self, action: Action, field: str | None = None) -> None:
+        """``PermissionDenied`` unless the acting person may do ``action``."""
+        if not self.actor.may(action):
+            raise PermissionDenied(action.value.replace("_", " "), field)
+
+    def visible_ticket(self, ticket_id: UUID) -> Ticket:
+        """The ticket, if the acting person may read it; ``NotFound`` alike when it does not
+        exist and when they may not see it."""
+        ticket = self.uow.tickets.get(ticket_id) if isinstance(ticket_id, UUID) else None
+        if ticket is None or not self.actor.reads("tickets", ticket):
+            raise NotFound("Ticket", ticket_id)
+        return ticket
+
+    def ticket_type(self, type_id: UUID) -> TicketType:
+        """A ticket type of this tenant (read once per session)."""
+        found = self._types.get(type_id)
+        if found is None:
+            loaded = self.uow.ticket_types.get(type_id) if isinstance(type_id, UUID) else None
+            if loaded is None:
+                raise NotFound("TicketType", type_id)
+            found = self._types[type_id] = loaded
+        return found
+
+    def view(self, ticket: Ticket, ticket_type: TicketType | None = None) -> TicketView:
+        """``ticket`` as the acting person may see it."""
+        return project_ticket(
+            ticket,
+            ticket_type or self.ticket_type(ticket.type_id),
+            internal=self.actor.sees_internal,
+            comment_count=self.actor.count_comments(ticket.comment_tally),
+        )
+
+    def record(
+        self,
+        ticket: Ticket,
+        events: Sequence[Event],
+        ticket_type: TicketType,
+        comment: Comment | None = None,
+    ) -> None:
+        """Append ``events`` to the history and write the notifications they cause to the
+        outbox, in this unit of work; each recipient passes the policy as a read would."""
+        self.prefetch((ticket.requester_id, ticket.assignee_id))
+        for event in events:
+            self.uow.record(event)
+            for person_id in recipients(ticket, event):
+                access = self.access(person_id)
+                if access is None or not may_receive(access, ticket, event):
+                    continue
+                note = Notification(
+                    tenant_id=ticket.tenant_id,
+                    id=self.new_id(),
+                    event_id=event.id,
+                    ticket_id=ticket.id,
+                    recipient_id=person_id,
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+                self.uow.outbox.add(note)
+                # ``ticket`` is this operation's own copy and is not changed after this.
+                self.prepared.append(
+                    Prepared(
+                        notification=note,
+                        recipient=access,
+                        event=event,
+                        ticket=ticket,
+                        ticket_type=ticket_type,
+                        comment=comment if isinstance(event, CommentAdded) else None,
+                    )
+                )

@@ -1,0 +1,399 @@
+"""Ticket operations: open, read, list, change, comment, and the history as one may see it.
+
+Each operation is a function of the call's ``Session`` and its arguments. It checks every
+permission and every input before the first write; the ticket's own transitions
+(``Ticket.open``, ``edit``, ``assign``, ``move_to``, ``add_comment``) apply the change and
+return the events that ``Session.record`` appends with their notifications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from uuid import UUID
+
+from ticketkit.application import paging
+from ticketkit.application import validation as check
+from ticketkit.application.session import Session
+from ticketkit.application.views import (
+    UNSET,
+    CommentDraft,
+    Page,
+    TicketSort,
+    TicketView,
+    TimelineEntry,
+    Unset,
+)
+from ticketkit.domain.events import Change, CommentAdded, Event
+from ticketkit.domain.fields import validate_field_values
+from ticketkit.domain.model import (
+    Comment,
+    FieldValue,
+    Priority,
+    Ticket,
+    TicketType,
+    Visibility,
+)
+from ticketkit.domain.text import MAX_BODY, MAX_TITLE
+from ticketkit.domain.workflow import Status
+from ticketkit.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError
+from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
+from ticketkit.policy.rules import Action
+
+
+def create_ticket(
+    s: Session,
+    *,
+    project_id: UUID,
+    type_id: UUID,
+    title: str,
+    description: str | None = None,
+    fields: Mapping[str, object] | None = None,
+    priority: Priority | str = Priority.NORMAL,
+    requester_id: UUID | None = None,
+    assignee_id: UUID | None = None,
+    channel: str = "api",
+) -> TicketView:
+    """Open a ticket of a type in a project. ``description`` defaults to the type's
+    template; ``requester_id`` (someone else) and ``assignee_id`` are for staff."""
+    s.prefetch((requester_id, assignee_id))
+    project = s.uow.projects.get(project_id) if isinstance(project_id, UUID) else None
+    if project is None or not s.actor.reads("projects", project):
+        raise NotFound("Project", project_id)
+    s.require(Action.CREATE_TICKET)
+    ticket_type = s.ticket_type(type_id)
+    errors: list[FieldError] = []
+    check.text(errors, "title", title, MAX_TITLE)
+    body = ticket_type.description_template if description is None else description
+    check.text(errors, "description", body, MAX_BODY, allow_empty=True)
+    prio = check.enum_value(Priority, priority, "priority", errors)
+    check.channel(errors, channel)
+    values = _field_values(s, ticket_type, fields or {}, errors, creating=True)
+    requester = s.person
+    if requester_id is not None and requester_id != s.person.id:
+        s.require(Action.ACT_FOR_OTHERS, "requester_id")
+        someone = s.access(requester_id)
+        if someone is None:
+            raise NotFound("Person", requester_id)
+        if not someone.reads("projects", project):
+            errors.append(FieldError("requester_id", "cannot see this project"))
+        requester = someone.person
+    if assignee_id is not None:
+        s.require(Action.ASSIGN, "assignee_id")
+        _check_assignee(s, assignee_id)
+    check.raise_if(errors)
+    assert prio is not None
+    # Every check passed: from here on, writes.
+    ticket, events = Ticket.open(
+        by=s.stamp,
+        tenant_id=s.tenant_id,
+        number=s.uow.tickets.next_number(),
+        project_id=project.id,
+        ticket_type=ticket_type,
+        title=title.strip(),
+        description=body,
+        fields={k: v for k, v in values.items() if v is not None},
+        priority=prio,
+        requester_id=requester.id,
+        assignee_id=assignee_id,
+    )
+    s.uow.tickets.add(ticket)
+    s.record(ticket, events, ticket_type)
+    return s.view(ticket, ticket_type)
+
+
+def get_ticket(s: Session, ticket_id: UUID) -> TicketView:
+    """One ticket as the person may see it; NotFound also when they may not."""
+    return s.view(s.visible_ticket(ticket_id))
+
+
+def list_tickets(
+    s: Session,
+    *,
+    status: str | Iterable[str] | None = None,
+    category: str | Iterable[str] | None = None,
+    project_id: UUID | None = None,
+    assignee_id: UUID | Unset | None = UNSET,
+    requester_id: UUID | None = None,
+    type_id: UUID | None = None,
+    sort: TicketSort | str = TicketSort.NEWEST,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> Page:
+    """The tickets the person may see, filtered and sorted, one keyset page at a time.
+
+    ``assignee_id=None`` lists unassigned tickets; filtering or sorting on what the
+    person may not see is refused rather than silently ignored.
+    """
+    errors: list[FieldError] = []
+    order = check.enum_value(TicketSort, sort, "sort", errors)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= paging.MAX_PAGE:
+        errors.append(FieldError("limit", f"must be an integer from 1 to {paging.MAX_PAGE}"))
+    internal = s.actor.sees_internal
+    filters: list[Predicate] = [s.actor.tickets]
+    if status is not None:
+        filters.append(one_of("status", check.strings(status, "status", errors)))
+    if category is not None:
+        filters.append(one_of("status_category", check.strings(category, "category", errors)))
+    for name, value in (
+        ("project_id", project_id),
+        ("requester_id", requester_id),
+        ("type_id", type_id),
+    ):
+        if value is not None:
+            if not isinstance(value, UUID):
+                errors.append(FieldError(name, "must be a UUID"))
+            else:
+                filters.append(Eq(name, value))
+    if assignee_id is not UNSET:
+        if not internal:
+            raise PermissionDenied("filter by assignee", "assignee_id")
+        filters.append(Eq("assignee_id", assignee_id))
+    check.raise_if(errors)
+    assert order is not None
+    keys = paging.sort_keys(order, "updated_at" if internal else "public_updated_at")
+    if cursor is not None:
+        filters.append(paging.after(cursor, order, keys))
+    found = s.uow.tickets.query(all_of(*filters), keys, limit + 1)
+    more = len(found) > limit
+    found = found[:limit]
+    items = tuple(s.view(t) for t in found)
+    next_cursor = paging.cursor(order, found[-1], keys) if more and found else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def update_ticket(
+    s: Session,
+    ticket_id: UUID,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    priority: Priority | str | None = None,
+    fields: Mapping[str, object] | None = None,
+    assignee_id: UUID | Unset | None = UNSET,
+    status: str | None = None,
+    comment: CommentDraft | None = None,
+    expected_version: int | None = None,
+) -> TicketView:
+    """Change several things at once, atomically ("update", "update and close").
+
+    Each part needs its own permission. With ``expected_version`` a ticket changed by
+    someone else since it was read raises ``Conflict`` instead of overwriting.
+    """
+    ticket, ticket_type, _ = _update(
+        s,
+        ticket_id,
+        title=title,
+        description=description,
+        priority=priority,
+        fields=fields,
+        assignee_id=assignee_id,
+        status=status,
+        comment=comment,
+        expected_version=expected_version,
+    )
+    return s.view(ticket, ticket_type)
+
+
+def add_comment(
+    s: Session,
+    ticket_id: UUID,
+    body: str,
+    *,
+    visibility: Visibility | str,
+    channel: str = "api",
+    expected_version: int | None = None,
+) -> Comment:
+    """Write a public reply or an internal note; returns the stored comment."""
+    errors: list[FieldError] = []
+    vis = check.enum_value(Visibility, visibility, "visibility", errors)
+    check.raise_if(errors)
+    assert vis is not None
+    draft = CommentDraft(body=body, visibility=vis, channel=channel)
+    _, _, comment = _update(s, ticket_id, comment=draft, expected_version=expected_version)
+    assert comment is not None
+    return comment
+
+
+def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
+    """The ticket's history as this person may see it, oldest first."""
+    ticket = s.visible_ticket(ticket_id)
+    events = s.uow.events.for_ticket(ticket.id, s.actor.events)
+    comments = {c.id: c for c in s.uow.comments.for_ticket(ticket.id, s.actor.comments)}
+    entries = []
+    for event in events:
+        if isinstance(event, CommentAdded):
+            found = comments.get(event.comment_id)
+            if found is None:
+                continue
+            entries.append(TimelineEntry(event=event, comment=found))
+        else:
+            entries.append(TimelineEntry(event=event))
+    return entries
+
+
+# -- the steps of a change ------------------------------------------------------------------
+
+
+def _update(
+    s: Session,
+    ticket_id: UUID,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    priority: Priority | str | None = None,
+    fields: Mapping[str, object] | None = None,
+    assignee_id: UUID | Unset | None = UNSET,
+    status: str | None = None,
+    comment: CommentDraft | None = None,
+    expected_version: int | None = None,
+) -> tuple[Ticket, TicketType, Comment | None]:
+    """Check every part of a change, then apply and record it: the ticket as it is now,
+    its type, and the new comment if there is one."""
+    ticket = s.visible_ticket(ticket_id)
+    ticket_type = s.ticket_type(ticket.type_id)
+    if expected_version is not None and expected_version != ticket.version:
+        raise Conflict("Ticket", ticket.id, expected_version)
+    errors: list[FieldError] = []
+    public: list[Change] = []
+    internal: list[Change] = []
+    if title is not None:
+        s.require(Action.UPDATE_PUBLIC_FIELDS, "title")
+        if check.text(errors, "title", title, MAX_TITLE) and title.strip() != ticket.title:
+            public.append(Change(field="title", old=ticket.title, new=title.strip()))
+    if description is not None:
+        s.require(Action.UPDATE_PUBLIC_FIELDS, "description")
+        if (
+            check.text(errors, "description", description, MAX_BODY, allow_empty=True)
+            and description != ticket.description
+        ):
+            public.append(Change(field="description", old=ticket.description, new=description))
+    if priority is not None:
+        s.require(Action.UPDATE_PUBLIC_FIELDS, "priority")
+        prio = check.enum_value(Priority, priority, "priority", errors)
+        if prio is not None and prio != ticket.priority:
+            public.append(Change(field="priority", old=ticket.priority, new=prio))
+    if fields:
+        values = _field_values(s, ticket_type, fields, errors, creating=False)
+        specs = {f.name: f for f in ticket_type.fields}
+        for name, value in sorted(values.items()):
+            old = ticket.fields.get(name)
+            if value != old:
+                change = Change(field=f"fields.{name}", old=old, new=value)
+                (internal if specs[name].internal else public).append(change)
+        if any(not specs[n].internal for n in values):
+            s.require(Action.UPDATE_PUBLIC_FIELDS, "fields")
+    reassign = False
+    if assignee_id is not UNSET:
+        s.require(Action.ASSIGN, "assignee_id")
+        if assignee_id is not None:
+            _check_assignee(s, assignee_id)
+        reassign = assignee_id != ticket.assignee_id
+    new_status = _target_status(s, ticket, ticket_type, status, errors)
+    if comment is not None:
+        _check_comment(s, comment, errors)
+    check.raise_if(errors)
+
+    # Every check passed: apply and record.
+    base_version = ticket.version
+    by = s.stamp
+    events: list[Event] = []
+    if public:
+        events.append(ticket.edit(public, Visibility.PUBLIC, by=by))
+    if internal:
+        events.append(ticket.edit(internal, Visibility.INTERNAL, by=by))
+    if reassign:
+        assert not isinstance(assignee_id, Unset)
+        events.append(ticket.assign(assignee_id, by=by))
+    new_comment = None
+    if comment is not None:
+        new_comment, added = ticket.add_comment(
+            comment.body, Visibility(comment.visibility), comment.channel, by=by
+        )
+        events.append(added)
+    if new_status is not None:
+        events.append(ticket.move_to(new_status, by=by))
+    if not events:
+        return ticket, ticket_type, None
+    ticket.new_version(events, s.now)
+    s.uow.tickets.update(ticket, expected_version=base_version)
+    if new_comment is not None:
+        s.uow.comments.add(new_comment)
+    s.record(ticket, events, ticket_type, new_comment)
+    return ticket, ticket_type, new_comment
+
+
+def _target_status(
+    s: Session,
+    ticket: Ticket,
+    ticket_type: TicketType,
+    status: str | None,
+    errors: list[FieldError],
+) -> Status | None:
+    """The status to move to, if ``status`` asks for a move the workflow allows."""
+    if status is None:
+        return None
+    s.require(Action.CHANGE_STATUS, "status")
+    workflow = ticket_type.workflow
+    target = workflow.status(status) if isinstance(status, str) else None
+    if target is None:
+        errors.append(FieldError("status", f"unknown status {status!r} for this ticket type"))
+        return None
+    if target.key == ticket.status:
+        return None
+    if not workflow.allows(ticket.status, target.key):
+        allowed = list(workflow.targets(ticket.status))
+        errors.append(
+            FieldError(
+                "status",
+                f"cannot go from {ticket.status!r} to {target.key!r}; allowed: {allowed}",
+            )
+        )
+        return None
+    return target
+
+
+def _field_values(
+    s: Session,
+    ticket_type: TicketType,
+    raw: Mapping[str, object],
+    errors: list[FieldError],
+    *,
+    creating: bool,
+) -> dict[str, FieldValue | None]:
+    if not isinstance(raw, Mapping):
+        errors.append(FieldError("fields", "must be a mapping of field names to values"))
+        return {}
+    values, problems, forbidden = validate_field_values(
+        ticket_type.fields,
+        raw,
+        may_set_internal=s.actor.may(Action.UPDATE_INTERNAL_FIELDS),
+        check_required=creating,
+    )
+    if forbidden:
+        if s.actor.sees_internal:
+            raise PermissionDenied("set internal fields", forbidden[0])
+        # Those who may not see internal fields are not told they exist.
+        problems.extend(FieldError(name, "unknown field") for name in forbidden)
+    errors.extend(problems)
+    return values  # type: ignore[return-value]
+
+
+def _check_assignee(s: Session, assignee_id: UUID) -> None:
+    found = s.access(assignee_id)
+    if found is None:
+        raise NotFound("Person", assignee_id)
+    if not found.may(Action.BE_ASSIGNED):
+        raise ValidationError.single("assignee_id", "this person cannot be assigned tickets")
+
+
+def _check_comment(s: Session, draft: CommentDraft, errors: list[FieldError]) -> None:
+    if not isinstance(draft, CommentDraft):
+        errors.append(FieldError("comment", "must be a CommentDraft"))
+        return
+    vis = check.enum_value(Visibility, draft.visibility, "comment.visibility", errors)
+    if vis is Visibility.PUBLIC:
+        s.require(Action.COMMENT_PUBLIC, "comment.visibility")
+    elif vis is Visibility.INTERNAL:
+        s.require(Action.COMMENT_INTERNAL, "comment.visibility")
+    check.text(errors, "comment.body", draft.body, MAX_BODY)
+    check.channel(errors, draft.channel, "comment.channel")

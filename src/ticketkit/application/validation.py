@@ -1,0 +1,82 @@
+"""Checks of values a host passes in, shared by every capability module.
+
+Each check appends a ``FieldError`` naming the field instead of raising, so an operation can
+report every bad field at once with ``raise_if`` before it writes anything.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from typing import Final, TypeVar
+
+from ticketkit.domain.text import check_text
+from ticketkit.errors import FieldError, ValidationError
+
+MAX_NAME: Final = 200
+_CHANNEL = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def raise_if(errors: list[FieldError]) -> None:
+    """Raise one ``ValidationError`` naming every bad field, if there is any."""
+    if errors:
+        raise ValidationError(errors)
+
+
+def text(
+    errors: list[FieldError],
+    name: str,
+    value: object,
+    max_length: int,
+    *,
+    allow_empty: bool = False,
+) -> bool:
+    """Whether ``value`` is acceptable text (see ``check_text``); notes why not."""
+    if not isinstance(value, str):
+        errors.append(FieldError(name, "must be text"))
+        return False
+    problem = check_text(value, max_length=max_length, allow_empty=allow_empty)
+    if problem:
+        errors.append(FieldError(name, problem))
+        return False
+    return True
+
+
+def name_errors(field: str, value: object) -> list[FieldError]:
+    """The problems of a name (of an organisation, person, project, type)."""
+    errors: list[FieldError] = []
+    text(errors, field, value, MAX_NAME)
+    return errors
+
+
+def email(errors: list[FieldError], value: object, field: str = "email") -> None:
+    if not isinstance(value, str) or not _EMAIL.match(value) or len(value) > 254:
+        errors.append(FieldError(field, "must be an e-mail address"))
+
+
+def channel(errors: list[FieldError], value: object, field: str = "channel") -> None:
+    if not isinstance(value, str) or not _CHANNEL.match(value):
+        errors.append(FieldError(field, "must be a short lower-case channel name like 'email'"))
+
+
+def enum_value(cls: type[E], value: object, field: str, errors: list[FieldError]) -> E | None:
+    """``value`` as a member of ``cls`` (members and their values are accepted)."""
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = [m.value for m in cls]
+        errors.append(FieldError(field, f"unknown value {value!r}; expected one of {allowed}"))
+        return None
+
+
+def strings(value: str | Iterable[str], field: str, errors: list[FieldError]) -> list[str]:
+    """One name or a list of names, as a list."""
+    items = [value] if isinstance(value, str) else list(value)
+    if not items or not all(isinstance(i, str) for i in items):
+        errors.append(FieldError(field, "must be a name or a list of names"))
+        return []
+    return items
