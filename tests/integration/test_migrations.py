@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from ticketkit.adapters.sqlalchemy import downgrade, metadata, upgrade
-from ticketkit.adapters.sqlalchemy.engine import VERSION_TABLE
+from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
 HEAD = "ticketkit_0001"

@@ -1,12 +1,7 @@
 """SQL storage for ticketkit: SQLAlchemy Core on SQLite or PostgreSQL, Alembic-migrated."""
 
-from ticketkit.adapters.sqlalchemy.engine import (
-    alembic_config,
-    create_postgres_engine,
-    create_sqlite_engine,
-    downgrade,
-    upgrade,
-)
+from ticketkit.adapters.sqlalchemy.engine import create_postgres_engine, create_sqlite_engine
+from ticketkit.adapters.sqlalchemy.migrate import alembic_config, downgrade, upgrade
 from ticketkit.adapters.sqlalchemy.tables import metadata
 from ticketkit.adapters.sqlalchemy.unit_of_work import SqlStorage, SqlUnitOfWork
 

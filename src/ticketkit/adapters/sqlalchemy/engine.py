@@ -1,4 +1,4 @@
-"""Engines tuned for ticketkit, and its Alembic migrations run programmatically.
+"""Engines tuned for ticketkit: SQLite with WAL and a writer at a time, PostgreSQL on psycopg 3.
 
 SQLite engines start write transactions with ``BEGIN IMMEDIATE``: a writer takes the lock up
 front, so two writers queue on ``busy_timeout`` instead of failing half-way. Read-only
@@ -10,19 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import QueuePool
-
-if TYPE_CHECKING:
-    from alembic.config import Config
-
-#: Where Alembic finds ticketkit's migration environment (a package resource).
-SCRIPT_LOCATION = "ticketkit.adapters.sqlalchemy:migrations"
-#: The version table ticketkit's own environment writes, apart from any host's table.
-VERSION_TABLE = "ticketkit_alembic_version"
 
 BUSY_TIMEOUT_MS = 10_000
 #: SQLite's WAL pages between automatic checkpoints (SQLite's own default is 1,000, 4 MB).
@@ -165,45 +157,12 @@ def create_postgres_engine(url: str | URL, **kwargs: Any) -> Engine:
     return create_engine(parsed, **options)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic configuration for ticketkit's own migration history on ``connection``."""
-    # Alembic is imported only when migrating: it adds a quarter second to import time.
-    from alembic.config import Config  # noqa: PLC0415
-
-    config = Config()
-    config.set_main_option("script_location", SCRIPT_LOCATION)
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Apply ticketkit's migrations up to ``revision`` (all of them by default)."""
-    from alembic import command  # noqa: PLC0415
-
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), revision)
-
-
-def downgrade(engine: Engine, revision: str = "base") -> None:
-    """Revert ticketkit's migrations down to ``revision`` (everything by default)."""
-    from alembic import command  # noqa: PLC0415
-
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), revision)
-
-
 __all__ = [
-    "SCRIPT_LOCATION",
     "SQLITE_BEGIN",
-    "VERSION_TABLE",
     "WAL_AUTOCHECKPOINT_PAGES",
-    "alembic_config",
     "create_postgres_engine",
     "create_sqlite_engine",
-    "downgrade",
     "is_in_memory",
     "json_dumps",
     "json_loads",
-    "upgrade",
 ]

@@ -11,11 +11,8 @@ from alembic import context
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from ticketkit.adapters.sqlalchemy.engine import (
-    VERSION_TABLE,
-    create_postgres_engine,
-    create_sqlite_engine,
-)
+from ticketkit.adapters.sqlalchemy.engine import create_postgres_engine, create_sqlite_engine
+from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables import metadata
 
 
