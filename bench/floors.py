@@ -43,6 +43,7 @@ from ticketkit.adapters.sqlalchemy import (
     SqlStorage,
     create_postgres_engine,
     create_sqlite_engine,
+    tables,
     upgrade,
 )
 from ticketkit.ids import new_id
@@ -52,6 +53,9 @@ PG_SCHEMA = "ticketkit_floors"
 Round = dict[str, float]
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 Captured = list[tuple[str, Any, bool]]
+#: How the adapter's statements of one unit start: the ticket number taken, the ticket written.
+_TAKE_NUMBER = f"UPDATE {tables.ticket_counters.name}"
+_INSERT_TICKETS = f"INSERT INTO {tables.tickets.name}"
 
 
 def desk_on(storage: Any) -> tuple[HelpDesk, Setup]:
@@ -160,9 +164,9 @@ def _one_unit(desk: HelpDesk, setup: Setup, engine: sa.Engine) -> tuple[Captured
         reads, writes = sent[:2], sent[2:]
         if (
             reads[0][0].lstrip().startswith("SELECT")
-            and reads[1][0].lstrip().startswith("UPDATE ticket_counters")
+            and reads[1][0].lstrip().startswith(_TAKE_NUMBER)
             and writes
-            and writes[0][0].startswith("INSERT INTO tickets")
+            and writes[0][0].startswith(_INSERT_TICKETS)
             and all(sql.startswith("INSERT") and not many for sql, _, many in writes)
             and all(isinstance(params, tuple) for _, params, _ in writes)
         ):
@@ -211,7 +215,7 @@ def postgres_round(url: str, n: int, chunk: int = 100) -> Round:
             return made
 
         def numbered(sql: str, values: tuple[Any, ...], number: int) -> tuple[Any, ...]:
-            if sql.startswith("INSERT INTO tickets"):
+            if sql.startswith(_INSERT_TICKETS):
                 return (*values[:2], number, *values[3:])
             return values
 

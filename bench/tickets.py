@@ -51,12 +51,12 @@ BATCH = 1_000
 WARM_UP = 500
 
 HAND_WRITTEN = sa.text(
-    """
+    f"""
     SELECT t.id, t.number, t.title, t.status, t.priority, t.public_updated_at,
-           (SELECT count(*) FROM comments c
+           (SELECT count(*) FROM {tables.comments.name} c
              WHERE c.tenant_id = t.tenant_id AND c.ticket_id = t.id
                AND c.visibility = 'public') AS public_comments
-      FROM tickets t
+      FROM {tables.tickets.name} t
      WHERE t.tenant_id = :tenant AND t.project_id = :project
      ORDER BY t.number DESC
      LIMIT 25

@@ -17,6 +17,7 @@ from alembic.migration import MigrationContext
 
 from ticketkit.adapters.sqlalchemy import downgrade, metadata, upgrade
 from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
+from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
 HEAD = "ticketkit_0001"
@@ -57,10 +58,14 @@ def test_schema_comparison_notices_a_missing_index_and_column(empty_engine: sa.E
     changed = sa.MetaData(naming_convention=metadata.naming_convention)
     for table in metadata.sorted_tables:
         table.to_metadata(changed)
-    tickets = changed.tables["tickets"]
+    tickets = changed.tables["ticketkit_tickets"]
     tickets.append_column(sa.Column("extra", sa.Integer(), nullable=True))
     tickets.indexes.discard(
-        next(i for i in tickets.indexes if i.name == "ix_tickets_tenant_id_assignee_id_number")
+        next(
+            i
+            for i in tickets.indexes
+            if i.name == "ix_ticketkit_tickets_tenant_id_assignee_id_number"
+        )
     )
     kinds = {diff[0] for diff in schema_diff(empty_engine, changed)}
     assert {"add_column", "remove_index"} <= kinds
@@ -159,6 +164,137 @@ def test_ticketkit_upgrade_keeps_its_own_version_table_beside_a_host_history(
     assert versions(empty_engine, "alembic_version") == {"host_0001"}
     assert versions(empty_engine, VERSION_TABLE) == {HEAD}
     assert schema_diff(empty_engine) == []
+
+
+# -- ticketkit's own names ---------------------------------------------------------------
+
+#: PostgreSQL cuts longer names (SQLAlchemy would shorten them with a hash of its own).
+POSTGRES_NAME_LIMIT = 63
+
+
+def metadata_names() -> dict[str, set[str]]:
+    """Every index and constraint name of ``metadata``, by table."""
+    return {
+        t.name: {str(x.name) for x in [*t.constraints, *t.indexes]} for t in metadata.sorted_tables
+    }
+
+
+def migrated_names(engine: sa.Engine) -> dict[str, set[str]]:
+    """Every index and constraint name the database reports, by ticketkit table."""
+    found: dict[str, set[str]] = {}
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        for table in TICKETKIT_TABLES:
+            names = {inspector.get_pk_constraint(table)["name"]}
+            names |= {fk["name"] for fk in inspector.get_foreign_keys(table)}
+            names |= {ix["name"] for ix in inspector.get_indexes(table)}
+            names |= {uq["name"] for uq in inspector.get_unique_constraints(table)}
+            names |= {ck["name"] for ck in inspector.get_check_constraints(table)}
+            found[table] = {str(n) for n in names}
+    return found
+
+
+def test_every_table_index_and_constraint_carries_ticketkit_s_prefix() -> None:
+    assert TICKETKIT_TABLES, "no tables to check"
+    for table, names in metadata_names().items():
+        assert table.startswith(PREFIX), table
+        for name in names:
+            kind, _, rest = name.partition("_")
+            assert kind in {"pk", "fk", "ix", "uq", "ck"} and rest.startswith(table), name
+            assert len(name) <= POSTGRES_NAME_LIMIT, name
+
+
+def test_the_migration_names_every_index_and_constraint_as_the_metadata_does(
+    empty_engine: sa.Engine,
+) -> None:
+    upgrade(empty_engine)
+    assert migrated_names(empty_engine) == metadata_names()
+
+
+# -- beside a host's own tables ------------------------------------------------------------
+
+#: A host application's tables named like ticketkit's (unprefixed) ones, keys and indexes
+#: named by the convention ticketkit itself used before its prefix.
+HOST = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+HOST_PROJECTS = sa.Table(
+    "projects",
+    HOST,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(50), nullable=False),
+)
+HOST_COMMENTS = sa.Table(
+    "comments",
+    HOST,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("body", sa.String(200), nullable=False),
+    sa.Index(None, "project_id"),
+)
+HOST_ROWS = {
+    "projects": [{"id": 1, "name": "Website relaunch"}],
+    "comments": [{"id": 7, "project_id": 1, "body": "Looks good"}],
+}
+
+
+def host_rows(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
+    with engine.connect() as conn:
+        return {
+            t.name: [dict(r) for r in conn.execute(sa.select(t).order_by(t.c.id)).mappings()]
+            for t in (HOST_PROJECTS, HOST_COMMENTS)
+        }
+
+
+def host_names(engine: sa.Engine) -> dict[str, set[str]]:
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        return {
+            t: {
+                str(inspector.get_pk_constraint(t)["name"]),
+                *(str(ix["name"]) for ix in inspector.get_indexes(t)),
+            }
+            for t in HOST.tables
+        }
+
+
+@pytest.mark.parametrize("how", ["upgrade", "host_alembic"])
+def test_ticketkit_migrates_beside_a_host_s_own_projects_and_comments(
+    empty_engine: sa.Engine, tmp_path: Path, how: str
+) -> None:
+    """A host with its own ``projects`` and ``comments`` applies ticketkit's migrations
+    (by ``upgrade`` or through its own Alembic) and removes them again: its tables, their
+    rows, keys and indexes stay as they were."""
+    HOST.create_all(empty_engine)
+    with empty_engine.begin() as conn:
+        for table in (HOST_PROJECTS, HOST_COMMENTS):
+            conn.execute(table.insert(), HOST_ROWS[table.name])
+    names_before = host_names(empty_engine)
+    root = _host_project(tmp_path)
+
+    if how == "upgrade":
+        upgrade(empty_engine)
+    else:
+        with empty_engine.begin() as conn:
+            command.upgrade(_host_config(root, conn, with_ticketkit=True), "heads")
+    assert table_names(empty_engine) >= {"projects", "comments", *TICKETKIT_TABLES}
+    assert schema_diff(empty_engine) == []
+    assert host_rows(empty_engine) == HOST_ROWS
+    assert host_names(empty_engine) == names_before
+
+    if how == "upgrade":
+        downgrade(empty_engine)
+    else:
+        with empty_engine.begin() as conn:
+            command.downgrade(_host_config(root, conn, with_ticketkit=True), "ticketkit@base")
+    assert table_names(empty_engine) & TICKETKIT_TABLES == set()
+    assert {"projects", "comments"} <= table_names(empty_engine)
+    assert host_rows(empty_engine) == HOST_ROWS
+    assert host_names(empty_engine) == names_before
 
 
 @pytest.mark.parametrize("resource", ["env.py", "script.py.mako", "versions/0001_initial.py"])

@@ -431,8 +431,8 @@ def test_buffered_rows_are_written_with_one_statement_per_table(
             uow.comments.add(comment(seeded, t.id))
         uow.commit()
     inserts = [(sql.split("(")[0].split()[-1], many) for sql, many in statements if "INSERT" in sql]
-    assert sorted(inserts) == [("comments", True), ("tickets", True)]
-    counters = [sql for sql, _ in statements if "ticket_counters" in sql]
+    assert sorted(inserts) == [(tables.comments.name, True), (tables.tickets.name, True)]
+    counters = [sql for sql, _ in statements if tables.ticket_counters.name in sql]
     assert len(counters) == 2, "one UPDATE ... RETURNING, one write-back"
 
 
@@ -455,7 +455,7 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
         )
     reads = [sql for sql, _ in statements if sql.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1, reads
-    assert "FROM persons" in reads[0]
+    assert f"FROM {tables.persons.name}" in reads[0]
 
 
 def test_queries_see_buffered_rows_and_rollback_discards_them(
@@ -689,9 +689,10 @@ def test_text_columns_use_the_c_collation_on_postgres(engine: sa.Engine) -> None
             conn.execute(
                 sa.text(
                     "SELECT column_name, collation_name FROM information_schema.columns "
-                    "WHERE table_schema = current_schema() AND table_name = 'tickets' "
+                    "WHERE table_schema = current_schema() AND table_name = :table "
                     "AND data_type = 'character varying'"
-                )
+                ),
+                {"table": tables.tickets.name},
             ).all()
         )
     assert collations and set(collations.values()) == {"C"}, collations

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, PrimaryKeyConstraint, Table
 
-from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata
+from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name
 from ticketkit.adapters.sqlalchemy.tables.directory import persons
 from ticketkit.adapters.sqlalchemy.tables.ticketing import tickets
 from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, json_type, text_type
 
 notifications = Table(
-    "notifications",
+    name("notifications"),
     metadata,
     *ids(),
     Column("event_id", Id(), nullable=False),

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Index, PrimaryKeyConstraint, Table
 
-from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, ordinal, tenant_fk
+from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name, ordinal, tenant_fk
 from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, json_type, text_type
 
 tenants = Table(
-    "tenants",
+    name("tenants"),
     metadata,
     Column("tenant_id", Id(), nullable=False),
     Column("name", text_type(), nullable=False),
@@ -18,7 +18,7 @@ tenants = Table(
 )
 
 organisations = Table(
-    "organisations",
+    name("organisations"),
     metadata,
     *ids(),
     Column("name", text_type(), nullable=False),
@@ -28,12 +28,12 @@ organisations = Table(
     ordinal(),
     PrimaryKeyConstraint("tenant_id", "id"),
     tenant_fk(),
-    fk("organisations", "parent_id"),
+    fk(name("organisations"), "parent_id"),
     Index(None, "tenant_id", "parent_id"),
 )
 
 persons = Table(
-    "persons",
+    name("persons"),
     metadata,
     *ids(),
     Column("organisation_id", Id(), nullable=False),
@@ -49,7 +49,7 @@ persons = Table(
 )
 
 projects = Table(
-    "projects",
+    name("projects"),
     metadata,
     *ids(),
     Column("organisation_id", Id(), nullable=False),
@@ -62,7 +62,7 @@ projects = Table(
 )
 
 ticket_types = Table(
-    "ticket_types",
+    name("ticket_types"),
     metadata,
     *ids(),
     Column("name", text_type(), nullable=False),

@@ -14,12 +14,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, ordinal, tenant_fk
+from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name, ordinal, tenant_fk
 from ticketkit.adapters.sqlalchemy.tables.directory import persons, projects, ticket_types
 from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, json_type, text_type
 
 ticket_counters = Table(
-    "ticket_counters",
+    name("ticket_counters"),
     metadata,
     Column("tenant_id", Id(), nullable=False),
     Column("last_number", BigInteger(), nullable=False),
@@ -29,7 +29,7 @@ ticket_counters = Table(
 )
 
 tickets = Table(
-    "tickets",
+    name("tickets"),
     metadata,
     *ids(),
     Column("number", BigInteger(), nullable=False),
@@ -66,7 +66,7 @@ tickets = Table(
 )
 
 comments = Table(
-    "comments",
+    name("comments"),
     metadata,
     *ids(),
     Column("ticket_id", Id(), nullable=False),
@@ -80,11 +80,17 @@ comments = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     fk(tickets.name, "ticket_id"),
     fk(persons.name, "author_id"),
-    Index(None, "tenant_id", "ticket_id", "visibility", "organisation_id"),
+    Index(
+        f"ix_{name('comments')}_tenant_id_ticket_id_visibility_org_id",
+        "tenant_id",
+        "ticket_id",
+        "visibility",
+        "organisation_id",
+    ),
 )
 
 events = Table(
-    "events",
+    name("events"),
     metadata,
     *ids(),
     Column("ticket_id", Id(), nullable=False),
