@@ -1,26 +1,17 @@
-"""The in-memory storage adapter: real semantics (isolation, versions, gap-free numbers),
-no persistence. Fast enough for unit tests of every business rule."""
+"""The in-memory repositories: committed items overlaid with a unit of work's own, and the
+predicates evaluated in Python exactly as the SQL adapter compiles them."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID
 
 import attrs
 
 from ticketkit.domain.events import Event
-from ticketkit.domain.model import (
-    Comment,
-    Organisation,
-    Person,
-    Project,
-    Tenant,
-    Ticket,
-    TicketType,
-)
+from ticketkit.domain.model import Comment, Person, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate, evaluate
@@ -31,47 +22,13 @@ from ticketkit.ports.repositories import (
     NotificationOutbox,
     OrderBy,
     Repository,
-    Storage,
     TicketRepository,
-    UnitOfWork,
 )
 
+if TYPE_CHECKING:
+    from ticketkit.adapters.memory.unit_of_work import MemoryUnitOfWork
+
 T = TypeVar("T")
-
-
-@attrs.define
-class _TenantData:
-    tenant: Tenant | None = None
-    organisations: dict[UUID, Organisation] = attrs.Factory(dict)
-    persons: dict[UUID, Person] = attrs.Factory(dict)
-    projects: dict[UUID, Project] = attrs.Factory(dict)
-    ticket_types: dict[UUID, TicketType] = attrs.Factory(dict)
-    tickets: dict[UUID, Ticket] = attrs.Factory(dict)
-    comments: dict[UUID, Comment] = attrs.Factory(dict)
-    comments_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
-    events: dict[UUID, Event] = attrs.Factory(dict)
-    events_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
-    outbox: dict[UUID, Notification] = attrs.Factory(dict)
-    last_number: int = 0
-
-
-class MemoryStorage(Storage):
-    """All tenants' data in dictionaries, guarded by one lock at commit."""
-
-    def __init__(self) -> None:
-        self._data: dict[UUID, _TenantData] = {}
-        self._lock = threading.RLock()
-
-    def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self, tenant_id, read_only=read_only)
-
-    def tenant_ids(self) -> list[UUID]:
-        with self._lock:
-            return [k for k, v in self._data.items() if v.tenant is not None]
-
-    def _tenant(self, tenant_id: UUID) -> _TenantData:
-        with self._lock:
-            return self._data.setdefault(tenant_id, _TenantData())
 
 
 class _Staged(Generic[T]):
@@ -93,7 +50,7 @@ class _Staged(Generic[T]):
         yield from added.values()
 
 
-class _DirectoryRepo(Repository[T]):
+class Directory(Repository[T]):
     def __init__(self, uow: MemoryUnitOfWork, attr: str) -> None:
         self._uow = uow
         self._staged: _Staged[T] = _Staged(lambda: getattr(uow._data, attr))
@@ -136,7 +93,7 @@ class _Desc:
         return bool(self.value > other.value)
 
 
-class _Tickets(TicketRepository):
+class Tickets(TicketRepository):
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
         self.added: dict[UUID, Ticket] = {}
@@ -191,7 +148,7 @@ class _Tickets(TicketRepository):
         return sum(1 for t in self._all() if evaluate(where, t))
 
 
-class _Comments(CommentRepository):
+class Comments(CommentRepository):
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
         self.added: dict[UUID, Comment] = {}
@@ -221,7 +178,7 @@ class _Comments(CommentRepository):
         return out
 
 
-class _Events(EventRepository):
+class Events(EventRepository):
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
         self.added: dict[UUID, Event] = {}
@@ -240,7 +197,7 @@ class _Events(EventRepository):
         return sorted((e for e in found if evaluate(where, e)), key=lambda e: e.seq)
 
 
-class _Outbox(NotificationOutbox):
+class Outbox(NotificationOutbox):
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
         self.changed: dict[UUID, Notification] = {}
@@ -307,7 +264,7 @@ class _Outbox(NotificationOutbox):
         outbox.update(self.changed)
 
 
-class _Access(AccessReader):
+class Access(AccessReader):
     """People and the projects of their organisations, from this unit of work's view."""
 
     def __init__(self, uow: MemoryUnitOfWork) -> None:
@@ -325,87 +282,4 @@ class _Access(AccessReader):
         )
 
 
-class MemoryUnitOfWork(UnitOfWork):
-    def __init__(self, storage: MemoryStorage, tenant_id: UUID, *, read_only: bool) -> None:
-        super().__init__()
-        self.tenant_id = tenant_id
-        self.read_only = read_only
-        self._storage = storage
-        self._data = storage._tenant(tenant_id)
-        self._new_tenant: Tenant | None = None
-        self._closed = False
-        self._reset()
-
-    def _reset(self) -> None:
-        self.organisations = _DirectoryRepo[Organisation](self, "organisations")
-        self.persons = _DirectoryRepo[Person](self, "persons")
-        self.projects = _DirectoryRepo[Project](self, "projects")
-        self.ticket_types = _DirectoryRepo[TicketType](self, "ticket_types")
-        self.tickets = self._tickets = _Tickets(self)
-        self.comments = self._comments = _Comments(self)
-        self.events = self._events = _Events(self)
-        self.outbox = self._outbox = _Outbox(self)
-        self.access = _Access(self)
-        self._new_tenant = None
-
-    def _check_tenant(self, item: object) -> None:
-        """Every write passes here: refuse it in a read-only unit of work or another tenant."""
-        if self.read_only:
-            raise RuntimeError("this unit of work is read-only")
-        if getattr(item, "tenant_id", None) != self.tenant_id:
-            raise ValueError("tenant_id: does not match the unit of work's tenant")
-
-    def get_tenant(self) -> Tenant | None:
-        return self._new_tenant or self._data.tenant
-
-    def add_tenant(self, tenant: Tenant) -> None:
-        if self.read_only:
-            raise RuntimeError("this unit of work is read-only")
-        if tenant.id != self.tenant_id:
-            raise ValueError("tenant_id: does not match the unit of work's tenant")
-        if self.get_tenant() is not None:
-            raise Conflict("Tenant", tenant.id)
-        self._new_tenant = tenant
-
-    def commit(self) -> None:
-        if self._closed:
-            raise RuntimeError("unit of work is closed")
-        data = self._data
-        with self._storage._lock:
-            for ident, (_ticket, base) in self._tickets.updated.items():
-                stored = data.tickets.get(ident)
-                if stored is None or stored.version != base:
-                    raise Conflict("Ticket", ident, base)
-            # Another unit of work may have taken the same numbers meanwhile: renumbering
-            # silently would change what the caller was told, so that is a conflict too.
-            for t in self._tickets.added.values():
-                if t.number <= data.last_number:
-                    raise Conflict("TicketNumber", t.number)
-            if self._new_tenant is not None:
-                if data.tenant is not None:
-                    raise Conflict("Tenant", self.tenant_id)
-                data.tenant = self._new_tenant
-            for repo_name in ("organisations", "persons", "projects", "ticket_types"):
-                repo = getattr(self, repo_name)
-                getattr(data, repo_name).update(repo._staged.added)
-            data.last_number += self._tickets.numbers_taken
-            for ident, (ticket, _base) in self._tickets.updated.items():
-                data.tickets[ident] = ticket
-            data.tickets.update(self._tickets.added)
-            for c in self._comments.added.values():
-                data.comments[c.id] = c
-                data.comments_by_ticket.setdefault(c.ticket_id, []).append(c.id)
-            for e in self._events.added.values():
-                data.events[e.id] = e
-                data.events_by_ticket.setdefault(e.ticket_id, []).append(e.id)
-            self._outbox.apply(data.outbox)
-        self._reset()
-
-    def rollback(self) -> None:
-        self._reset()
-        self.new_events.clear()
-
-    def close(self) -> None:
-        if not self._closed:
-            self.rollback()
-            self._closed = True
+__all__ = ["Access", "Comments", "Directory", "Events", "Outbox", "Tickets"]

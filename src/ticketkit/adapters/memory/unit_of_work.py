@@ -1,0 +1,160 @@
+"""The in-memory unit of work: a tenant's committed data in dictionaries, and each unit
+of work's own changes over it until commit applies them under the store's lock."""
+
+from __future__ import annotations
+
+import threading
+from uuid import UUID
+
+import attrs
+
+from ticketkit.adapters.memory.repositories import (
+    Access,
+    Comments,
+    Directory,
+    Events,
+    Outbox,
+    Tickets,
+)
+from ticketkit.domain.events import Event
+from ticketkit.domain.model import (
+    Comment,
+    Organisation,
+    Person,
+    Project,
+    Tenant,
+    Ticket,
+    TicketType,
+)
+from ticketkit.domain.notifications import Notification
+from ticketkit.errors import Conflict
+from ticketkit.ports.repositories import Storage, UnitOfWork
+
+
+@attrs.define
+class TenantData:
+    """One tenant's committed data."""
+
+    tenant: Tenant | None = None
+    organisations: dict[UUID, Organisation] = attrs.Factory(dict)
+    persons: dict[UUID, Person] = attrs.Factory(dict)
+    projects: dict[UUID, Project] = attrs.Factory(dict)
+    ticket_types: dict[UUID, TicketType] = attrs.Factory(dict)
+    tickets: dict[UUID, Ticket] = attrs.Factory(dict)
+    comments: dict[UUID, Comment] = attrs.Factory(dict)
+    comments_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
+    events: dict[UUID, Event] = attrs.Factory(dict)
+    events_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
+    outbox: dict[UUID, Notification] = attrs.Factory(dict)
+    last_number: int = 0
+
+
+class MemoryStorage(Storage):
+    """All tenants' data in dictionaries, guarded by one lock at commit."""
+
+    def __init__(self) -> None:
+        self._data: dict[UUID, TenantData] = {}
+        self._lock = threading.RLock()
+
+    def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self, tenant_id, read_only=read_only)
+
+    def tenant_ids(self) -> list[UUID]:
+        with self._lock:
+            return [k for k, v in self._data.items() if v.tenant is not None]
+
+    def _tenant(self, tenant_id: UUID) -> TenantData:
+        with self._lock:
+            return self._data.setdefault(tenant_id, TenantData())
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    """One unit of work on one tenant: its changes stay its own until commit checks them
+    against the committed data (versions, numbers) and applies them under the store's lock."""
+
+    def __init__(self, storage: MemoryStorage, tenant_id: UUID, *, read_only: bool) -> None:
+        super().__init__()
+        self.tenant_id = tenant_id
+        self.read_only = read_only
+        self._storage = storage
+        self._data = storage._tenant(tenant_id)
+        self._new_tenant: Tenant | None = None
+        self._closed = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.organisations = Directory[Organisation](self, "organisations")
+        self.persons = Directory[Person](self, "persons")
+        self.projects = Directory[Project](self, "projects")
+        self.ticket_types = Directory[TicketType](self, "ticket_types")
+        self.tickets = self._tickets = Tickets(self)
+        self.comments = self._comments = Comments(self)
+        self.events = self._events = Events(self)
+        self.outbox = self._outbox = Outbox(self)
+        self.access = Access(self)
+        self._new_tenant = None
+
+    def _check_tenant(self, item: object) -> None:
+        """Every write passes here: refuse it in a read-only unit of work or another tenant."""
+        if self.read_only:
+            raise RuntimeError("this unit of work is read-only")
+        if getattr(item, "tenant_id", None) != self.tenant_id:
+            raise ValueError("tenant_id: does not match the unit of work's tenant")
+
+    def get_tenant(self) -> Tenant | None:
+        return self._new_tenant or self._data.tenant
+
+    def add_tenant(self, tenant: Tenant) -> None:
+        if self.read_only:
+            raise RuntimeError("this unit of work is read-only")
+        if tenant.id != self.tenant_id:
+            raise ValueError("tenant_id: does not match the unit of work's tenant")
+        if self.get_tenant() is not None:
+            raise Conflict("Tenant", tenant.id)
+        self._new_tenant = tenant
+
+    def commit(self) -> None:
+        if self._closed:
+            raise RuntimeError("unit of work is closed")
+        data = self._data
+        with self._storage._lock:
+            for ident, (_ticket, base) in self._tickets.updated.items():
+                stored = data.tickets.get(ident)
+                if stored is None or stored.version != base:
+                    raise Conflict("Ticket", ident, base)
+            # Another unit of work may have taken the same numbers meanwhile: renumbering
+            # silently would change what the caller was told, so that is a conflict too.
+            for t in self._tickets.added.values():
+                if t.number <= data.last_number:
+                    raise Conflict("TicketNumber", t.number)
+            if self._new_tenant is not None:
+                if data.tenant is not None:
+                    raise Conflict("Tenant", self.tenant_id)
+                data.tenant = self._new_tenant
+            for repo_name in ("organisations", "persons", "projects", "ticket_types"):
+                repo = getattr(self, repo_name)
+                getattr(data, repo_name).update(repo._staged.added)
+            data.last_number += self._tickets.numbers_taken
+            for ident, (ticket, _base) in self._tickets.updated.items():
+                data.tickets[ident] = ticket
+            data.tickets.update(self._tickets.added)
+            for c in self._comments.added.values():
+                data.comments[c.id] = c
+                data.comments_by_ticket.setdefault(c.ticket_id, []).append(c.id)
+            for e in self._events.added.values():
+                data.events[e.id] = e
+                data.events_by_ticket.setdefault(e.ticket_id, []).append(e.id)
+            self._outbox.apply(data.outbox)
+        self._reset()
+
+    def rollback(self) -> None:
+        self._reset()
+        self.new_events.clear()
+
+    def close(self) -> None:
+        if not self._closed:
+            self.rollback()
+            self._closed = True
+
+
+__all__ = ["MemoryStorage", "MemoryUnitOfWork"]
