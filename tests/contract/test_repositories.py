@@ -440,3 +440,24 @@ def test_a_read_only_unit_of_work_reads_but_refuses_writes(storage: Storage) -> 
         ):
             with pytest.raises(RuntimeError, match="read-only"):
                 write()
+
+
+def test_a_read_ticket_is_the_callers_copy_and_a_failed_update_changes_nothing(
+    storage: Storage,
+) -> None:
+    s = seed(storage)
+    t = ticket(s, 1)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        mine = uow.tickets.get(t.id)
+        assert mine is not None
+        mine.title = "changed, not stored"
+        mine.fields["note"] = "x"
+        assert uow.tickets.get(t.id) == t, "a change reaches storage only through update"
+        mine.version = 2
+        with pytest.raises(Conflict):
+            uow.tickets.update(mine, expected_version=7)
+        assert uow.tickets.get(t.id) == t, "a refused update left nothing behind"
+        assert uow.tickets.query(TRUE, [OrderBy("number")], 5) == [t]

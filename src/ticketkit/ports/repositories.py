@@ -69,19 +69,29 @@ class Repository(abc.ABC, Generic[T]):
 
 
 class TicketRepository(abc.ABC):
+    """Tickets, the one mutable aggregate. What ``get`` and ``query`` hand out is the
+    caller's own copy, to change and pass to ``update``; a ticket passed to ``add`` or
+    ``update`` belongs to the unit of work from then on, and the caller only reads it.
+
+    So a ticket is copied once per read, not on every write too; and an operation that
+    changes its copy and then fails leaves nothing changed behind.
+    """
+
     @abc.abstractmethod
     def next_number(self) -> int:
         """The next per-tenant ticket number; gap-free for committed units of work."""
 
     @abc.abstractmethod
-    def add(self, ticket: Ticket) -> None: ...
+    def add(self, ticket: Ticket) -> None:
+        """Stage a new ticket; the unit of work keeps ``ticket`` itself."""
 
     @abc.abstractmethod
-    def get(self, ident: UUID) -> Ticket | None: ...
+    def get(self, ident: UUID) -> Ticket | None:
+        """A copy of the ticket as this unit of work sees it, or None."""
 
     @abc.abstractmethod
     def update(self, ticket: Ticket, *, expected_version: int) -> None:
-        """Store ``ticket`` if the stored version is still ``expected_version``.
+        """Store ``ticket`` (kept as it is) if the stored version is still ``expected_version``.
 
         Raises ``Conflict`` (now or at commit) when someone else wrote in between.
         """

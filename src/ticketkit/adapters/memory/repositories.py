@@ -110,7 +110,7 @@ class Tickets(TicketRepository):
         self._uow._check_tenant(ticket)
         if ticket.id in self.added or ticket.id in self._uow._data.tickets:
             raise Conflict("Ticket", ticket.id)
-        self.added[ticket.id] = ticket.copy()
+        self.added[ticket.id] = ticket
 
     def _current(self, ident: UUID) -> Ticket | None:
         if ident in self.added:
@@ -129,10 +129,10 @@ class Tickets(TicketRepository):
         if current is None or current.version != expected_version:
             raise Conflict("Ticket", ticket.id, expected_version)
         if ticket.id in self.added:
-            self.added[ticket.id] = ticket.copy()
+            self.added[ticket.id] = ticket
             return
         base = self.updated[ticket.id][1] if ticket.id in self.updated else expected_version
-        self.updated[ticket.id] = (ticket.copy(), base)
+        self.updated[ticket.id] = (ticket, base)
 
     def _all(self) -> Iterable[Ticket]:
         for ident, t in self._uow._data.tickets.items():

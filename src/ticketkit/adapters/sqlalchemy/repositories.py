@@ -134,7 +134,7 @@ class Tickets(TicketRepository):
         return self._uow._next_number()
 
     def add(self, ticket: Ticket) -> None:
-        self._uow._stage(TICKETS, ticket.copy())
+        self._uow._stage(TICKETS, ticket)
 
     def get(self, ident: UUID) -> Ticket | None:
         found = self._uow._get(TICKETS, ident)
@@ -148,14 +148,14 @@ class Tickets(TicketRepository):
         if buffered is not None:
             if buffered.version != expected_version:
                 raise Conflict("Ticket", ticket.id, expected_version)
-            staged.added[ticket.id] = ticket.copy()
+            staged.added[ticket.id] = ticket
             return
         params = TICKETS.to_row(uow._conv, ticket)
         del params["tenant_id"], params["id"]
         params.update(w_tenant=uow.tenant_id, w_id=ticket.id, w_version=expected_version)
         if uow._connector.writer().execute(_UPDATE_TICKET, params).rowcount != 1:
             raise Conflict("Ticket", ticket.id, expected_version)
-        staged.known[ticket.id] = ticket.copy()
+        staged.known[ticket.id] = ticket
 
     def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
         if limit < 0:
