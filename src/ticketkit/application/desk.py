@@ -22,6 +22,7 @@ from ticketkit.application import directory, tickets
 from ticketkit.application.delivery import Dispatcher
 from ticketkit.application.directory import Bootstrap
 from ticketkit.application.session import Services, Session, check_actor
+from ticketkit.application.tickets import TicketUpdate
 from ticketkit.application.views import (
     UNSET,
     CommentDraft,
@@ -260,14 +261,16 @@ class _Facade(abc.ABC):
             _update_mode(expected_version),
             tickets.update_ticket,
             ticket_id,
-            title=title,
-            description=description,
-            priority=priority,
-            fields=fields,
-            assignee_id=assignee_id,
-            status=status,
-            comment=comment,
-            expected_version=expected_version,
+            TicketUpdate(
+                title=title,
+                description=description,
+                priority=priority,
+                fields=fields,
+                assignee_id=assignee_id,
+                status=status,
+                comment=comment,
+                expected_version=expected_version,
+            ),
         )
 
     def assign(
@@ -285,9 +288,9 @@ class _Facade(abc.ABC):
             _update_mode(expected_version),
             tickets.update_ticket,
             ticket_id,
-            assignee_id=assignee_id,
-            comment=comment,
-            expected_version=expected_version,
+            TicketUpdate(
+                assignee_id=assignee_id, comment=comment, expected_version=expected_version
+            ),
         )
 
     def change_status(
@@ -305,9 +308,7 @@ class _Facade(abc.ABC):
             _update_mode(expected_version),
             tickets.update_ticket,
             ticket_id,
-            status=status,
-            comment=comment,
-            expected_version=expected_version,
+            TicketUpdate(status=status, comment=comment, expected_version=expected_version),
         )
 
     def add_comment(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
+import attrs
+
 from ticketkit.application import paging
 from ticketkit.application import validation as check
 from ticketkit.application.session import Session
@@ -161,36 +163,31 @@ def list_tickets(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def update_ticket(
-    s: Session,
-    ticket_id: UUID,
-    *,
-    title: str | None = None,
-    description: str | None = None,
-    priority: Priority | str | None = None,
-    fields: Mapping[str, object] | None = None,
-    assignee_id: UUID | Unset | None = UNSET,
-    status: str | None = None,
-    comment: CommentDraft | None = None,
-    expected_version: int | None = None,
-) -> TicketView:
+@attrs.frozen(kw_only=True)
+class TicketUpdate:
+    """One change to a ticket, of any of its parts at once (the command of ``update_ticket``).
+
+    A part left at None stays as it is; so does the assignee at ``UNSET``, since None
+    there means nobody.
+    """
+
+    title: str | None = None
+    description: str | None = None
+    priority: Priority | str | None = None
+    fields: Mapping[str, object] | None = None
+    assignee_id: UUID | Unset | None = UNSET
+    status: str | None = None
+    comment: CommentDraft | None = None
+    expected_version: int | None = None
+
+
+def update_ticket(s: Session, ticket_id: UUID, update: TicketUpdate) -> TicketView:
     """Change several things at once, atomically ("update", "update and close").
 
     Each part needs its own permission. With ``expected_version`` a ticket changed by
     someone else since it was read raises ``Conflict`` instead of overwriting.
     """
-    ticket, ticket_type, _ = _update(
-        s,
-        ticket_id,
-        title=title,
-        description=description,
-        priority=priority,
-        fields=fields,
-        assignee_id=assignee_id,
-        status=status,
-        comment=comment,
-        expected_version=expected_version,
-    )
+    ticket, ticket_type, _ = _apply(s, ticket_id, update)
     return s.view(ticket, ticket_type)
 
 
@@ -209,7 +206,8 @@ def add_comment(
     check.raise_if(errors)
     assert vis is not None
     draft = CommentDraft(body=body, visibility=vis, channel=channel)
-    _, _, comment = _update(s, ticket_id, comment=draft, expected_version=expected_version)
+    change = TicketUpdate(comment=draft, expected_version=expected_version)
+    _, _, comment = _apply(s, ticket_id, change)
     assert comment is not None
     return comment
 
@@ -234,46 +232,36 @@ def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
 # -- the steps of a change ------------------------------------------------------------------
 
 
-def _update(
-    s: Session,
-    ticket_id: UUID,
-    *,
-    title: str | None = None,
-    description: str | None = None,
-    priority: Priority | str | None = None,
-    fields: Mapping[str, object] | None = None,
-    assignee_id: UUID | Unset | None = UNSET,
-    status: str | None = None,
-    comment: CommentDraft | None = None,
-    expected_version: int | None = None,
+def _apply(
+    s: Session, ticket_id: UUID, u: TicketUpdate
 ) -> tuple[Ticket, TicketType, Comment | None]:
     """Check every part of a change, then apply and record it: the ticket as it is now,
     its type, and the new comment if there is one."""
     ticket = s.visible_ticket(ticket_id)
     ticket_type = s.ticket_type(ticket.type_id)
-    if expected_version is not None and expected_version != ticket.version:
-        raise Conflict("Ticket", ticket.id, expected_version)
+    if u.expected_version is not None and u.expected_version != ticket.version:
+        raise Conflict("Ticket", ticket.id, u.expected_version)
     errors: list[FieldError] = []
     public: list[Change] = []
     internal: list[Change] = []
-    if title is not None:
+    if u.title is not None:
         s.require(Action.UPDATE_PUBLIC_FIELDS, "title")
-        if check.text(errors, "title", title, MAX_TITLE) and title.strip() != ticket.title:
-            public.append(Change(field="title", old=ticket.title, new=title.strip()))
-    if description is not None:
+        if check.text(errors, "title", u.title, MAX_TITLE) and u.title.strip() != ticket.title:
+            public.append(Change(field="title", old=ticket.title, new=u.title.strip()))
+    if u.description is not None:
         s.require(Action.UPDATE_PUBLIC_FIELDS, "description")
         if (
-            check.text(errors, "description", description, MAX_BODY, allow_empty=True)
-            and description != ticket.description
+            check.text(errors, "description", u.description, MAX_BODY, allow_empty=True)
+            and u.description != ticket.description
         ):
-            public.append(Change(field="description", old=ticket.description, new=description))
-    if priority is not None:
+            public.append(Change(field="description", old=ticket.description, new=u.description))
+    if u.priority is not None:
         s.require(Action.UPDATE_PUBLIC_FIELDS, "priority")
-        prio = check.enum_value(Priority, priority, "priority", errors)
+        prio = check.enum_value(Priority, u.priority, "priority", errors)
         if prio is not None and prio != ticket.priority:
             public.append(Change(field="priority", old=ticket.priority, new=prio))
-    if fields:
-        values = _field_values(s, ticket_type, fields, errors, creating=False)
+    if u.fields:
+        values = _field_values(s, ticket_type, u.fields, errors, creating=False)
         specs = {f.name: f for f in ticket_type.fields}
         for name, value in sorted(values.items()):
             old = ticket.fields.get(name)
@@ -283,14 +271,14 @@ def _update(
         if any(not specs[n].internal for n in values):
             s.require(Action.UPDATE_PUBLIC_FIELDS, "fields")
     reassign = False
-    if assignee_id is not UNSET:
+    if u.assignee_id is not UNSET:
         s.require(Action.ASSIGN, "assignee_id")
-        if assignee_id is not None:
-            _check_assignee(s, assignee_id)
-        reassign = assignee_id != ticket.assignee_id
-    new_status = _target_status(s, ticket, ticket_type, status, errors)
-    if comment is not None:
-        _check_comment(s, comment, errors)
+        if u.assignee_id is not None:
+            _check_assignee(s, u.assignee_id)
+        reassign = u.assignee_id != ticket.assignee_id
+    new_status = _target_status(s, ticket, ticket_type, u.status, errors)
+    if u.comment is not None:
+        _check_comment(s, u.comment, errors)
     check.raise_if(errors)
 
     # Every check passed: apply and record.
@@ -302,12 +290,12 @@ def _update(
     if internal:
         events.append(ticket.edit(internal, Visibility.INTERNAL, by=by))
     if reassign:
-        assert not isinstance(assignee_id, Unset)
-        events.append(ticket.assign(assignee_id, by=by))
+        assert not isinstance(u.assignee_id, Unset)
+        events.append(ticket.assign(u.assignee_id, by=by))
     new_comment = None
-    if comment is not None:
+    if u.comment is not None:
         new_comment, added = ticket.add_comment(
-            comment.body, Visibility(comment.visibility), comment.channel, by=by
+            u.comment.body, Visibility(u.comment.visibility), u.comment.channel, by=by
         )
         events.append(added)
     if new_status is not None:
