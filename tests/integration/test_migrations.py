@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0001"
+HEAD = "ticketkit_0002"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -300,3 +300,47 @@ def test_ticketkit_migrates_beside_a_host_s_own_projects_and_comments(
 @pytest.mark.parametrize("resource", ["env.py", "script.py.mako", "versions/0001_initial.py"])
 def test_migrations_are_package_resources_alembic_can_locate(resource: str) -> None:
     assert (resources.files("ticketkit.adapters.sqlalchemy") / "migrations" / resource).is_file()
+
+
+def test_the_event_tally_migration_counts_existing_tickets_events(empty_engine: sa.Engine) -> None:
+    """0002 adds each ticket's event tally; tickets written before it get theirs counted
+    from their events: the same tally the application kept while writing them."""
+    from datetime import UTC, datetime
+
+    from tests.support.world import build_world
+    from ticketkit import CommentDraft, HelpDesk, ManualClock, Visibility
+    from ticketkit.adapters.sqlalchemy import SqlStorage
+
+    upgrade(empty_engine)
+    clock = ManualClock(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    w = build_world(HelpDesk(SqlStorage(empty_engine), clock=clock), clock)
+    t = w.desk.create_ticket(
+        w.acme_guest.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+    )
+    w.desk.assign(
+        w.agent.actor,
+        t.id,
+        w.agent.id,
+        comment=CommentDraft(body="Mine", visibility=Visibility.INTERNAL),
+    )
+    w.desk.change_status(w.agent.actor, t.id, "open")
+
+    def tallies() -> dict[object, object]:
+        with SqlStorage(empty_engine).unit_of_work(w.admin.tenant_id) as uow:
+            found = uow.tickets.get(t.id)
+            assert found is not None
+            return found.event_tally
+
+    kept = tallies()
+    assert sum(kept.values()) == 4
+    downgrade(empty_engine, "ticketkit_0001")
+    with empty_engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("ticketkit_tickets")}
+    assert "event_tally" not in columns
+    upgrade(empty_engine)
+    assert tallies() == kept
+    assert w.desk.get_ticket(w.acme_guest.actor, t.id).version == 2

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.application.views import NotificationMessage, project_ticket
+from ticketkit.application.views import NotificationMessage, as_seen, project_ticket
 from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event, TicketAssigned
 from ticketkit.domain.model import Comment, Ticket, TicketType
@@ -197,6 +197,8 @@ class Dispatcher:
             return None
         if not may_receive(recipient, ticket, event):
             return None
+        visible = uow.events.for_ticket(ticket.id, recipient.events)
+        event = as_seen(event, sum(1 for e in visible if e.seq <= event.seq))
         ticket_type = uow.ticket_types.get(ticket.type_id)
         comment = None
         if isinstance(event, CommentAdded):
@@ -242,12 +244,7 @@ class Dispatcher:
             notification_id=note.id,
             recipient=item.recipient.person,
             event=item.event,
-            ticket=project_ticket(
-                item.ticket,
-                item.ticket_type,
-                internal=item.recipient.sees_internal,
-                comment_count=item.recipient.count_comments(item.ticket.comment_tally),
-            ),
+            ticket=project_ticket(item.ticket, item.ticket_type, item.recipient),
             comment=item.comment,
         )
         delivered, failures = self.plugins.notify(message, skip=note.delivered_to)

@@ -17,7 +17,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.application.delivery import Prepared, may_receive, recipients
-from ticketkit.application.views import TicketView, project_ticket
+from ticketkit.application.views import TicketView, as_seen, project_ticket
 from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event
 from ticketkit.domain.model import Actor, Comment, Person, Stamp, Ticket, TicketType
@@ -161,12 +161,7 @@ class Session:
 
     def view(self, ticket: Ticket, ticket_type: TicketType | None = None) -> TicketView:
         """``ticket`` as the acting person may see it."""
-        return project_ticket(
-            ticket,
-            ticket_type or self.ticket_type(ticket.type_id),
-            internal=self.actor.sees_internal,
-            comment_count=self.actor.count_comments(ticket.comment_tally),
-        )
+        return project_ticket(ticket, ticket_type or self.ticket_type(ticket.type_id), self.actor)
 
     def record(
         self,
@@ -178,8 +173,15 @@ class Session:
         """Append ``events`` to the history and write the notifications they cause to the
         outbox, in this unit of work; each recipient passes the policy as a read would."""
         self.prefetch((ticket.requester_id, ticket.assignee_id))
+        # The tally as each event left it, for the event's position among those a
+        # recipient may see (their timeline's numbering, not the ticket's).
+        tally = dict(ticket.event_tally)
+        for event in events:
+            tally[(event.visibility, event.organisation_id)] -= 1
         for event in events:
             self.uow.record(event)
+            group = (event.visibility, event.organisation_id)
+            tally[group] += 1
             for person_id in recipients(ticket, event):
                 access = self.access(person_id)
                 if access is None or not may_receive(access, ticket, event):
@@ -199,7 +201,7 @@ class Session:
                     Prepared(
                         notification=note,
                         recipient=access,
-                        event=event,
+                        event=as_seen(event, access.count_events(tally)),
                         ticket=ticket,
                         ticket_type=ticket_type,
                         comment=comment if isinstance(event, CommentAdded) else None,

@@ -24,6 +24,7 @@ from ticketkit.application.views import (
     TicketView,
     TimelineEntry,
     Unset,
+    as_seen,
 )
 from ticketkit.domain.events import Change, CommentAdded, Event
 from ticketkit.domain.fields import validate_field_values
@@ -218,14 +219,15 @@ def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
     events = s.uow.events.for_ticket(ticket.id, s.actor.events)
     comments = {c.id: c for c in s.uow.comments.for_ticket(ticket.id, s.actor.comments)}
     entries = []
-    for event in events:
+    for position, event in enumerate(events, start=1):
+        seen = as_seen(event, position)
         if isinstance(event, CommentAdded):
             found = comments.get(event.comment_id)
             if found is None:
                 continue
-            entries.append(TimelineEntry(event=event, comment=found))
+            entries.append(TimelineEntry(event=seen, comment=found))
         else:
-            entries.append(TimelineEntry(event=event))
+            entries.append(TimelineEntry(event=seen))
     return entries
 
 
@@ -239,7 +241,11 @@ def _apply(
     its type, and the new comment if there is one."""
     ticket = s.visible_ticket(ticket_id)
     ticket_type = s.ticket_type(ticket.type_id)
-    if u.expected_version is not None and u.expected_version != ticket.version:
+    if u.expected_version is not None and u.expected_version != s.actor.count_events(
+        ticket.event_tally
+    ):
+        # The person's own version: what they saw is out of date only if something they
+        # may see changed since.
         raise Conflict("Ticket", ticket.id, u.expected_version)
     errors: list[FieldError] = []
     public: list[Change] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 from uuid import UUID
 
 import attrs
@@ -27,6 +27,7 @@ from ticketkit.domain.model import (
     Visibility,
 )
 from ticketkit.domain.workflow import StatusCategory
+from ticketkit.policy.rules import Access
 
 
 class Unset(enum.Enum):
@@ -48,6 +49,8 @@ class TicketView:
 
     For customers ``assignee_id`` is None, internal fields are absent, ``updated_at`` moves
     only on public changes and ``comment_count`` counts the comments they can read.
+    ``version`` counts the history events this person may read: it moves only on changes
+    they can see, and it is what they pass back as ``expected_version``.
     """
 
     id: UUID
@@ -69,11 +72,10 @@ class TicketView:
     comment_count: int
 
 
-def project_ticket(
-    ticket: Ticket, ticket_type: TicketType, *, internal: bool, comment_count: int
-) -> TicketView:
-    """Build the view of ``ticket`` for a viewer who may (``internal``) or may not see
-    assignment and internal fields."""
+def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> TicketView:
+    """Build the view of ``ticket`` for ``viewer``: assignment and internal fields only for
+    those who may see them, and counts (comments, version) of what they may read."""
+    internal = viewer.sees_internal
     if internal:
         fields = dict(ticket.fields)
     else:
@@ -96,14 +98,24 @@ def project_ticket(
         assignee_id=ticket.assignee_id if internal else None,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at if internal else ticket.public_updated_at,
-        version=ticket.version,
-        comment_count=comment_count,
+        version=viewer.count_events(ticket.event_tally),
+        comment_count=viewer.count_comments(ticket.comment_tally),
     )
+
+
+E = TypeVar("E", bound=Event)
+
+
+def as_seen(event: E, position: int) -> E:
+    """``event`` numbered by its ``position`` among the events of its ticket that one person
+    may see: the ticket's own numbering would show gaps where hidden events stand."""
+    return event if event.seq == position else attrs.evolve(event, seq=position)
 
 
 @attrs.frozen(kw_only=True)
 class TimelineEntry:
-    """One history event; ``comment`` is filled for ``CommentAdded``."""
+    """One history event; ``comment`` is filled for ``CommentAdded``. ``event.seq`` is the
+    event's position among those the reader may see (1, 2, 3, …, no gaps)."""
 
     event: Event
     comment: Comment | None = None

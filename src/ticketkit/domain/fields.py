@@ -130,6 +130,7 @@ def validate_field_values(
     Returns the typed values, the validation errors (unknown field, wrong type, unknown
     choice, missing required field) and the names of internal fields the person may not set
     (a permission problem, reported separately so the caller can raise the right error).
+    An internal field is required only of those who may set it.
     """
     by_name = {s.name: s for s in specs}
     values: dict[str, object] = {}
@@ -157,6 +158,10 @@ def validate_field_values(
             values[name] = typed
     if check_required:
         for spec in specs:
+            if spec.internal and not may_set_internal:
+                # Never required of someone who may not set it: the error would name a
+                # field they may not know of, and they could never satisfy it.
+                continue
             if spec.required and spec.name not in raw and spec.name not in values:
                 errors.append(FieldError(f"{prefix}.{spec.name}", "is required"))
     return values, errors, forbidden

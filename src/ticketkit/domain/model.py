@@ -192,6 +192,10 @@ class Ticket:
     #: How many comments the ticket has per (visibility, author organisation): an index
     #: that lets the policy count the comments a viewer may read without a query.
     comment_tally: dict[tuple[Visibility, UUID], int] = attrs.field(factory=dict)
+    #: How many history events the ticket has per (visibility, actor organisation). A
+    #: person's version of the ticket, and an event's position in their timeline, count
+    #: only the events they may see (``version`` counts all, for optimistic locking).
+    event_tally: dict[tuple[Visibility, UUID], int] = attrs.field(factory=dict)
 
     @classmethod
     def open(
@@ -330,16 +334,19 @@ class Ticket:
             self.public_updated_at = at
 
     def copy(self) -> Ticket:
-        """An independent copy: adapters hand out and keep copies, so a caller's changes
-        reach storage only through ``update``."""
+        """An independent copy (its containers too): what an adapter hands out on a read,
+        so a caller's changes reach storage only through ``update``."""
         made = copy.copy(self)
         made.fields = dict(self.fields)
         made.comment_tally = dict(self.comment_tally)
+        made.event_tally = dict(self.event_tally)
         return made
 
     def _header(self, by: Stamp, visibility: Visibility) -> _EventHeader:
         """What every event of this ticket starts with; numbers the event."""
         self.event_seq += 1
+        group = (visibility, by.organisation_id)
+        self.event_tally[group] = self.event_tally.get(group, 0) + 1
         return _EventHeader(
             tenant_id=self.tenant_id,
             id=by.new_id(),

@@ -65,7 +65,8 @@ _TALLY_ATTRIBUTES = frozenset({"tenant_id", "visibility", "organisation_id"})
 
 @attrs.frozen
 class _CommentGroup:
-    """Stands for all comments of one visibility by one organisation, for ``count_comments``."""
+    """Stands for all comments (or events) of one visibility by one organisation, for the
+    tally counters."""
 
     tenant_id: UUID
     visibility: Visibility
@@ -152,16 +153,30 @@ class Policy:
     def comment_counter(
         self, viewer: Viewer
     ) -> Callable[[Mapping[tuple[Visibility, UUID], int]], int]:
-        """A function counting, from a ticket's comment tally, the comments the viewer may read.
+        """A function counting, from a ticket's comment tally, the comments the viewer may read
+        (see ``tally_counter``)."""
+        return self.tally_counter(viewer, self.comments(viewer))
 
-        It evaluates the same ``comments`` rule on one representative per (visibility,
-        organisation) group, which is exact because the rule reads nothing else; decisions
-        are remembered per group, so counting a page of tickets costs a few evaluations.
+    def event_counter(
+        self, viewer: Viewer
+    ) -> Callable[[Mapping[tuple[Visibility, UUID], int]], int]:
+        """A function counting, from a ticket's event tally, the history events the viewer
+        may read: their version of the ticket (see ``tally_counter``)."""
+        return self.tally_counter(viewer, self.events(viewer))
+
+    def tally_counter(
+        self, viewer: Viewer, rule: Predicate
+    ) -> Callable[[Mapping[tuple[Visibility, UUID], int]], int]:
+        """A function counting the entries of a tally per (visibility, organisation) that
+        pass ``rule``.
+
+        It evaluates the rule on one representative per group, which is exact because the
+        rule reads nothing else (refused otherwise); decisions are remembered per group, so
+        counting a page of tickets costs a few evaluations.
         """
-        rule = self.comments(viewer)
         unknown = attributes(rule) - _TALLY_ATTRIBUTES
         if unknown:
-            raise ValueError(f"comment rule reads {sorted(unknown)}, which a tally cannot answer")
+            raise ValueError(f"rule reads {sorted(unknown)}, which a tally cannot answer")
         decided: dict[tuple[Visibility, UUID], bool] = {}
 
         def count(tally: Mapping[tuple[Visibility, UUID], int]) -> int:
@@ -210,7 +225,7 @@ class Access:
     Never kept across calls: access is decided from current state on every call.
     """
 
-    __slots__ = ("_checks", "_counter", "_rules", "person", "policy", "viewer")
+    __slots__ = ("_checks", "_counter", "_events", "_rules", "person", "policy", "viewer")
 
     def __init__(self, policy: Policy, person: Person, viewer: Viewer) -> None:
         self.policy = policy
@@ -219,6 +234,7 @@ class Access:
         self._rules: dict[Rule, Predicate] = {}
         self._checks: dict[Rule, Callable[[object], bool]] = {}
         self._counter: Callable[[Mapping[tuple[Visibility, UUID], int]], int] | None = None
+        self._events: Callable[[Mapping[tuple[Visibility, UUID], int]], int] | None = None
 
     def may(self, action: Action) -> bool:
         return self.policy.may(self.viewer, action)
@@ -261,6 +277,13 @@ class Access:
         if self._counter is None:
             self._counter = self.policy.comment_counter(self.viewer)
         return self._counter(tally)
+
+    def count_events(self, tally: Mapping[tuple[Visibility, UUID], int]) -> int:
+        """How many history events of one ticket (by its event tally) this person may read:
+        their version of the ticket, which moves only on changes they can see."""
+        if self._events is None:
+            self._events = self.policy.event_counter(self.viewer)
+        return self._events(tally)
 
     def _rule(self, name: Rule) -> Predicate:
         found = self._rules.get(name)

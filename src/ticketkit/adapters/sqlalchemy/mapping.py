@@ -229,6 +229,7 @@ def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
         "version": t.version,
         "event_seq": t.event_seq,
         "comment_tally": _encode_tally(t.comment_tally),
+        "event_tally": _encode_tally(t.event_tally),
     }
 
 
@@ -252,6 +253,7 @@ _TICKET_COLUMNS = [
     "version",
     "event_seq",
     "comment_tally",
+    "event_tally",
 ]
 # Tickets are read by position (the hottest read: every listing). A column added to the table
 # must be added here too; this keeps the two from drifting apart silently.
@@ -280,6 +282,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         version,
         event_seq,
         comment_tally,
+        event_tally,
     ) = cast(tuple[Any, ...], r)
     return Ticket(
         tenant_id=tenant_id,
@@ -301,6 +304,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         version=version,
         event_seq=event_seq,
         comment_tally=_decode_tally(comment_tally),
+        event_tally=_decode_tally(event_tally),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name, ordinal, tenant_fk
@@ -49,6 +50,7 @@ tickets = Table(
     Column("version", Integer(), nullable=False),
     Column("event_seq", Integer(), nullable=False),
     Column("comment_tally", json_type(), nullable=False),
+    Column("event_tally", json_type(), nullable=False, server_default=text("'[]'")),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "number"),
     fk(projects.name, "project_id"),
