@@ -27,6 +27,7 @@ from ticketkit.application.views import (
     UNSET,
     CommentDraft,
     Page,
+    PersonView,
     TicketSort,
     TicketView,
     TimelineEntry,
@@ -156,9 +157,9 @@ class _Facade(abc.ABC):
             workflow=workflow,
         )
 
-    def get_person(self, actor: Actor, person_id: UUID) -> Person:
-        """A person of the tenant; customers see only people of their own organisation and
-        staff (whose names appear on their tickets)."""
+    def get_person(self, actor: Actor, person_id: UUID) -> PersonView:
+        """A person of the tenant as the actor may see them; customers see only people of
+        their own organisation and staff (whose names, not e-mails, are on their tickets)."""
         return self._run(actor, READ, directory.get_person, person_id)
 
     def list_projects(self, actor: Actor) -> list[Project]:

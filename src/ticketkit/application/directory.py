@@ -14,6 +14,7 @@ import attrs
 
 from ticketkit.application import validation as check
 from ticketkit.application.session import Services, Session
+from ticketkit.application.views import PersonView, project_person
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.model import (
     Organisation,
@@ -206,9 +207,10 @@ def create_ticket_type(
     return ticket_type
 
 
-def get_person(s: Session, person_id: UUID) -> Person:
-    """A person of the tenant; customers see only people of their own organisation and
-    staff (whose names appear on their tickets)."""
+def get_person(s: Session, person_id: UUID) -> PersonView:
+    """A person of the tenant as the acting person may see them: customers see only people
+    of their own organisation and staff (whose names, not e-mails, appear on their
+    tickets)."""
     person = s.uow.persons.get(person_id) if isinstance(person_id, UUID) else None
     if person is None or not (
         s.actor.viewer.is_staff
@@ -216,7 +218,7 @@ def get_person(s: Session, person_id: UUID) -> Person:
         or person.organisation_id == s.person.organisation_id
     ):
         raise NotFound("Person", person_id)
-    return person
+    return project_person(person, s.actor)
 
 
 def list_projects(s: Session) -> list[Project]:

@@ -22,6 +22,7 @@ from ticketkit.domain.model import (
     FieldValue,
     Person,
     Priority,
+    Role,
     Ticket,
     TicketType,
     Visibility,
@@ -100,6 +101,32 @@ def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> T
         updated_at=ticket.updated_at if internal else ticket.public_updated_at,
         version=viewer.count_events(ticket.event_tally),
         comment_count=viewer.count_comments(ticket.comment_tally),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PersonView:
+    """A person as someone else may see them. Customers see the names of the staff on their
+    tickets, not the staff directory's e-mail addresses: ``email`` is None then."""
+
+    id: UUID
+    organisation_id: UUID
+    name: str
+    role: Role
+    active: bool
+    email: str | None
+
+
+def project_person(person: Person, viewer: Access) -> PersonView:
+    """``person`` for ``viewer``: e-mail addresses for staff, and within one's organisation."""
+    shown = viewer.viewer.is_staff or person.organisation_id == viewer.person.organisation_id
+    return PersonView(
+        id=person.id,
+        organisation_id=person.organisation_id,
+        name=person.name,
+        role=person.role,
+        active=person.active,
+        email=person.email if shown else None,
     )
 
 
