@@ -293,12 +293,25 @@ def render(story: Story) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("database", nargs="?", help="SQLite file (default: a temporary one)")
+    parser.add_argument(
+        "database",
+        nargs="?",
+        help="a new SQLite file to play the story in and keep (default: a temporary one)",
+    )
+    parser.add_argument(
+        "--replace", action="store_true", help="replace DATABASE if it exists already"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.database or Path(tmp) / "ticketkit-demo.sqlite")
-        if path.exists():
+        if args.database and path.exists():
+            if not args.replace:
+                print(
+                    f"{path} exists already: name a new file, or pass --replace to overwrite it",
+                    file=sys.stderr,
+                )
+                return 2
             path.unlink()
         engine = create_sqlite_engine(path)
         upgrade(engine)
@@ -309,6 +322,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ticketkit demo — seed 000 on SQLite file {path}\n")
         print(render(story))
         engine.dispose()
+        if args.database:
+            print(f"\nThe database stays in {path}.")
+        else:
+            print(
+                "\nThe database was temporary and is gone; to keep one, name a file: "
+                "python3 -m ticketkit.demo demo.sqlite (with nox: nox -s demo -- demo.sqlite)"
+            )
     return 0
 
 

@@ -7,6 +7,7 @@ the agents see everything; Sandra is notified of the status changes and the publ
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,21 @@ def test_another_customer_cannot_reach_the_ticket(story: Story) -> None:
     with pytest.raises(NotFound):
         desk.get_ticket(peter.actor, story.ticket_id)
     assert desk.list_tickets(peter.actor).items == ()
+
+
+def test_the_demo_never_replaces_an_existing_file_unless_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ticketkit.demo import main
+
+    mine = tmp_path / "mine.sqlite"
+    mine.write_bytes(b"someone's data")
+    assert main([str(mine)]) == 2
+    assert mine.read_bytes() == b"someone's data"
+    assert "--replace" in capsys.readouterr().err
+    assert main([str(mine), "--replace"]) == 0
+    assert f"stays in {mine}" in capsys.readouterr().out
+    kept = tmp_path / "new.sqlite"
+    assert main([str(kept)]) == 0 and kept.stat().st_size > 0
+    assert main([]) == 0
+    assert "to keep one, name a file" in capsys.readouterr().out
