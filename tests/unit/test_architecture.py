@@ -104,6 +104,26 @@ def test_unknown_hook_implementations_are_refused_at_start_up() -> None:
         Plugins.create([Typo()])
 
 
+def test_a_plugin_without_hookimpl_markers_is_refused_at_start_up() -> None:
+    from pluggy import PluginValidationError
+
+    from ticketkit.hooks import Plugins, hookimpl
+
+    class Unmarked:
+        def ticketkit_notify(self, message: object) -> None: ...
+
+    class Marked:
+        @hookimpl
+        def ticketkit_notify(self, message: object) -> None: ...
+
+    with pytest.raises(PluginValidationError, match="implements no ticketkit hook"):
+        Plugins.create([Unmarked()])
+    plugins = Plugins.create([Marked()])
+    with pytest.raises(PluginValidationError, match="@ticketkit.hookimpl"):
+        plugins.register(Unmarked())
+    assert [type(p) for p in plugins.manager.get_plugins()] == [Marked]
+
+
 def test_every_top_level_export_resolves() -> None:
     for name in ticketkit.__all__:
         assert getattr(ticketkit, name) is not None, name

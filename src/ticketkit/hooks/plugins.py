@@ -54,8 +54,21 @@ class Plugins:
             pm.register(plugin, name=facade._stable_name(plugin))
         if load_entry_points:
             pm.load_setuptools_entrypoints(specs.ENTRY_POINT_GROUP)
-        pm.check_pending()
+        facade._check()
         return facade
+
+    def _check(self) -> None:
+        """Refuse hooks that no spec knows (a typo) and plugins that implement no hook at
+        all (methods without ``@hookimpl``, which pluggy would silently ignore)."""
+        self.manager.check_pending()
+        for name, plugin in self.manager.list_name_plugin():
+            if plugin is not None and not self.manager.get_hookcallers(plugin):
+                self.manager.unregister(plugin)
+                raise pluggy.PluginValidationError(
+                    plugin,
+                    f"plugin {name!r} implements no ticketkit hook: mark its methods "
+                    "with @ticketkit.hookimpl (see docs/plugins.md)",
+                )
 
     def _stable_name(self, plugin: object) -> str:
         """A name that survives restarts (pluggy's default is ``id()``), because the outbox
@@ -71,7 +84,7 @@ class Plugins:
 
     def register(self, plugin: object, name: str | None = None) -> None:
         self.manager.register(plugin, name=name or self._stable_name(plugin))
-        self.manager.check_pending()
+        self._check()
 
     def unregister(self, plugin: object) -> None:
         self.manager.unregister(plugin)
