@@ -119,7 +119,7 @@ def test_a_plugin_without_hookimpl_markers_is_refused_at_start_up() -> None:
     with pytest.raises(PluginValidationError, match="implements no ticketkit hook"):
         Plugins.create([Unmarked()])
     plugins = Plugins.create([Marked()])
-    with pytest.raises(PluginValidationError, match="@ticketkit.hookimpl"):
+    with pytest.raises(PluginValidationError, match=r"@ticketkit\.hookimpl"):
         plugins.register(Unmarked())
     assert [type(p) for p in plugins.manager.get_plugins()] == [Marked]
 
