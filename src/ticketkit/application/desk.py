@@ -1,10 +1,10 @@
 """The public façade: one ``HelpDesk`` per host app, and ``Batch`` for many operations in one
 unit of work.
 
-Every method takes the acting person first and is one line: it names the capability
-module's operation that does the work and how to run it (``READ``, ``WRITE``, or ``RETRY``
-a write that lost a race). ``HelpDesk`` runs each call in a ``Session`` of its own, commits,
-and hands what it wrote to delivery; a ``Batch`` runs every call in the session it holds.
+Every method takes the acting person first and is one line: it names how to run (see
+``Run``) and the capability module's operation that does the work. ``HelpDesk`` runs each
+call in a ``Session`` of its own, commits, and hands what it wrote to delivery; a ``Batch``
+runs every call in the session it holds.
 """
 
 from __future__ import annotations
@@ -64,18 +64,17 @@ class Run:
     concurrent one is run again; and which people to load with the actor in one read."""
 
     write: bool
-    #: Without an expected version a concurrent writer only means "read again and
-    #: re-apply": the whole operation runs again, up to three times.
+    #: A write that lost a race in storage runs again, whole, up to three times: it reads
+    #: afresh and checks again, ``expected_version`` included, against the person's own
+    #: version, so only a change they can see is a conflict of theirs.
     retry: bool = False
     people: tuple[UUID | None, ...] = ()
 
 
 READ = Run(write=False)
 WRITE = Run(write=True)
-
-
-def _update_mode(expected_version: int | None) -> Run:
-    return Run(write=True, retry=expected_version is None)
+#: Changes to a ticket, which concurrent writers race for.
+UPDATE = Run(write=True, retry=True)
 
 
 class _Facade(abc.ABC):
@@ -259,7 +258,7 @@ class _Facade(abc.ABC):
         """
         return self._run(
             actor,
-            _update_mode(expected_version),
+            UPDATE,
             tickets.update_ticket,
             ticket_id,
             TicketUpdate(
@@ -286,7 +285,7 @@ class _Facade(abc.ABC):
         """Give the ticket to an agent (or nobody), optionally with a comment."""
         return self._run(
             actor,
-            _update_mode(expected_version),
+            UPDATE,
             tickets.update_ticket,
             ticket_id,
             TicketUpdate(
@@ -306,7 +305,7 @@ class _Facade(abc.ABC):
         """Move the ticket along its workflow, optionally with a comment in the same step."""
         return self._run(
             actor,
-            _update_mode(expected_version),
+            UPDATE,
             tickets.update_ticket,
             ticket_id,
             TicketUpdate(status=status, comment=comment, expected_version=expected_version),
@@ -325,7 +324,7 @@ class _Facade(abc.ABC):
         """Write a public reply or an internal note; returns the stored comment."""
         return self._run(
             actor,
-            _update_mode(expected_version),
+            UPDATE,
             tickets.add_comment,
             ticket_id,
             body,
@@ -482,4 +481,4 @@ class HelpDesk(_Facade):
         return sum(self._dispatcher.retry(t, limit=limit) for t in tenants)
 
 
-__all__ = ["READ", "WRITE", "Batch", "HelpDesk", "Run"]
+__all__ = ["READ", "UPDATE", "WRITE", "Batch", "HelpDesk", "Run"]
