@@ -461,3 +461,35 @@ def test_a_read_ticket_is_the_callers_copy_and_a_failed_update_changes_nothing(
             uow.tickets.update(mine, expected_version=7)
         assert uow.tickets.get(t.id) == t, "a refused update left nothing behind"
         assert uow.tickets.query(TRUE, [OrderBy("number")], 5) == [t]
+
+
+def test_a_ticket_read_for_update_makes_a_second_writer_wait(storage: Storage) -> None:
+    import threading
+    import time
+
+    s = seed(storage)
+    t = ticket(s, 1)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        uow.commit()
+    seen: list[int] = []
+
+    def second() -> None:
+        with storage.unit_of_work(s.tenant) as other:
+            found = other.tickets.get(t.id, for_update=True)
+            assert found is not None
+            seen.append(found.version)
+            other.commit()
+
+    with storage.unit_of_work(s.tenant) as uow:
+        mine = uow.tickets.get(t.id, for_update=True)
+        assert mine is not None
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.3)
+        assert seen == [], "the second writer waits for the first"
+        mine.version += 1
+        uow.tickets.update(mine, expected_version=t.version)
+        uow.commit()
+    waiting.join(timeout=30)
+    assert seen == [t.version + 1], "and then reads what the first wrote"

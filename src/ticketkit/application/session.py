@@ -141,10 +141,15 @@ class Session:
         if not self.actor.may(action):
             raise PermissionDenied(action.value.replace("_", " "), field)
 
-    def visible_ticket(self, ticket_id: UUID) -> Ticket:
+    def visible_ticket(self, ticket_id: UUID, *, for_update: bool = False) -> Ticket:
         """The ticket, if the acting person may read it; ``NotFound`` alike when it does not
-        exist and when they may not see it."""
-        ticket = self.uow.tickets.get(ticket_id) if isinstance(ticket_id, UUID) else None
+        exist and when they may not see it. ``for_update`` locks it for this call's change,
+        so concurrent changes queue instead of conflicting."""
+        ticket = (
+            self.uow.tickets.get(ticket_id, for_update=for_update)
+            if isinstance(ticket_id, UUID)
+            else None
+        )
         if ticket is None or not self.actor.reads("tickets", ticket):
             raise NotFound("Ticket", ticket_id)
         return ticket

@@ -239,7 +239,7 @@ def _apply(
 ) -> tuple[Ticket, TicketType, Comment | None]:
     """Check every part of a change, then apply and record it: the ticket as it is now,
     its type, and the new comment if there is one."""
-    ticket = s.visible_ticket(ticket_id)
+    ticket = s.visible_ticket(ticket_id, for_update=True)
     ticket_type = s.ticket_type(ticket.type_id)
     if u.expected_version is not None and u.expected_version != s.actor.count_events(
         ticket.event_tally

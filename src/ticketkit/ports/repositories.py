@@ -86,8 +86,14 @@ class TicketRepository(abc.ABC):
         """Stage a new ticket; the unit of work keeps ``ticket`` itself."""
 
     @abc.abstractmethod
-    def get(self, ident: UUID) -> Ticket | None:
-        """A copy of the ticket as this unit of work sees it, or None."""
+    def get(self, ident: UUID, *, for_update: bool = False) -> Ticket | None:
+        """A copy of the ticket as this unit of work sees it, or None.
+
+        With ``for_update`` the ticket is read afresh and stays locked until the unit of
+        work ends: a concurrent change to it waits instead of conflicting with this one
+        (a row lock on PostgreSQL, the write lock on SQLite, one writer per tenant in
+        memory).
+        """
 
     @abc.abstractmethod
     def update(self, ticket: Ticket, *, expected_version: int) -> None:

@@ -119,7 +119,11 @@ class Tickets(TicketRepository):
             return self.updated[ident][0]
         return self._uow._data.tickets.get(ident)
 
-    def get(self, ident: UUID) -> Ticket | None:
+    def get(self, ident: UUID, *, for_update: bool = False) -> Ticket | None:
+        if for_update:
+            if self._uow.read_only:
+                raise RuntimeError("this unit of work is read-only")
+            self._uow._hold_writer()
         found = self._current(ident)
         return found.copy() if found is not None else None
 

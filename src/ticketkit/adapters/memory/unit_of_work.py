@@ -47,6 +47,13 @@ class TenantData:
     events_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
     outbox: dict[UUID, Notification] = attrs.Factory(dict)
     last_number: int = 0
+    #: Held by the one unit of work that reads tickets to change them (``for_update``).
+    writer: threading.Lock = attrs.Factory(threading.Lock)
+    writer_thread: int | None = None
+
+
+#: Seconds a unit of work waits to become its tenant's writer before it gives up.
+WRITER_TIMEOUT = 30.0
 
 
 class MemoryStorage(Storage):
@@ -80,6 +87,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self._data = storage._tenant(tenant_id)
         self._new_tenant: Tenant | None = None
         self._closed = False
+        self._writing = False
         self._reset()
 
     def _reset(self) -> None:
@@ -93,6 +101,28 @@ class MemoryUnitOfWork(UnitOfWork):
         self.outbox = self._outbox = Outbox(self)
         self.access = Access(self)
         self._new_tenant = None
+        self._release_writer()
+
+    def _hold_writer(self) -> None:
+        """Become the tenant's one writer until this unit of work ends (``for_update``)."""
+        if self._writing:
+            return
+        data = self._data
+        if data.writer_thread == threading.get_ident():
+            raise RuntimeError(
+                "another unit of work of this thread changes tickets of this tenant; "
+                "commit or close it first"
+            )
+        if not data.writer.acquire(timeout=WRITER_TIMEOUT):
+            raise Conflict("Tenant", self.tenant_id)
+        data.writer_thread = threading.get_ident()
+        self._writing = True
+
+    def _release_writer(self) -> None:
+        if self._writing:
+            self._writing = False
+            self._data.writer_thread = None
+            self._data.writer.release()
 
     def _check_tenant(self, item: object) -> None:
         """Every write passes here: refuse it in a read-only unit of work or another tenant."""

@@ -136,8 +136,9 @@ class Tickets(TicketRepository):
     def add(self, ticket: Ticket) -> None:
         self._uow._stage(TICKETS, ticket)
 
-    def get(self, ident: UUID) -> Ticket | None:
-        found = self._uow._get(TICKETS, ident)
+    def get(self, ident: UUID, *, for_update: bool = False) -> Ticket | None:
+        uow = self._uow
+        found = uow._get_for_update(ident) if for_update else uow._get(TICKETS, ident)
         return found.copy() if found is not None else None
 
     def update(self, ticket: Ticket, *, expected_version: int) -> None:

@@ -36,6 +36,7 @@ from ticketkit.adapters.sqlalchemy.mapping import (
     PERSONS,
     PROJECTS,
     TICKET_TYPES,
+    TICKETS,
     TableMapping,
 )
 from ticketkit.adapters.sqlalchemy.repositories import (
@@ -48,7 +49,7 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     Tickets,
     TicketTypes,
 )
-from ticketkit.domain.model import Organisation, Person, Project, Tenant
+from ticketkit.domain.model import Organisation, Person, Project, Tenant, Ticket
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate
 from ticketkit.ports.repositories import Storage, UnitOfWork
@@ -65,6 +66,16 @@ _TAKE_NUMBER = (
 )
 _SET_COUNTER = _c.update().where(_c.c.tenant_id == bindparam("w_tenant"))
 _INSERT_COUNTER = _c.insert()
+#: A ticket read to be changed: locked until the transaction ends (SQLite has no row locks
+#: and ignores FOR UPDATE; there the write lock, taken before the read, serialises writers).
+_TICKET_FOR_UPDATE = (
+    select(tables.tickets)
+    .where(
+        tables.tickets.c.tenant_id == bindparam("tenant"),
+        tables.tickets.c.id == bindparam("ident"),
+    )
+    .with_for_update()
+)
 _GET_TENANT = select(tables.tenants).where(tables.tenants.c.tenant_id == bindparam("tenant"))
 _TENANT_IDS = select(tables.tenants.c.tenant_id).order_by(
     tables.tenants.c.created_at, tables.tenants.c.tenant_id
@@ -355,6 +366,22 @@ class SqlUnitOfWork(UnitOfWork):
             return None
         item = staged.known[ident] = mapping.from_row(self._conv, row)
         return item
+
+    def _get_for_update(self, ident: UUID) -> Ticket | None:
+        """The ticket as stored, locked until this transaction ends: the row on PostgreSQL
+        (``FOR UPDATE``), the database on SQLite (its write lock, taken first). A ticket
+        added here and not yet written is this unit of work's alone already."""
+        staged: Staged[Ticket] = self._staged[TICKETS.kind]
+        if ident in staged.added:
+            return staged.added[ident]
+        conn = self._connector.writer()
+        params = {"tenant": self.tenant_id, "ident": ident}
+        row = conn.execute(_TICKET_FOR_UPDATE, params).first()
+        if row is None:
+            return None
+        ticket: Ticket = TICKETS.from_row(self._conv, row)
+        staged.known[ident] = ticket
+        return ticket
 
     def _select(
         self,
