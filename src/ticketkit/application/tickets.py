@@ -204,6 +204,9 @@ def add_comment(
     """Write a public reply or an internal note; returns the stored comment."""
     errors: list[FieldError] = []
     vis = check.enum_value(Visibility, visibility, "visibility", errors)
+    # Named as this operation's arguments are (a draft's checks would say "comment.body").
+    check.text(errors, "body", body, MAX_BODY)
+    check.channel(errors, channel)
     check.raise_if(errors)
     assert vis is not None
     draft = CommentDraft(body=body, visibility=vis, channel=channel)

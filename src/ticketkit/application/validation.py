@@ -54,7 +54,13 @@ def name_errors(field: str, value: object) -> list[FieldError]:
 
 
 def email(errors: list[FieldError], value: object, field: str = "email") -> None:
-    if not isinstance(value, str) or not _EMAIL.match(value) or len(value) > 254:
+    """An e-mail address: one @, no spaces, at most 254 characters, and text that every
+    backend stores alike (no NUL, no lone surrogates)."""
+    if (
+        not isinstance(value, str)
+        or not _EMAIL.fullmatch(value)
+        or check_text(value, max_length=254) is not None
+    ):
         errors.append(FieldError(field, "must be an e-mail address"))
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from ticketkit.domain.text import check_text
+from ticketkit.domain.text import MAX_LABEL, check_text
 from ticketkit.errors import FieldError, ValidationError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -19,6 +19,13 @@ MAX_TEXT_FIELD = 4000
 MAX_CHOICES = 200
 #: Numbers stay exact and fit a NUMERIC(38) column, like money amounts.
 MAX_DIGITS = 38
+
+
+def _label_problem(value: object) -> str | None:
+    """What is wrong with a label or a choice, if anything (text checks, as for any input)."""
+    if not isinstance(value, str):
+        return "must be text"
+    return check_text(value, max_length=MAX_LABEL)
 
 
 class FieldKind(enum.StrEnum):
@@ -47,10 +54,12 @@ class FieldSpec:
 
     def __attrs_post_init__(self) -> None:
         errors = []
-        if not _NAME.match(self.name):
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
             errors.append(
                 FieldError("name", f"{self.name!r} must be lower-case letters, digits and '_'")
             )
+        if problem := _label_problem(self.label):
+            errors.append(FieldError("label", problem))
         if problem := self._choices_problem():
             errors.append(FieldError("choices", problem))
         if not 1 <= self.max_length <= MAX_TEXT_FIELD:
@@ -69,6 +78,9 @@ class FieldSpec:
             return f"field {self.name!r} has duplicate choices"
         if len(self.choices) > MAX_CHOICES:
             return f"field {self.name!r} has more than {MAX_CHOICES}"
+        for choice in self.choices:
+            if problem := _label_problem(choice):
+                return f"{choice!r} {problem}"
         return None
 
     def coerce(self, raw: object) -> tuple[object, str | None]:

@@ -7,6 +7,7 @@ import re
 
 import attrs
 
+from ticketkit.domain.text import MAX_LABEL, check_text
 from ticketkit.errors import FieldError, ValidationError
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -30,10 +31,19 @@ class Status:
 
     @key.validator
     def _check_key(self, attribute: object, value: str) -> None:
-        if not _KEY.match(value):
+        if not isinstance(value, str) or not _KEY.match(value):
             raise ValidationError.single(
                 "key", f"{value!r} must be lower-case letters, digits and '_'"
             )
+
+    def __attrs_post_init__(self) -> None:
+        problem = (
+            check_text(self.label, max_length=MAX_LABEL)
+            if isinstance(self.label, str)
+            else "must be text"
+        )
+        if problem:
+            raise ValidationError.single("label", problem)
 
 
 @attrs.frozen(kw_only=True)

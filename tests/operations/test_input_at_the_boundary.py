@@ -1,0 +1,115 @@
+"""Text a host passes in gets the same clear answer on every backend, before any of it
+reaches a driver (issue 17, point 2): NUL characters, lone surrogates, lengths."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.snapshot import snapshot
+from tests.support.world import World, build_world
+from ticketkit import FieldKind, FieldSpec, HelpDesk, Status, ValidationError, Workflow
+from ticketkit.clock import ManualClock
+from ticketkit.domain import StatusCategory
+from ticketkit.ports import Storage
+
+SURROGATE = "broken \ud800 text"
+
+
+@pytest.fixture
+def world(storage: Storage, clock: ManualClock) -> World:
+    return build_world(HelpDesk(storage, clock=clock), clock)
+
+
+def tenant(world: World) -> object:
+    return world.admin.tenant_id
+
+
+CASES = [
+    ("title with a lone surrogate", "create_ticket", {"title": SURROGATE}, "title"),
+    ("description with NUL", "create_ticket", {"description": "a\x00b"}, "description"),
+    ("text field with a lone surrogate", "create_ticket", {"notes": SURROGATE}, "fields.notes"),
+    ("comment with a lone surrogate", "add_comment", {"body": SURROGATE}, "body"),
+    ("e-mail with NUL", "add_person", {"email": "pat\x00@x.example"}, "email"),
+    ("e-mail with a lone surrogate", "add_person", {"email": "p\ud800t@x.example"}, "email"),
+    ("e-mail with a newline at the end", "add_person", {"email": "pat@x.example\n"}, "email"),
+    ("name with a lone surrogate", "create_organisation", {"name": SURROGATE}, "name"),
+]
+
+
+def run(world: World, operation: str, change: dict[str, object]) -> object:
+    desk, admin = world.desk, world.admin.actor
+    if operation == "create_ticket":
+        fields = {"sla_level": "Gold"}
+        if "notes" in change:
+            fields["notes"] = str(change.pop("notes"))
+        args = {
+            "project_id": world.acme_project.id,
+            "type_id": world.incident.id,
+            "title": "Down",
+            "fields": fields,
+            **change,
+        }
+        return desk.create_ticket(world.acme_guest.actor, **args)  # type: ignore[arg-type]
+    if operation == "add_comment":
+        ticket = desk.create_ticket(
+            world.acme_guest.actor,
+            project_id=world.acme_project.id,
+            type_id=world.incident.id,
+            title="Down",
+            fields={"sla_level": "Gold"},
+        )
+        return desk.add_comment(
+            world.agent.actor, ticket.id, str(change["body"]), visibility="public"
+        )
+    if operation == "add_person":
+        args = {"organisation_id": world.acme.id, "name": "Pat", "role": "guest", **change}
+        return desk.add_person(admin, **args)  # type: ignore[arg-type]
+    return desk.create_organisation(admin, **change)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_text_every_backend_cannot_store_alike_is_refused_naming_the_field(
+    world: World, storage: Storage, case: tuple[str, str, dict[str, object], str]
+) -> None:
+    name, operation, change, field = case
+    before = snapshot(storage, tenant(world))  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as caught:
+        run(world, operation, dict(change))
+    assert field in caught.value.fields, name
+    if operation != "add_comment":  # that case opens a ticket first, on purpose
+        assert snapshot(storage, tenant(world)) == before  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: FieldSpec(name="a", label="A\x00", kind=FieldKind.TEXT), "label"),
+        (lambda: FieldSpec(name="a", label=SURROGATE, kind=FieldKind.TEXT), "label"),
+        (lambda: FieldSpec(name="a", label="x" * 201, kind=FieldKind.TEXT), "label"),
+        (lambda: FieldSpec(name="a", label="", kind=FieldKind.TEXT), "label"),
+        (
+            lambda: FieldSpec(
+                name="a", label="A", kind=FieldKind.SINGLE_CHOICE, choices=("ok", "n\x00")
+            ),
+            "choices",
+        ),
+        (
+            lambda: FieldSpec(
+                name="a", label="A", kind=FieldKind.SINGLE_CHOICE, choices=("ok", "y" * 201)
+            ),
+            "choices",
+        ),
+        (lambda: FieldSpec(name=7, label="A", kind=FieldKind.TEXT), "name"),  # type: ignore[arg-type]
+        (lambda: Status(key="new", label="N\x00", category=StatusCategory.NEW), "label"),
+        (lambda: Status(key="new", label=SURROGATE, category=StatusCategory.NEW), "label"),
+    ],
+)
+def test_labels_and_choices_are_checked_like_any_text(build: object, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        build()  # type: ignore[operator]
+    assert field in caught.value.fields
+
+
+def test_a_workflow_with_a_good_label_still_builds() -> None:
+    new = Status(key="new", label="Neu, offen \u00e4\u00f6\u00fc", category=StatusCategory.NEW)
+    assert Workflow(statuses=(new,), initial="new", transitions=frozenset()).status("new") == new
