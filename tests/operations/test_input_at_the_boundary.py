@@ -113,3 +113,73 @@ def test_labels_and_choices_are_checked_like_any_text(build: object, field: str)
 def test_a_workflow_with_a_good_label_still_builds() -> None:
     new = Status(key="new", label="Neu, offen \u00e4\u00f6\u00fc", category=StatusCategory.NEW)
     assert Workflow(statuses=(new,), initial="new", transitions=frozenset()).status("new") == new
+
+
+def forged_cursor(*values: object) -> str:
+    import base64
+    import json
+
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"status": "open\x00"}, "status"),
+        ({"status": ["open", 7]}, "status"),
+        ({"status": 7}, "status"),
+        ({"status": b"open"}, "status"),
+        ({"category": [f"c{i}" for i in range(100_000)]}, "category"),
+        ({"cursor": forged_cursor("newest", 10**30)}, "cursor"),
+        ({"cursor": forged_cursor("newest", True)}, "cursor"),
+        ({"cursor": forged_cursor("newest", -1)}, "cursor"),
+        (
+            {
+                "sort": "recently_updated",
+                "cursor": forged_cursor("recently_updated", "9999-12-31T23:59:59+00:00", 1),
+            },
+            None,
+        ),
+        (
+            {
+                "sort": "recently_updated",
+                "cursor": forged_cursor("recently_updated", "9999-12-31T23:59:59-23:59", 1),
+            },
+            "cursor",
+        ),
+    ],
+)
+def test_list_filters_and_cursors_get_the_same_answer_on_every_backend(
+    world: World, arguments: dict[str, object], field: str | None
+) -> None:
+    if field is None:
+        assert world.desk.list_tickets(world.agent.actor, **arguments).items == ()  # type: ignore[arg-type]
+        return
+    with pytest.raises(ValidationError) as caught:
+        world.desk.list_tickets(world.agent.actor, **arguments)  # type: ignore[arg-type]
+    assert field in caught.value.fields
+
+
+@pytest.mark.parametrize("ident", ["not-an-id", 42, None, b"\x00" * 16])
+def test_an_organisation_id_of_the_wrong_type_is_not_found_on_every_backend(
+    world: World, ident: object
+) -> None:
+    from ticketkit import NotFound
+
+    admin = world.admin.actor
+    for call in (
+        lambda: world.desk.create_project(admin, organisation_id=ident, name="P"),  # type: ignore[arg-type]
+        lambda: world.desk.add_person(
+            admin,
+            organisation_id=ident,
+            name="P",
+            email="p@x.example",
+            role="guest",  # type: ignore[arg-type]
+        ),
+    ):
+        with pytest.raises(NotFound):
+            call()
+    if ident is not None:
+        with pytest.raises(NotFound):
+            world.desk.create_organisation(admin, name="O", parent_id=ident)  # type: ignore[arg-type]

@@ -95,8 +95,8 @@ def create_organisation(
     org_kind = check.enum_value(OrganisationKind, kind, "kind", errors)
     if org_kind is OrganisationKind.PROVIDER:
         errors.append(FieldError("kind", "a tenant has exactly one provider organisation"))
-    if parent_id is not None and s.uow.organisations.get(parent_id) is None:
-        raise NotFound("Organisation", parent_id)
+    if parent_id is not None:
+        _organisation(s, parent_id)
     check.raise_if(errors)
     assert org_kind is not None
     org = Organisation(
@@ -116,9 +116,7 @@ def add_person(
 ) -> Person:
     """Add a person to an organisation (admins only). Staff roles belong to the provider."""
     s.require(Action.MANAGE_DIRECTORY)
-    org = s.uow.organisations.get(organisation_id)
-    if org is None:
-        raise NotFound("Organisation", organisation_id)
+    org = _organisation(s, organisation_id)
     errors = check.name_errors("name", name)
     check.email(errors, email)
     person_role = check.enum_value(Role, role, "role", errors)
@@ -161,8 +159,7 @@ def deactivate_person(s: Session, person_id: UUID) -> Person:
 def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:
     """Add a project (a ticket queue) owned by an organisation (admins only)."""
     s.require(Action.MANAGE_DIRECTORY)
-    if s.uow.organisations.get(organisation_id) is None:
-        raise NotFound("Organisation", organisation_id)
+    _organisation(s, organisation_id)
     check.raise_if(check.name_errors("name", name))
     project = Project(
         tenant_id=s.tenant_id,
@@ -225,3 +222,12 @@ def list_projects(s: Session) -> list[Project]:
     """The projects the person may see and create tickets in, by name."""
     found = s.uow.projects.list(s.actor.projects)
     return sorted(found, key=lambda p: (p.name, p.id))
+
+
+def _organisation(s: Session, ident: object) -> Organisation:
+    """An organisation of this tenant; ``NotFound`` for any other id, or for a value that
+    is no id at all (on every backend alike, before it reaches a driver)."""
+    found = s.uow.organisations.get(ident) if isinstance(ident, UUID) else None
+    if found is None:
+        raise NotFound("Organisation", ident)
+    return found

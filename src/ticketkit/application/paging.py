@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 from ticketkit.application.views import TicketSort
@@ -51,15 +51,23 @@ def after(text: str, order: TicketSort, keys: tuple[OrderBy, ...]) -> Predicate:
         values: list[object] = []
         for key, raw in zip(keys, data[1:], strict=True):
             if key.attr == "number":
-                if not isinstance(raw, int):
+                # A number a database column can hold (bool is an int too, and no number).
+                if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < 2**63:
                     raise ValueError("number")
                 values.append(raw)
             else:
                 parsed = datetime.fromisoformat(raw)
                 if parsed.tzinfo is None:
                     raise ValueError("naive")
-                values.append(parsed)
-    except (ValueError, TypeError, IndexError, binascii.Error, json.JSONDecodeError) as exc:
+                values.append(parsed.astimezone(UTC))  # overflows here, not in a driver
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        OverflowError,
+        binascii.Error,
+        json.JSONDecodeError,
+    ) as exc:
         raise ValidationError.single("cursor", "is not a cursor of this listing") from exc
     result: Predicate = TRUE
     # Lexicographic "after": k1 > v1, or k1 == v1 and k2 > v2, … (reversed for descending).

@@ -7,8 +7,9 @@ report every bad field at once with ``raise_if`` before it writes anything.
 from __future__ import annotations
 
 import enum
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final, TypeVar
 
 from ticketkit.domain.text import check_text
@@ -79,10 +80,25 @@ def enum_value(cls: type[E], value: object, field: str, errors: list[FieldError]
         return None
 
 
-def strings(value: str | Iterable[str], field: str, errors: list[FieldError]) -> list[str]:
-    """One name or a list of names, as a list."""
-    items = [value] if isinstance(value, str) else list(value)
-    if not items or not all(isinstance(i, str) for i in items):
+#: Values one filter may name: far below PostgreSQL's parameter limit, and more than a
+#: workflow has statuses.
+MAX_FILTER_VALUES = 100
+
+
+def strings(value: object, field: str, errors: list[FieldError]) -> list[str]:
+    """One name or a list of names (at most ``MAX_FILTER_VALUES``), as a list."""
+    if isinstance(value, str):
+        items: list[object] = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | bytearray | Mapping):
+        items = list(itertools.islice(value, MAX_FILTER_VALUES + 1))
+    else:
+        items = []
+    if len(items) > MAX_FILTER_VALUES:
+        errors.append(FieldError(field, f"must name at most {MAX_FILTER_VALUES} values"))
+        return []
+    if not items or not all(
+        isinstance(i, str) and check_text(i, max_length=MAX_NAME) is None for i in items
+    ):
         errors.append(FieldError(field, "must be a name or a list of names"))
         return []
-    return items
+    return [str(i) for i in items]
