@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         FieldError,
         NotFound,
         PermissionDenied,
+        StorageError,
         TicketkitError,
         ValidationError,
     )
@@ -77,6 +78,7 @@ _EXPORTS: dict[str, str] = {
     "Signals": "ticketkit.hooks",
     "SpecialDay": "ticketkit.domain.calendars",
     "Status": "ticketkit.domain",
+    "StorageError": "ticketkit.errors",
     "StatusCategory": "ticketkit.domain",
     "SystemClock": "ticketkit.clock",
     "TicketSort": "ticketkit.application",
@@ -128,6 +130,7 @@ __all__ = [
     "SpecialDay",
     "Status",
     "StatusCategory",
+    "StorageError",
     "SystemClock",
     "TicketSort",
     "TicketView",

@@ -71,3 +71,11 @@ class Conflict(TicketkitError):
         self.kind = kind
         self.ident = ident
         self.expected = expected
+
+
+class StorageError(TicketkitError):
+    """The database failed or refused a unit of work; nothing of it was written.
+
+    The message names no SQL and no values, so it can travel to a caller; the driver's own
+    error is the ``__cause__``, for the host's logs.
+    """

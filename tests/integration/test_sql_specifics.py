@@ -737,3 +737,21 @@ def test_projects_added_in_the_unit_of_work_are_not_hidden_by_the_prefetch(
         person = uow.access.people([seeded.person]).get(seeded.person)
         assert person is not None
         assert uow.access.project_ids_of([seeded.org]) == {seeded.project, extra.id}
+
+
+def test_a_driver_error_reaches_the_caller_without_sql_or_values(
+    storage: SqlStorage, seeded: Seeded
+) -> None:
+    from ticketkit.errors import StorageError
+
+    secret = "Confidential title 4711"
+    orphan = ticket(seeded, 1, project_id=uuid.uuid4(), title=secret)
+    with pytest.raises(StorageError) as raised, storage.unit_of_work(seeded.tenant) as uow:
+        uow.tickets.add(orphan)
+        uow.commit()
+    message = str(raised.value)
+    assert "nothing was written" in message
+    for leak in (secret, str(orphan.id), str(seeded.tenant), "INSERT", "ticketkit_tickets"):
+        assert leak not in message
+    assert isinstance(raised.value.__cause__, sa.exc.IntegrityError), "kept for the logs"
+    assert secret not in str(raised.value.__cause__), "parameters are hidden there too"

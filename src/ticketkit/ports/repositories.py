@@ -26,7 +26,7 @@ from ticketkit.domain.model import (
     TicketType,
 )
 from ticketkit.domain.notifications import Notification
-from ticketkit.errors import Conflict
+from ticketkit.errors import TicketkitError
 from ticketkit.policy.predicates import Predicate
 
 T = TypeVar("T")
@@ -226,14 +226,15 @@ class UnitOfWork(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-        conflict = self.conflict_for(exc) if exc is not None else None
-        if conflict is not None:
-            raise conflict from exc
+        error = self.error_for(exc) if exc is not None else None
+        if error is not None:
+            raise error from exc
 
-    def conflict_for(self, exc: BaseException) -> Conflict | None:
-        """The ``Conflict`` that an error from the store means, if it means one (a
-        transaction the database aborted for a concurrent one); raised in its place when
-        the unit of work's ``with`` block ends."""
+    def error_for(self, exc: BaseException) -> TicketkitError | None:
+        """What an error of the store itself means to the caller, raised in its place when
+        the unit of work's ``with`` block ends: a ``Conflict`` for a transaction the database
+        aborted for a concurrent one, a ``StorageError`` (naming no SQL and no values) for
+        any other failure of the driver. None leaves ``exc`` as it is."""
         return None
 
     @abc.abstractmethod

@@ -127,6 +127,7 @@ def create_sqlite_engine(
         "connect_args": {"check_same_thread": False},
         "json_serializer": json_dumps,
         "json_deserializer": json_loads,
+        "hide_parameters": True,
     }
     if in_memory:
         url = "sqlite://"
@@ -152,7 +153,12 @@ def create_postgres_engine(url: str | URL, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     # No pool_pre_ping by default: it costs a round trip per unit of work. Pass
     # ``pool_pre_ping=True`` (or ``pool_recycle``) where idle connections get dropped.
-    options: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json_loads}
+    options: dict[str, Any] = {
+        "json_serializer": json_dumps,
+        "json_deserializer": json_loads,
+        # Parameters are user data (names, e-mails, text): not for logs and tracebacks.
+        "hide_parameters": True,
+    }
     options.update(kwargs)
     return create_engine(parsed, **options)
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
     bindparam,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ticketkit.adapters.sqlalchemy import bulk, tables
 from ticketkit.adapters.sqlalchemy.compile import compile_predicate
@@ -50,7 +50,7 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     TicketTypes,
 )
 from ticketkit.domain.model import Organisation, Person, Project, Tenant, Ticket
-from ticketkit.errors import Conflict
+from ticketkit.errors import Conflict, StorageError, TicketkitError
 from ticketkit.policy.predicates import Predicate
 from ticketkit.ports.repositories import Storage, UnitOfWork
 from ticketkit.serialization import generate_event_data, make_converter
@@ -203,11 +203,20 @@ class SqlUnitOfWork(UnitOfWork):
             self.rollback()
             self._connector.closed = True
 
-    def conflict_for(self, exc: BaseException) -> Conflict | None:
+    def error_for(self, exc: BaseException) -> TicketkitError | None:
         # PostgreSQL chose this transaction as a deadlock victim (or a serializable one
         # failed): the same outcome as a stale version, and as safe to retry.
         if lost_to_a_concurrent_writer(exc):
             return Conflict("Transaction", self.tenant_id)
+        if isinstance(exc, SQLAlchemyError):
+            # SQLAlchemy's message holds the statement and its parameters: user data.
+            orig = getattr(exc, "orig", None)
+            cause = type(orig if orig is not None else exc).__name__
+            state = getattr(orig, "sqlstate", None)
+            return StorageError(
+                f"the database refused the operation ({cause}{f', {state}' if state else ''});"
+                " nothing was written"
+            )
         return None
 
     # -- buffering -------------------------------------------------------------------------
