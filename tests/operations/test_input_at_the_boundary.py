@@ -7,7 +7,16 @@ import pytest
 
 from tests.support.snapshot import snapshot
 from tests.support.world import World, build_world
-from ticketkit import FieldKind, FieldSpec, HelpDesk, Status, ValidationError, Workflow
+from ticketkit import (
+    CommentDraft,
+    FieldKind,
+    FieldSpec,
+    HelpDesk,
+    Status,
+    ValidationError,
+    Visibility,
+    Workflow,
+)
 from ticketkit.clock import ManualClock
 from ticketkit.domain import StatusCategory
 from ticketkit.ports import Storage
@@ -100,6 +109,8 @@ def test_text_every_backend_cannot_store_alike_is_refused_naming_the_field(
             "choices",
         ),
         (lambda: FieldSpec(name=7, label="A", kind=FieldKind.TEXT), "name"),  # type: ignore[arg-type]
+        (lambda: FieldSpec(name="a", label="A", kind="bogus"), "kind"),  # type: ignore[arg-type]
+        (lambda: Status(key="new", label="New", category="nope"), "category"),  # type: ignore[arg-type]
         (lambda: Status(key="new", label="N\x00", category=StatusCategory.NEW), "label"),
         (lambda: Status(key="new", label=SURROGATE, category=StatusCategory.NEW), "label"),
     ],
@@ -183,3 +194,28 @@ def test_an_organisation_id_of_the_wrong_type_is_not_found_on_every_backend(
     if ident is not None:
         with pytest.raises(NotFound):
             world.desk.create_organisation(admin, name="O", parent_id=ident)  # type: ignore[arg-type]
+
+
+def test_enum_valued_arguments_take_their_string_values(world: World, storage: Storage) -> None:
+    spec = FieldSpec(name="topic", label="Topic", kind="single_choice", choices=("a", "b"))  # type: ignore[arg-type]
+    assert spec.kind is FieldKind.SINGLE_CHOICE
+    status = Status(key="waiting", label="Waiting", category="pending")  # type: ignore[arg-type]
+    assert status.category is StatusCategory.PENDING
+    kind = world.desk.create_ticket_type(world.admin.actor, name="Topics", fields=(spec,))
+    made = world.desk.create_ticket(
+        world.acme_guest.actor,
+        project_id=world.acme_project.id,
+        type_id=kind.id,
+        title="Which?",
+        fields={"topic": "a"},
+        priority="high",
+    )
+    view = world.desk.change_status(
+        world.agent.actor,
+        made.id,
+        "open",
+        comment=CommentDraft(body="Yes", visibility="public"),  # type: ignore[arg-type]
+    )
+    assert (view.priority, view.status) == ("high", "open")
+    entries = world.desk.timeline(world.acme_guest.actor, made.id)
+    assert [e.comment.visibility for e in entries if e.comment] == [Visibility.PUBLIC]

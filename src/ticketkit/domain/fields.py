@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from ticketkit.domain.text import MAX_LABEL, check_text
+from ticketkit.domain.values import member
 from ticketkit.errors import FieldError, ValidationError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -36,6 +37,10 @@ class FieldKind(enum.StrEnum):
     DATE = "date"
 
 
+def _field_kind(value: object) -> FieldKind:
+    return member(FieldKind, value, "kind")
+
+
 @attrs.frozen(kw_only=True)
 class FieldSpec:
     """One custom field: its kind, whether it is required, and its choices.
@@ -46,7 +51,7 @@ class FieldSpec:
 
     name: str
     label: str
-    kind: FieldKind
+    kind: FieldKind = attrs.field(converter=_field_kind)
     required: bool = False
     choices: tuple[str, ...] = ()
     internal: bool = False

@@ -6,6 +6,24 @@ from __future__ import annotations
 import enum
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
+
+from ticketkit.errors import ValidationError
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def member(cls: type[E], value: object, field: str) -> E:
+    """``value`` as a member of the enumeration ``cls`` (its string value is accepted), or
+    a ``ValidationError`` naming ``field``: what an attrs converter of the domain uses."""
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = [m.value for m in cls]
+        raise ValidationError.single(
+            field, f"unknown value {value!r}; expected one of {allowed}"
+        ) from None
+
 
 #: A custom field value: text or single choice (str), number (Decimal), date,
 #: or multiple choice (tuple of str).

@@ -8,6 +8,7 @@ import re
 import attrs
 
 from ticketkit.domain.text import MAX_LABEL, check_text
+from ticketkit.domain.values import member
 from ticketkit.errors import FieldError, ValidationError
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -23,11 +24,15 @@ class StatusCategory(enum.StrEnum):
     CLOSED = "closed"
 
 
+def _category(value: object) -> StatusCategory:
+    return member(StatusCategory, value, "category")
+
+
 @attrs.frozen(kw_only=True)
 class Status:
     key: str = attrs.field()
     label: str
-    category: StatusCategory
+    category: StatusCategory = attrs.field(converter=_category)
 
     @key.validator
     def _check_key(self, attribute: object, value: str) -> None:
