@@ -28,7 +28,9 @@ from ticketkit.application.views import (
     CommentDraft,
     Page,
     PersonView,
+    TicketActions,
     TicketSort,
+    TicketTypeView,
     TicketView,
     TimelineEntry,
     Unset,
@@ -160,6 +162,10 @@ class _Facade(abc.ABC):
         """A person of the tenant as the actor may see them; customers see only people of
         their own organisation and staff (whose names, not e-mails, are on their tickets)."""
         return self._run(actor, READ, directory.get_person, person_id)
+
+    def list_ticket_types(self, actor: Actor) -> list[TicketTypeView]:
+        """The tenant's ticket types by name, each with the fields the actor may see."""
+        return self._run(actor, READ, directory.list_ticket_types)
 
     def list_projects(self, actor: Actor) -> list[Project]:
         """The projects the person may see and create tickets in, by name."""
@@ -332,6 +338,11 @@ class _Facade(abc.ABC):
             channel=channel,
             expected_version=expected_version,
         )
+
+    def ticket_actions(self, actor: Actor, ticket_id: UUID) -> TicketActions:
+        """What the actor may do to the ticket now: comment (publicly, internally), move it
+        to which statuses, assign it, update which fields. For a UI's buttons."""
+        return self._run(actor, READ, tickets.ticket_actions, ticket_id)
 
     def timeline(self, actor: Actor, ticket_id: UUID) -> list[TimelineEntry]:
         """The ticket's history as this person may see it, oldest first."""

@@ -14,7 +14,12 @@ import attrs
 
 from ticketkit.application import validation as check
 from ticketkit.application.session import Services, Session
-from ticketkit.application.views import PersonView, project_person
+from ticketkit.application.views import (
+    PersonView,
+    TicketTypeView,
+    project_person,
+    project_ticket_type,
+)
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.model import (
     Organisation,
@@ -28,6 +33,7 @@ from ticketkit.domain.model import (
 from ticketkit.domain.text import MAX_BODY, check_text
 from ticketkit.domain.workflow import Workflow, default_workflow
 from ticketkit.errors import FieldError, NotFound, ValidationError
+from ticketkit.policy.predicates import Eq
 from ticketkit.policy.rules import Action
 from ticketkit.ports.repositories import Storage
 
@@ -216,6 +222,13 @@ def get_person(s: Session, person_id: UUID) -> PersonView:
     ):
         raise NotFound("Person", person_id)
     return project_person(person, s.actor)
+
+
+def list_ticket_types(s: Session) -> list[TicketTypeView]:
+    """The ticket types of the tenant, by name, each with the fields the person may see:
+    what a form for a new ticket is built from."""
+    found = s.uow.ticket_types.list(Eq("tenant_id", s.tenant_id))
+    return [project_ticket_type(t, s.actor) for t in sorted(found, key=lambda t: (t.name, t.id))]
 
 
 def list_projects(s: Session) -> list[Project]:

@@ -20,6 +20,7 @@ from ticketkit.application.views import (
     UNSET,
     CommentDraft,
     Page,
+    TicketActions,
     TicketSort,
     TicketView,
     TimelineEntry,
@@ -214,6 +215,26 @@ def add_comment(
     _, _, comment = _apply(s, ticket_id, change)
     assert comment is not None
     return comment
+
+
+def ticket_actions(s: Session, ticket_id: UUID) -> TicketActions:
+    """What the acting person may do to this ticket now (see ``TicketActions``)."""
+    ticket = s.visible_ticket(ticket_id)
+    ticket_type = s.ticket_type(ticket.type_id)
+    may = s.actor.may
+    public = may(Action.UPDATE_PUBLIC_FIELDS)
+    internal = may(Action.UPDATE_INTERNAL_FIELDS)
+    fields = [name for name in ("title", "description", "priority") if public]
+    fields += [
+        f"fields.{f.name}" for f in ticket_type.fields if (internal if f.internal else public)
+    ]
+    return TicketActions(
+        comment_public=may(Action.COMMENT_PUBLIC),
+        comment_internal=may(Action.COMMENT_INTERNAL),
+        statuses=(ticket_type.workflow.targets(ticket.status) if may(Action.CHANGE_STATUS) else ()),
+        assign=may(Action.ASSIGN),
+        fields=tuple(fields),
+    )
 
 
 def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:

@@ -17,6 +17,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
+from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.model import (
     Comment,
     FieldValue,
@@ -27,7 +28,7 @@ from ticketkit.domain.model import (
     TicketType,
     Visibility,
 )
-from ticketkit.domain.workflow import StatusCategory
+from ticketkit.domain.workflow import Status, StatusCategory
 from ticketkit.policy.rules import Access
 
 
@@ -102,6 +103,47 @@ def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> T
         version=viewer.count_events(ticket.event_tally),
         comment_count=viewer.count_comments(ticket.comment_tally),
     )
+
+
+@attrs.frozen(kw_only=True)
+class TicketTypeView:
+    """A ticket type as one person may use it: to build a form, and to show statuses.
+    ``fields`` are those the person may see (a guest: the public ones), in order."""
+
+    id: UUID
+    name: str
+    description_template: str
+    fields: tuple[FieldSpec, ...]
+    statuses: tuple[Status, ...]
+    initial_status: str
+
+
+def project_ticket_type(ticket_type: TicketType, viewer: Access) -> TicketTypeView:
+    """``ticket_type`` for ``viewer``: internal fields only for those who may see them."""
+    internal = viewer.sees_internal
+    return TicketTypeView(
+        id=ticket_type.id,
+        name=ticket_type.name,
+        description_template=ticket_type.description_template,
+        fields=tuple(f for f in ticket_type.fields if internal or not f.internal),
+        statuses=ticket_type.workflow.statuses,
+        initial_status=ticket_type.workflow.initial,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class TicketActions:
+    """What one person may do to one ticket now, for a UI to draw its buttons: the same
+    permission checks the operations make, answered ahead."""
+
+    comment_public: bool
+    comment_internal: bool
+    #: Statuses the ticket may move to now, by this person (empty: no status change).
+    statuses: tuple[str, ...]
+    assign: bool
+    #: What ``update_ticket`` accepts from this person: ``title``, ``description``,
+    #: ``priority`` and ``fields.<name>``.
+    fields: tuple[str, ...]
 
 
 @attrs.frozen(kw_only=True)
