@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.world import World, build_world
 from ticketkit import CommentDraft, HelpDesk, NotFound, TicketkitError
-from ticketkit.application import Batch, TicketView
+from ticketkit.application import Batch, PersonView, TicketView
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Actor, Person
 from ticketkit.ports import Storage
@@ -141,3 +141,57 @@ def test_the_draft_a_ui_builds_from_the_actions_goes_through(world: World) -> No
         world.agent.actor, t.id, target, comment=CommentDraft(body="On it", visibility="public")
     )
     assert view.status == target
+
+
+def names(people: list[PersonView]) -> list[str]:
+    return [p.name for p in people]
+
+
+def test_people_are_listed_as_the_policy_lets_one_see_them(world: World) -> None:
+    desk = world.desk
+    staff = sorted(p.name for p in world.everyone if p.role.is_staff)
+    acme = sorted([world.acme_guest.name, world.acme_admin.name])
+    assert names(desk.list_people(world.agent.actor)) == sorted(p.name for p in world.everyone)
+    assert names(desk.list_people(world.acme_guest.actor)) == sorted(staff + acme)
+    assert names(desk.list_people(world.acme_guest.actor, organisation_id=world.acme.id)) == acme
+    assert desk.list_people(world.acme_guest.actor, organisation_id=world.globex.id) == []
+    assert names(desk.list_people(world.agent.actor, organisation_id=world.globex.id)) == [
+        world.globex_guest.name
+    ]
+    # A guest sees staff names, and no staff e-mail, not even by searching for it.
+    seen = desk.list_people(world.acme_guest.actor, organisation_id=world.provider.id)
+    assert seen and all(p.email is None for p in seen)
+    assert desk.list_people(world.acme_guest.actor, email=world.agent.email) == []
+    found = desk.list_people(world.acme_guest.actor, email=world.acme_admin.email.upper())
+    assert names(found) == [world.acme_admin.name] and found[0].email == world.acme_admin.email
+    assert names(desk.list_people(world.agent.actor, email=world.globex_guest.email)) == [
+        world.globex_guest.name
+    ]
+
+
+def test_assignable_people_are_the_active_agents_and_admins(world: World) -> None:
+    desk = world.desk
+    expected = sorted(p.name for p in (world.admin, world.agent, world.agent2))
+    assert names(desk.list_people(world.agent.actor, assignable=True)) == expected
+    desk.deactivate_person(world.admin.actor, world.agent2.id)
+    assert world.agent2.name not in names(desk.list_people(world.agent.actor, assignable=True))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"email": "no address"}, "email"),
+        ({"email": "a\x00@x.example"}, "email"),
+        ({"organisation_id": "acme"}, "organisation_id"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+    ],
+)
+def test_bad_people_queries_name_the_field(
+    world: World, arguments: dict[str, object], field: str
+) -> None:
+    from ticketkit import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        world.desk.list_people(world.agent.actor, **arguments)  # type: ignore[arg-type]
+    assert field in caught.value.fields

@@ -140,6 +140,7 @@ def everything_shown_to(w: World, person: Person) -> dict[str, Any]:
         "pages": listed,
         "timelines": {tid: desk.timeline(person.actor, tid) for tid in sorted(views)},
         "projects": desk.list_projects(person.actor),
+        "people": desk.list_people(person.actor),
     }
 
 
@@ -151,6 +152,7 @@ def check_policy_invariants(storage: Storage, w: World) -> None:
         all_events = {t.id: uow.events.for_ticket(t.id, TRUE) for t in all_tickets}
         viewers = {p.id: policy.viewer(p, uow.access) for p in w.everyone}
         projects = {p.id: p for p in uow.projects.list(TRUE)}
+        everyone = uow.persons.list(TRUE)
     for person in w.everyone:
         viewer = viewers[person.id]
         allowed = {t.id for t in all_tickets if evaluate(policy.tickets(viewer), t)}
@@ -159,6 +161,8 @@ def check_policy_invariants(storage: Storage, w: World) -> None:
         listed = [t.id for page in shown["pages"] for t in page]
         assert set(listed) == allowed
         assert len(listed) == 2 * len(allowed), "each sort lists every ticket exactly once"
+        people = {p.id for p in everyone if evaluate(policy.people(viewer), p)}
+        assert {p.id for p in shown["people"]} == people
         for t in all_tickets:
             if t.id in allowed:
                 assert desk.get_ticket(person.actor, t.id).id == t.id
@@ -199,6 +203,7 @@ def comparable(shown: dict[str, Any]) -> dict[str, Any]:
         "pages": shown["pages"],
         "timelines": shown["timelines"],
         "projects": shown["projects"],
+        "people": shown["people"],
     }
 
 

@@ -163,6 +163,27 @@ class _Facade(abc.ABC):
         their own organisation and staff (whose names, not e-mails, are on their tickets)."""
         return self._run(actor, READ, directory.get_person, person_id)
 
+    def list_people(
+        self,
+        actor: Actor,
+        *,
+        organisation_id: UUID | None = None,
+        email: str | None = None,
+        assignable: bool = False,
+        limit: int = directory.MAX_PEOPLE,
+    ) -> list[PersonView]:
+        """People the actor may look up, by name: an organisation's members, the person
+        with an e-mail address, or those who may be assigned tickets."""
+        return self._run(
+            actor,
+            READ,
+            directory.list_people,
+            organisation_id=organisation_id,
+            email=email,
+            assignable=assignable,
+            limit=limit,
+        )
+
     def list_ticket_types(self, actor: Actor) -> list[TicketTypeView]:
         """The tenant's ticket types by name, each with the fields the actor may see."""
         return self._run(actor, READ, directory.list_ticket_types)

@@ -33,9 +33,12 @@ from ticketkit.domain.model import (
 from ticketkit.domain.text import MAX_BODY, check_text
 from ticketkit.domain.workflow import Workflow, default_workflow
 from ticketkit.errors import FieldError, NotFound, ValidationError
-from ticketkit.policy.predicates import Eq
+from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
 from ticketkit.policy.rules import Action
 from ticketkit.ports.repositories import Storage
+
+#: The most people one listing hands out.
+MAX_PEOPLE = 200
 
 
 @attrs.frozen(kw_only=True)
@@ -215,13 +218,45 @@ def get_person(s: Session, person_id: UUID) -> PersonView:
     of their own organisation and staff (whose names, not e-mails, appear on their
     tickets)."""
     person = s.uow.persons.get(person_id) if isinstance(person_id, UUID) else None
-    if person is None or not (
-        s.actor.viewer.is_staff
-        or person.role.is_staff
-        or person.organisation_id == s.person.organisation_id
-    ):
+    if person is None or not s.actor.reads("people", person):
         raise NotFound("Person", person_id)
     return project_person(person, s.actor)
+
+
+def list_people(
+    s: Session,
+    *,
+    organisation_id: UUID | None = None,
+    email: str | None = None,
+    assignable: bool = False,
+    limit: int = MAX_PEOPLE,
+) -> list[PersonView]:
+    """The people the acting person may look up, by name: members of an organisation, the
+    person with an e-mail address, or those who may be assigned tickets (active ones).
+
+    Customers find by e-mail only people of their own organisation: an address they may
+    not see is not confirmed by a search either.
+    """
+    errors: list[FieldError] = []
+    filters: list[Predicate] = [s.actor.people]
+    if organisation_id is not None:
+        if not isinstance(organisation_id, UUID):
+            errors.append(FieldError("organisation_id", "must be a UUID"))
+        else:
+            filters.append(Eq("organisation_id", organisation_id))
+    if email is not None:
+        check.email(errors, email)
+        if isinstance(email, str):
+            filters.append(Eq("email", email.strip().lower()))
+        if not s.actor.viewer.is_staff:
+            filters.append(Eq("organisation_id", s.person.organisation_id))
+    if assignable:
+        filters += [one_of("role", s.policy.assignable_roles()), Eq("active", True)]
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PEOPLE:
+        errors.append(FieldError("limit", f"must be an integer from 1 to {MAX_PEOPLE}"))
+    check.raise_if(errors)
+    found = sorted(s.uow.persons.list(all_of(*filters)), key=lambda p: (p.name, p.id))
+    return [project_person(p, s.actor) for p in found[:limit]]
 
 
 def list_ticket_types(s: Session) -> list[TicketTypeView]:

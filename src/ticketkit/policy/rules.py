@@ -197,6 +197,24 @@ class Policy:
         """How many comments of one ticket the viewer may read (see ``comment_counter``)."""
         return self.comment_counter(viewer)(tally)
 
+    def people(self, viewer: Viewer) -> Predicate:
+        """People the viewer may look up: staff see everyone of the tenant; customers see
+        the staff (whose names are on their tickets) and their own organisation."""
+        scope = Eq("tenant_id", viewer.tenant_id)
+        if viewer.is_staff:
+            return scope
+        staff = [role for role in Role if role.is_staff]
+        return all_of(
+            scope,
+            any_of(one_of("role", staff), Eq("organisation_id", viewer.organisation_id)),
+        )
+
+    def assignable_roles(self) -> frozenset[Role]:
+        """The roles whose people may be assigned tickets."""
+        return frozenset(
+            r for r, actions in self.permissions.items() if Action.BE_ASSIGNED in actions
+        )
+
     def projects(self, viewer: Viewer) -> Predicate:
         """Projects the viewer may see (and create tickets in)."""
         scope = Eq("tenant_id", viewer.tenant_id)
@@ -215,7 +233,7 @@ class Policy:
 
 
 #: The policy's reading rules by name, as ``Access`` hands them out.
-Rule = Literal["tickets", "comments", "events", "projects"]
+Rule = Literal["tickets", "comments", "events", "projects", "people"]
 
 
 class Access:
@@ -264,9 +282,15 @@ class Access:
         """Projects this person may see and create tickets in."""
         return self._rule("projects")
 
+    @property
+    def people(self) -> Predicate:
+        """People this person may look up."""
+        return self._rule("people")
+
     def reads(self, rule: Rule, record: object) -> bool:
         """Whether ``record`` passes the rule named ``rule`` (tickets, comments, events,
-        projects) for this person: the in-memory side of the same predicate SQL filters by."""
+        projects, people) for this person: the in-memory side of the predicate that SQL
+        filters by."""
         check = self._checks.get(rule)
         if check is None:
             check = self._checks[rule] = compile_check(self._rule(rule))
