@@ -227,3 +227,30 @@ def test_a_pending_row_is_retried_only_after_the_grace_period(
     assert [m.notification_id for m in second.messages] == [
         m.notification_id for m in first.messages
     ], "at least once: the same notification id, for de-duplication"
+
+
+class Exiting:
+    """A notifier that exits the process, or is interrupted, on its first calls."""
+
+    def __init__(self) -> None:
+        self.raising: list[BaseException] = [SystemExit(3), KeyboardInterrupt()]
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        if self.raising:
+            raise self.raising.pop(0)
+
+
+def test_a_plugin_exiting_after_the_commit_does_not_make_the_operation_look_failed(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    rec, exiting = Recorder(), Exiting()
+    desk, w = desk_with(storage, clock, exiting, rec)
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        t = agent_opens_ticket_for_guest(desk, w)
+        comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+    assert comment.body == "hello", "both operations returned: they had committed"
+    assert [m.event.kind for m in rec.messages] == ["ticket_created", "comment_added"]
+    assert statuses(storage, w) == [DeliveryStatus.FAILED, DeliveryStatus.FAILED]
+    assert desk.deliver_pending(w.provider.tenant_id) == 2
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED]

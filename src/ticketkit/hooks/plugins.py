@@ -106,7 +106,10 @@ class Plugins:
             try:
                 fn: Any = impl.function
                 fn(message=message)
-            except Exception as exc:
+            except BaseException as exc:
+                # Even SystemExit or KeyboardInterrupt from a plugin: this runs after the
+                # operation committed, which must not look failed for a plugin's exit; the
+                # notification is retried like any failed one.
                 log.exception(
                     "notifier %s failed on notification %s",
                     impl.plugin_name,
