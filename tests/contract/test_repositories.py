@@ -493,3 +493,42 @@ def test_a_ticket_read_for_update_makes_a_second_writer_wait(storage: Storage) -
         uow.commit()
     waiting.join(timeout=30)
     assert seen == [t.version + 1], "and then reads what the first wrote"
+
+
+def test_two_units_of_work_never_claim_the_same_notification(storage: Storage) -> None:
+    import threading
+    import time
+
+    s = seed(storage)
+    t = ticket(s, 1)
+    notes = [attrs.evolve(notification(s, t.id), status=DeliveryStatus.FAILED) for _ in range(3)]
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(t)
+        for n in notes:
+            uow.outbox.add(n)
+        uow.commit()
+    failed = Eq("status", DeliveryStatus.FAILED)
+    later = NOW + timedelta(minutes=1)
+    theirs: list[uuid.UUID] = []
+
+    def other() -> None:
+        with storage.unit_of_work(s.tenant) as uow:
+            theirs.extend(n.id for n in uow.outbox.claim(failed, 10, at=later))
+            uow.commit()
+
+    with storage.unit_of_work(s.tenant) as uow:
+        mine = [n.id for n in uow.outbox.claim(failed, 2, at=later)]
+        assert all(
+            n.status is DeliveryStatus.PENDING for n in uow.outbox.list(TRUE, 10) if n.id in mine
+        )
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.2)
+        uow.commit()
+    thread.join(timeout=30)
+    assert len(mine) == 2 and len(theirs) == 1
+    assert set(mine) | set(theirs) == {n.id for n in notes}
+    with storage.unit_of_work(s.tenant) as uow:
+        claimed = uow.outbox.list(TRUE, 10)
+    assert {n.status for n in claimed} == {DeliveryStatus.PENDING}
+    assert {n.updated_at for n in claimed} == {later}

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -254,3 +258,49 @@ def test_a_plugin_exiting_after_the_commit_does_not_make_the_operation_look_fail
     assert statuses(storage, w) == [DeliveryStatus.FAILED, DeliveryStatus.FAILED]
     assert desk.deliver_pending(w.provider.tenant_id) == 2
     assert statuses(storage, w) == [DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED]
+
+
+class Counting:
+    """Counts deliveries per notification; fails every delivery while ``failing``."""
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.seen: Counter[UUID] = Counter()
+        self._lock = threading.Lock()
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        if self.failing:
+            raise ConnectionError("down")
+        time.sleep(0.001)  # a real notifier takes a moment: the other retry runs meanwhile
+        with self._lock:
+            self.seen[message.notification_id] += 1
+
+
+def test_two_concurrent_retries_deliver_each_failed_notification_once(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    counting = Counting()
+    desk, w = desk_with(storage, clock, counting)
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        t = agent_opens_ticket_for_guest(desk, w)
+        for i in range(20):
+            desk.add_comment(w.agent.actor, t.id, f"update {i}", visibility="public")
+    failed = statuses(storage, w)
+    assert failed == [DeliveryStatus.FAILED] * 21
+    counting.failing = False
+    attempted: list[int] = []
+    start = threading.Barrier(2)
+
+    def retry() -> None:
+        start.wait()
+        attempted.append(desk.deliver_pending(w.provider.tenant_id))
+
+    threads = [threading.Thread(target=retry) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(counting.seen.values()) == [1] * 21, "each exactly once"
+    assert sum(attempted) == 21
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED] * 21

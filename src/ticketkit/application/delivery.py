@@ -139,24 +139,23 @@ class Dispatcher:
         pending after ``pending_grace`` (a crash between commit and delivery), after checking
         each recipient's access again against current state."""
         self.flush()
-        stale = self.clock.now() - self.pending_grace
+        now = self.clock.now()
+        stale = now - self.pending_grace
         with self.storage.unit_of_work(tenant_id) as uow:
-            due = [
-                n
-                for n in uow.outbox.list(
-                    all_of(
-                        Eq("tenant_id", tenant_id),
-                        any_of(
-                            Eq("status", DeliveryStatus.FAILED),
-                            all_of(
-                                Eq("status", DeliveryStatus.PENDING), Cmp("created_at", "<=", stale)
-                            ),
+            due = uow.outbox.claim(
+                all_of(
+                    Eq("tenant_id", tenant_id),
+                    Cmp("attempts", "<", self.max_attempts),
+                    any_of(
+                        Eq("status", DeliveryStatus.FAILED),
+                        all_of(
+                            Eq("status", DeliveryStatus.PENDING), Cmp("updated_at", "<=", stale)
                         ),
                     ),
-                    limit,
-                )
-                if n.attempts < self.max_attempts
-            ]
+                ),
+                limit,
+                at=now,
+            )
             prepared: list[Prepared] = []
             dropped: list[Notification] = []
             people: dict[UUID, Access | None] = {}

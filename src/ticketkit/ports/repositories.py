@@ -145,6 +145,13 @@ class NotificationOutbox(abc.ABC):
     def get(self, ident: UUID) -> Notification | None: ...
 
     @abc.abstractmethod
+    def claim(self, where: Predicate, limit: int, *, at: datetime) -> list[Notification]:
+        """Take up to ``limit`` notifications matching ``where``, oldest first, for delivery:
+        each is saved as pending since ``at`` (a lease: a retry leaves young pending rows
+        alone), and rows another unit of work is claiming are skipped or waited for, so two
+        dispatchers never take the same row. The claim holds once this unit commits."""
+
+    @abc.abstractmethod
     def list(self, where: Predicate, limit: int) -> list[Notification]:
         """Notifications matching ``where``, oldest first."""
 

@@ -226,6 +226,18 @@ class Outbox(NotificationOutbox):
         stored = self._uow._data.outbox.get(ident)
         return None if stored is None else self._view(ident, stored)
 
+    def claim(self, where: Predicate, limit: int, *, at: datetime) -> list[Notification]:
+        if self._uow.read_only:
+            raise RuntimeError("this unit of work is read-only")
+        self._uow._hold_writer()  # claims of one tenant take turns
+        claimed = [
+            attrs.evolve(n, status=DeliveryStatus.PENDING, updated_at=at)
+            for n in self.list(where, limit)
+        ]
+        for note in claimed:
+            self.save(note)
+        return claimed
+
     def list(self, where: Predicate, limit: int) -> list[Notification]:
         merged = {i: self._view(i, n) for i, n in self._uow._data.outbox.items()}
         merged.update(self.changed)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
+import attrs
 from sqlalchemy import Row, Select, UnaryExpression, and_, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -264,6 +265,33 @@ class Outbox(NotificationOutbox):
 
     def get(self, ident: UUID) -> Notification | None:
         return self._uow._get(NOTIFICATIONS, ident)
+
+    def claim(self, where: Predicate, limit: int, *, at: datetime) -> list[Notification]:
+        if limit < 0:
+            raise ValueError("limit: must not be negative")
+        uow = self._uow
+        uow._flush(NOTIFICATIONS)
+        # SQLite: the write lock first, so claims take turns. PostgreSQL: the rows stay
+        # locked until commit, and a concurrent claim skips them.
+        conn = uow._connector.writer()
+        stmt = (
+            select(_n)
+            .where(uow._where(_n, where))
+            .order_by(*NOTIFICATIONS.order)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = [
+            attrs.evolve(
+                NOTIFICATIONS.from_row(uow._conv, row),
+                status=DeliveryStatus.PENDING,
+                updated_at=at,
+            )
+            for row in conn.execute(stmt).all()
+        ]
+        for note in claimed:
+            uow._save(NOTIFICATIONS, note)
+        return claimed
 
     def list(self, where: Predicate, limit: int) -> list[Notification]:
         if limit < 0:
