@@ -304,3 +304,23 @@ def test_two_concurrent_retries_deliver_each_failed_notification_once(
     assert sorted(counting.seen.values()) == [1] * 21, "each exactly once"
     assert sum(attempted) == 21
     assert statuses(storage, w) == [DeliveryStatus.DELIVERED] * 21
+
+
+def test_deliveries_are_acknowledged_in_time_without_another_call(
+    storage: Storage, clock: ManualClock
+) -> None:
+    rec = Recorder()
+    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([rec]), acknowledge_within=0.1)
+    w = build_world(desk, clock)
+    agent_opens_ticket_for_guest(desk, w)
+    assert len(rec.messages) == 1
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        assert [n.status for n in uow.outbox.list(TRUE, 10)] == [DeliveryStatus.PENDING]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with storage.unit_of_work(w.provider.tenant_id) as uow:
+            if [n.status for n in uow.outbox.list(TRUE, 10)] == [DeliveryStatus.DELIVERED]:
+                break
+        time.sleep(0.05)
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        assert [n.status for n in uow.outbox.list(TRUE, 10)] == [DeliveryStatus.DELIVERED]

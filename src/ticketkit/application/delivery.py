@@ -67,8 +67,9 @@ class Dispatcher:
     """After a commit: fire signals, then deliver the new notifications.
 
     Failures are written to the outbox at once. Successful deliveries are acknowledged in
-    batches (``ack_batch`` rows or ``ack_delay`` seconds, whichever comes first, and on
-    ``flush``), which saves a transaction per operation. An acknowledgement lost in a crash
+    batches (``ack_batch`` rows, or ``ack_delay`` seconds after the first one waiting, by a
+    timer, whichever comes first, and on ``flush``), which saves a transaction per
+    operation. An acknowledgement lost in a crash
     only means a later ``retry`` delivers that notification again — delivery is at least
     once anyway — and ``retry`` leaves pending rows younger than ``pending_grace`` alone, so
     it does not race deliveries still in flight.
@@ -87,6 +88,7 @@ class Dispatcher:
     _acks: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
     _acks_since: float = attrs.field(default=0.0, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+    _timer: threading.Timer | None = attrs.field(default=None, init=False)
 
     def after_commit(self, uow: UnitOfWork, prepared: list[Prepared]) -> None:
         """Signal ``uow``'s committed events, then deliver the notifications it wrote."""
@@ -106,6 +108,9 @@ class Dispatcher:
         and set of plugins, instead of one row update per notification."""
         with self._lock:
             acks, self._acks = self._acks, {}
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
         for tenant_id, notes in acks.items():
             groups: dict[tuple[str, ...], list[Notification]] = {}
             for note in notes:
@@ -131,8 +136,20 @@ class Dispatcher:
                 sum(len(v) for v in self._acks.values()) >= self.ack_batch
                 or now - self._acks_since >= self.ack_delay
             )
+            if not due and self._timer is None:
+                # Nothing else may come to write these soon: the timer does, in time.
+                self._timer = threading.Timer(self.ack_delay, self._flush_in_time)
+                self._timer.daemon = True
+                self._timer.start()
         if due:
             self.flush()
+
+    def _flush_in_time(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            # The rows stay pending; a retry after the grace period delivers them again.
+            log.exception("writing delivery acknowledgements failed")
 
     def retry(self, tenant_id: UUID, *, limit: int) -> int:
         """Deliver notifications that failed fewer than ``max_attempts`` times, or are still

@@ -404,6 +404,7 @@ class HelpDesk(_Facade):
 
     ``new_id`` makes the ids of everything created (time-ordered UUIDs by default, see
     ``ticketkit.ids``; ``uuid.uuid4`` where ids must not tell when they were made).
+    Deliveries are written as done within ``acknowledge_within`` seconds (in batches).
 
     >>> desk = HelpDesk(MemoryStorage())          # doctest: +SKIP
     >>> boot = desk.bootstrap_tenant(...)        # doctest: +SKIP
@@ -419,6 +420,7 @@ class HelpDesk(_Facade):
         policy: Policy = DEFAULT_POLICY,
         new_id: Callable[[], UUID] = ids.new_id,
         max_delivery_attempts: int = 5,
+        acknowledge_within: float = 1.0,
     ) -> None:
         self.storage = storage
         self.clock = clock or SystemClock()
@@ -435,6 +437,7 @@ class HelpDesk(_Facade):
             signals=self.signals,
             sender=self,
             max_attempts=max_delivery_attempts,
+            ack_delay=acknowledge_within,
         )
 
     def _run(
