@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operations.test_delivery import Recorder, desk_with
+from tests.operations.test_delivery import Recorder, agent_opens_ticket_for_guest, desk_with
 from tests.support.world import World
 from ticketkit import CommentDraft, Conflict, FieldKind, FieldSpec, ValidationError, Visibility
 from ticketkit.application import HelpDesk, TicketView
@@ -82,14 +82,7 @@ def test_a_guests_timeline_is_numbered_without_gaps(storage: Storage, clock: Man
 def test_a_guests_notifications_carry_her_numbers(storage: Storage, clock: ManualClock) -> None:
     recorder = Recorder()
     desk, w = desk_with(storage, clock, recorder)
-    t = desk.create_ticket(
-        w.agent.actor,
-        project_id=w.acme_project.id,
-        type_id=w.incident.id,
-        title="Down",
-        fields={"sla_level": "Gold"},
-        requester_id=w.acme_guest.id,
-    )
+    t = agent_opens_ticket_for_guest(desk, w)
     internal_work(desk, w, t)
     desk.change_status(
         w.agent.actor, t.id, "solved", comment=CommentDraft(body="Fixed.", visibility="public")

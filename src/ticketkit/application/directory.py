@@ -252,8 +252,7 @@ def list_people(
             filters.append(Eq("organisation_id", s.person.organisation_id))
     if assignable:
         filters += [one_of("role", s.policy.assignable_roles()), Eq("active", True)]
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PEOPLE:
-        errors.append(FieldError("limit", f"must be an integer from 1 to {MAX_PEOPLE}"))
+    check.limit(errors, limit, MAX_PEOPLE)
     check.raise_if(errors)
     found = sorted(s.uow.persons.list(all_of(*filters)), key=lambda p: (p.name, p.id))
     return [project_person(p, s.actor) for p in found[:limit]]

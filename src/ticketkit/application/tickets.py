@@ -130,8 +130,7 @@ def list_tickets(
     """
     errors: list[FieldError] = []
     order = check.enum_value(TicketSort, sort, "sort", errors)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= paging.MAX_PAGE:
-        errors.append(FieldError("limit", f"must be an integer from 1 to {paging.MAX_PAGE}"))
+    check.limit(errors, limit, paging.MAX_PAGE)
     internal = s.actor.sees_internal
     filters: list[Predicate] = [s.actor.tickets]
     if status is not None:

@@ -102,3 +102,9 @@ def strings(value: object, field: str, errors: list[FieldError]) -> list[str]:
         errors.append(FieldError(field, "must be a name or a list of names"))
         return []
     return [str(i) for i in items]
+
+
+def limit(errors: list[FieldError], value: object, maximum: int) -> None:
+    """A page size: an integer from 1 to ``maximum`` (a bool is no number here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        errors.append(FieldError("limit", f"must be an integer from 1 to {maximum}"))
