@@ -1,8 +1,10 @@
 """New ids: time-ordered UUIDs (version 7, RFC 9562), cheap to make and kind to indexes.
 
 A version-7 UUID leads with the Unix time in milliseconds and carries 74 random bits. Ids
-made in later milliseconds sort after earlier ones (within one millisecond their order is
-random, and a clock stepping back breaks it; nothing relies on it), so new rows land at the
+made in later milliseconds sort after earlier ones, and within one thread every id sorts
+after the one before (in the same millisecond it counts on from it, RFC 9562's monotonic
+method): lists sorted by creation time break ties by id, so tickets opened in one instant
+(a batch, a test's manual clock) keep the order they were opened in. New rows land at the
 right-hand end of every index keyed by id (primary keys, and ``(tenant_id, ticket_id, ...)``
 indexes) instead of on a random page each: a transaction dirties, writes and later
 checkpoints a few pages instead of one per row. On SQLite that made one unit of work per
@@ -33,6 +35,10 @@ _TIME_SHIFT = 80
 _VERSION_BITS = (0x7000 << 64) | (0x8000 << 48)
 #: The 74 random bits' places: 12 after the version, 62 after the variant.
 _RANDOM_BITS = (0x0FFF << 64) | ((1 << 62) - 1)
+#: The 62 random bits after the variant, where a same-millisecond id counts on.
+_LOW_BITS = (1 << 62) - 1
+#: A same-millisecond id counts on by 1 plus this many random bits' worth.
+_STEP_BITS = (1 << 32) - 1
 
 _local = threading.local()
 
@@ -50,11 +56,22 @@ def _refill() -> list[int]:
 
 
 def new_id() -> UUID:
-    """A version-7 UUID: this millisecond's Unix time, then 74 random bits."""
+    """A version-7 UUID: this millisecond's Unix time, then 74 random bits; larger than
+    the last id this thread made (RFC 9562's monotonic random method)."""
     pool: list[int] | None = getattr(_local, "pool", None)
     if not pool:
         pool = _refill()
-    return UUID(int=((time.time_ns() // 1_000_000) << _TIME_SHIFT) | pool.pop())
+    tail = pool.pop()
+    value = ((time.time_ns() // 1_000_000) << _TIME_SHIFT) | tail
+    last: int = getattr(_local, "last", 0)
+    step = 1 + (tail & _STEP_BITS)
+    if value <= last and (last & _LOW_BITS) + step <= _LOW_BITS:
+        # Same millisecond (or the clock stepped back): count on from the last id by a
+        # random step, in the low random bits, so this thread's ids keep the order they
+        # were made in and the next one is still not guessable from the last.
+        value = last + step
+    _local.last = value
+    return UUID(int=value)
 
 
 def id_time_ms(ident: UUID) -> int:
@@ -68,6 +85,7 @@ def id_time_ms(ident: UUID) -> int:
 def _forget_after_fork() -> None:
     # A child process must not hand out the random bits its parent's pool still holds.
     _local.__dict__.pop("pool", None)
+    _local.__dict__.pop("last", None)
 
 
 if hasattr(os, "register_at_fork"):  # pragma: no branch

@@ -21,7 +21,7 @@ from ticketkit.domain import (
 )
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
-from ticketkit.policy import TRUE, Cmp, Eq, In
+from ticketkit.policy import TRUE, Cmp, Eq, In, all_of
 from ticketkit.ports import OrderBy, Storage, UnitOfWork
 
 
@@ -110,13 +110,51 @@ def test_stale_update_is_a_conflict_not_a_lost_write(storage: Storage) -> None:
 def test_ticket_numbers_are_gap_free_across_rollbacks(storage: Storage) -> None:
     s = seed(storage)
     with storage.unit_of_work(s.tenant) as uow:
-        assert [uow.tickets.next_number() for _ in range(3)] == [1, 2, 3]
+        assert [uow.tickets.next_number(s.project) for _ in range(3)] == [1, 2, 3]
         uow.rollback()
-        assert uow.tickets.next_number() == 1
+        assert uow.tickets.next_number(s.project) == 1
         uow.tickets.add(ticket(s, 1))
         uow.commit()
     with storage.unit_of_work(s.tenant) as uow:
-        assert uow.tickets.next_number() == 2
+        assert uow.tickets.next_number(s.project) == 2
+
+
+def test_ticket_numbers_count_per_project(storage: Storage) -> None:
+    s = seed(storage)
+    other = Project(
+        tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=s.org, name="Other", created_at=NOW
+    )
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.projects.add(other)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert [uow.tickets.next_number(s.project) for _ in range(2)] == [1, 2]
+        assert uow.tickets.next_number(other.id) == 1
+        for n in (1, 2):
+            uow.tickets.add(ticket(s, n))
+        uow.tickets.add(attrs.evolve(ticket(s, 1), project_id=other.id))
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.tickets.next_number(s.project) == 3
+        assert uow.tickets.next_number(other.id) == 2
+    with storage.unit_of_work(s.tenant) as uow, pytest.raises(Conflict):
+        uow.tickets.add(ticket(s, 2))  # number 2 is taken in this project
+        uow.commit()
+
+
+def test_a_project_made_in_the_unit_of_work_numbers_from_one(storage: Storage) -> None:
+    s = seed(storage)
+    new = Project(
+        tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=s.org, name="New", created_at=NOW
+    )
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.projects.add(new)
+        assert [uow.tickets.next_number(new.id) for _ in range(2)] == [1, 2]
+        uow.tickets.add(attrs.evolve(ticket(s, 1), project_id=new.id))
+        uow.tickets.add(attrs.evolve(ticket(s, 2), project_id=new.id))
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.tickets.next_number(new.id) == 3
 
 
 def test_query_filters_orders_limits_and_counts(storage: Storage) -> None:
@@ -145,6 +183,47 @@ def test_query_filters_orders_limits_and_counts(storage: Storage) -> None:
         ]
         assert [t.number for t in q(Cmp("number", "<", 3), [OrderBy("number")], 10)] == [1, 2]
         assert uow.tickets.count(In("number", frozenset({1, 2, 99}))) == 2
+
+
+def test_a_query_for_one_of_several_values_pages_like_one_sorted_list(storage: Storage) -> None:
+    """The SQL adapter reads one index range per value and merges them; the page must be
+    the one sorting every match would give."""
+    s = seed(storage)
+    others = [
+        Project(tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=s.org, name=n, created_at=NOW)
+        for n in ("B", "C")
+    ]
+    projects = [s.project, *(p.id for p in others)]
+    tickets = [
+        attrs.evolve(
+            ticket(s, n),
+            project_id=projects[n % 3],
+            updated_at=NOW + timedelta(minutes=(n * 7) % 5),
+            status="open" if n % 4 else "closed",
+        )
+        for n in range(1, 31)
+    ]
+    with storage.unit_of_work(s.tenant) as uow:
+        for p in others:
+            uow.projects.add(p)
+        for t in tickets:
+            uow.tickets.add(t)
+        uow.commit()
+    order = [OrderBy("updated_at", descending=True), OrderBy("id", descending=True)]
+    wanted = {projects[0], projects[2]}
+    where = all_of(In("project_id", frozenset(wanted)), Eq("status", "open"))
+    expected = sorted(
+        (t for t in tickets if t.project_id in wanted and t.status == "open"),
+        key=lambda t: (t.updated_at, t.id),
+        reverse=True,
+    )
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.tickets.query(where, order, 6) == expected[:6]
+        assert uow.tickets.query(where, order, 100) == expected
+        status_in = In("status", frozenset({"open", "closed"}))
+        assert [t.id for t in uow.tickets.query(status_in, order, 7)] == [
+            t.id for t in sorted(tickets, key=lambda t: (t.updated_at, t.id), reverse=True)[:7]
+        ]
 
 
 def test_comments_and_events_come_back_in_order_and_are_counted(storage: Storage) -> None:
@@ -231,7 +310,8 @@ def test_many_rows_in_one_unit_of_work_round_trip_exactly(storage: Storage) -> N
         assert [uow.comments.get(c.id) for c in comments] == comments
         assert [uow.events.get(e.id) for e in events] == events
         assert [uow.outbox.get(n.id) for n in notes] == notes
-        assert uow.tickets.next_number() == 1, "rows inserted in bulk take no ticket numbers"
+        taken = uow.tickets.next_number(s.project)
+        assert taken == 1, "rows inserted in bulk take no ticket numbers"
 
 
 def test_outbox_rows_are_listed_oldest_first_and_updated(storage: Storage) -> None:
@@ -434,7 +514,7 @@ def test_a_read_only_unit_of_work_reads_but_refuses_writes(storage: Storage) -> 
         assert uow.access.project_ids_of([s.org]) == {s.project}
         for write in (
             lambda: uow.tickets.add(ticket(s, 2)),
-            uow.tickets.next_number,
+            lambda: uow.tickets.next_number(s.project),
             lambda: uow.comments.add(comment(s, t.id, Visibility.PUBLIC)),
             lambda: uow.add_tenant(Tenant(id=s.tenant, name="x", created_at=NOW)),
         ):

@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0002"
+HEAD = "ticketkit_0003"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -64,7 +64,7 @@ def test_schema_comparison_notices_a_missing_index_and_column(empty_engine: sa.E
         next(
             i
             for i in tickets.indexes
-            if i.name == "ix_ticketkit_tickets_tenant_id_assignee_id_number"
+            if i.name == "ix_ticketkit_tickets_tenant_id_assignee_id_updated_at_id"
         )
     )
     kinds = {diff[0] for diff in schema_diff(empty_engine, changed)}
@@ -344,3 +344,46 @@ def test_the_event_tally_migration_counts_existing_tickets_events(empty_engine: 
     upgrade(empty_engine)
     assert tallies() == kept
     assert w.desk.get_ticket(w.acme_guest.actor, t.id).version == 2
+
+
+def test_the_project_numbers_migration_keeps_numbers_and_counts_on_per_project(
+    empty_engine: sa.Engine,
+) -> None:
+    """0003 numbers tickets per project: tickets keep their numbers (and their comments,
+    though SQLite rebuilds the table under them), each project's counter goes on from its
+    highest number; going back is refused once two projects share a number."""
+    from datetime import UTC, datetime
+
+    from tests.support.world import build_world
+    from ticketkit import HelpDesk, ManualClock, Visibility
+    from ticketkit.adapters.sqlalchemy import SqlStorage
+
+    upgrade(empty_engine)
+    clock = ManualClock(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    w = build_world(HelpDesk(SqlStorage(empty_engine), clock=clock), clock)
+
+    def open_in(project_id: object) -> int:
+        t = w.desk.create_ticket(
+            w.agent.actor,
+            project_id=project_id,
+            type_id=w.incident.id,
+            title="Down",
+            fields={"sla_level": "Gold"},
+        )
+        w.desk.add_comment(w.agent.actor, t.id, "On it", visibility=Visibility.PUBLIC)
+        return t.number
+
+    assert [open_in(w.acme_project.id) for _ in range(3)] == [1, 2, 3]
+    downgrade(empty_engine, "ticketkit_0002")  # no number is shared yet: allowed
+    with empty_engine.connect() as conn:
+        counters = conn.execute(sa.text("SELECT last_number FROM ticketkit_ticket_counters"))
+        assert counters.scalars().all() == [3]
+    upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+    assert open_in(w.acme_project.id) == 4
+    assert open_in(w.globex_project.id) == 1
+    page = w.desk.list_tickets(w.acme_guest.actor, limit=10)
+    assert [(t.number, t.comment_count) for t in page.items] == [(n, 1) for n in (4, 3, 2, 1)]
+    with pytest.raises(RuntimeError, match="share ticket numbers"):
+        downgrade(empty_engine, "ticketkit_0002")
+    assert versions(empty_engine, VERSION_TABLE) == {HEAD}, "the refused downgrade undid itself"

@@ -171,10 +171,10 @@ def test_concurrent_units_of_work_take_distinct_gap_free_numbers(
 
     def create(name: str, count: int, pause: float) -> None:
         with storage.unit_of_work(seeded.tenant) as uow:
-            numbers = [uow.tickets.next_number()]
+            numbers = [uow.tickets.next_number(seeded.project)]
             first_number_taken.set()
             time.sleep(pause)
-            numbers += [uow.tickets.next_number() for _ in range(count - 1)]
+            numbers += [uow.tickets.next_number(seeded.project) for _ in range(count - 1)]
             for n in numbers:
                 uow.tickets.add(ticket(seeded, n))
             uow.commit()
@@ -189,9 +189,9 @@ def test_concurrent_units_of_work_take_distinct_gap_free_numbers(
     late.join(timeout=30)
     assert taken == {"early": [1, 2, 3], "late": [4, 5, 6]}
     with storage.unit_of_work(seeded.tenant) as uow:
-        assert uow.tickets.next_number() == 7
+        assert uow.tickets.next_number(seeded.project) == 7
         uow.rollback()
-        assert uow.tickets.next_number() == 7
+        assert uow.tickets.next_number(seeded.project) == 7
 
 
 # -- constraint errors ----------------------------------------------------------------------
@@ -361,7 +361,7 @@ def test_commit_without_writes_neither_connects_nor_takes_the_write_lock(
     assert checkouts == []
     writer, reader = storage.unit_of_work(seeded.tenant), storage.unit_of_work(seeded.tenant)
     with writer, reader:
-        writer.tickets.next_number()
+        writer.tickets.next_number(seeded.project)
         assert reader.tickets.get(uuid.uuid4()) is None
         reader.commit()
 
@@ -382,7 +382,7 @@ def test_buffered_rows_and_the_commit_take_one_round_trip_on_postgres(
         with storage.unit_of_work(seeded.tenant) as uow:
             assert uow.tickets.get(existing.id) is not None
             for _ in range(3):
-                t = ticket(seeded, uow.tickets.next_number())
+                t = ticket(seeded, uow.tickets.next_number(seeded.project))
                 uow.tickets.add(t)
                 uow.comments.add(comment(seeded, t.id))
                 uow.comments.add(comment(seeded, t.id))
@@ -394,7 +394,7 @@ def test_buffered_rows_and_the_commit_take_one_round_trip_on_postgres(
     assert counted == [1]
     with storage.unit_of_work(seeded.tenant) as uow:
         assert uow.tickets.count(TRUE) == 4
-        assert uow.tickets.next_number() == 4
+        assert uow.tickets.next_number(seeded.project) == 4
 
 
 @contextlib.contextmanager
@@ -425,7 +425,7 @@ def test_buffered_rows_are_written_with_one_statement_per_table(
     # Fewer rows per table than go by COPY on PostgreSQL, which SQLAlchemy does not see.
     with storage.unit_of_work(seeded.tenant) as uow:
         for _ in range(30):
-            t = ticket(seeded, uow.tickets.next_number())
+            t = ticket(seeded, uow.tickets.next_number(seeded.project))
             uow.tickets.add(t)
             uow.comments.add(comment(seeded, t.id))
             uow.comments.add(comment(seeded, t.id))
@@ -519,11 +519,11 @@ def test_second_writer_in_the_same_thread_fails_at_once_instead_of_waiting_on_it
 ) -> None:
     first, second = storage.unit_of_work(seeded.tenant), storage.unit_of_work(seeded.tenant)
     with first, second:
-        first.tickets.next_number()
+        first.tickets.next_number(seeded.project)
         assert second.tickets.get(uuid.uuid4()) is None, "reading beside a writer is fine"
         started = time.monotonic()
         with pytest.raises(RuntimeError, match="another unit of work"):
-            second.tickets.next_number()
+            second.tickets.next_number(seeded.project)
         assert time.monotonic() - started < 1
 
 

@@ -126,6 +126,9 @@ def test_a_workflow_with_a_good_label_still_builds() -> None:
     assert Workflow(statuses=(new,), initial="new", transitions=frozenset()).status("new") == new
 
 
+ANY_ID = "0195f1e2-0000-7000-8000-000000000000"
+
+
 def forged_cursor(*values: object) -> str:
     import base64
     import json
@@ -142,20 +145,21 @@ def forged_cursor(*values: object) -> str:
         ({"status": 7}, "status"),
         ({"status": b"open"}, "status"),
         ({"category": [f"c{i}" for i in range(100_000)]}, "category"),
-        ({"cursor": forged_cursor("newest", 10**30)}, "cursor"),
+        ({"cursor": forged_cursor("newest", "2026-01-01T00:00:00+00:00", 10**30)}, "cursor"),
+        ({"cursor": forged_cursor("newest", "2026-01-01T00:00:00+00:00", "not-an-id")}, "cursor"),
         ({"cursor": forged_cursor("newest", True)}, "cursor"),
-        ({"cursor": forged_cursor("newest", -1)}, "cursor"),
+        ({"cursor": forged_cursor("newest", -1, ANY_ID)}, "cursor"),
         (
             {
                 "sort": "recently_updated",
-                "cursor": forged_cursor("recently_updated", "9999-12-31T23:59:59+00:00", 1),
+                "cursor": forged_cursor("recently_updated", "9999-12-31T23:59:59+00:00", ANY_ID),
             },
             None,
         ),
         (
             {
                 "sort": "recently_updated",
-                "cursor": forged_cursor("recently_updated", "9999-12-31T23:59:59-23:59", 1),
+                "cursor": forged_cursor("recently_updated", "9999-12-31T23:59:59-23:59", ANY_ID),
             },
             "cursor",
         ),

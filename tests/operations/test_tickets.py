@@ -379,7 +379,7 @@ def test_list_pages_newest_first_with_keyset_cursor(world: World) -> None:
     assert second.next_cursor is None
 
 
-def test_list_sorted_by_update_breaks_ties_by_number(world: World) -> None:
+def test_list_sorted_by_update_breaks_ties_by_creation_order(world: World) -> None:
     tickets = [new_ticket(world, title=f"T{i}") for i in range(5)]
     world.clock.advance(timedelta(minutes=1))
     world.desk.add_comment(world.agent.actor, tickets[1].id, "bump", visibility="public")

@@ -26,13 +26,16 @@ def snapshot(storage: Storage, tenant_id: UUID) -> dict[str, Any]:
             "persons": sorted(str(p.id) for p in uow.persons.list(TRUE)),
             "projects": sorted(str(p.id) for p in uow.projects.list(TRUE)),
             "types": sorted(str(t.id) for t in uow.ticket_types.list(TRUE)),
-            "next_number": _peek_number(storage, tenant_id),
+            "next_numbers": {
+                str(p.id): _peek_number(storage, tenant_id, p.id) for p in uow.projects.list(TRUE)
+            },
         }
 
 
-def _peek_number(storage: Storage, tenant_id: UUID) -> int:
-    """The number the next ticket would get (taken in a unit of work that is rolled back)."""
+def _peek_number(storage: Storage, tenant_id: UUID, project_id: UUID) -> int:
+    """The number the project's next ticket would get (taken in a unit of work that is
+    rolled back)."""
     with storage.unit_of_work(tenant_id) as uow:
-        number = uow.tickets.next_number()
+        number = uow.tickets.next_number(project_id)
         uow.rollback()
         return number

@@ -229,6 +229,11 @@ class _Facade(abc.ABC):
         """One ticket as the person may see it; NotFound also when they may not."""
         return self._run(actor, READ, tickets.get_ticket, ticket_id)
 
+    def get_ticket_by_number(self, actor: Actor, project_id: UUID, number: int) -> TicketView:
+        """The ticket numbered ``number`` in the project ("#42" in links and mails; numbers
+        count per project) as the person may see it; NotFound also when they may not."""
+        return self._run(actor, READ, tickets.get_ticket_by_number, project_id, number)
+
     def list_tickets(
         self,
         actor: Actor,

@@ -11,6 +11,7 @@ import binascii
 import json
 from datetime import UTC, datetime
 from typing import Final
+from uuid import UUID
 
 from ticketkit.application.views import TicketSort
 from ticketkit.domain.model import Ticket
@@ -22,19 +23,24 @@ MAX_PAGE: Final = 200
 
 
 def sort_keys(order: TicketSort, updated: str) -> tuple[OrderBy, ...]:
-    """The ticket attributes ``order`` sorts by; ``updated`` is the viewer's update time."""
-    if order is TicketSort.NEWEST:
-        return (OrderBy("number", descending=True),)
-    if order is TicketSort.OLDEST:
-        return (OrderBy("number"),)
-    desc = order is TicketSort.RECENTLY_UPDATED
-    return (OrderBy(updated, descending=desc), OrderBy("number", descending=desc))
+    """The ticket attributes ``order`` sorts by; ``updated`` is the viewer's update time.
+
+    Ties are broken by id, never by number: numbers count per project, so they order
+    nothing across projects, and every list index ends in ``id``."""
+    if order in (TicketSort.NEWEST, TicketSort.OLDEST):
+        attr = "created_at"
+        desc = order is TicketSort.NEWEST
+    else:
+        attr = updated
+        desc = order is TicketSort.RECENTLY_UPDATED
+    return (OrderBy(attr, descending=desc), OrderBy("id", descending=desc))
 
 
 def cursor(order: TicketSort, last: Ticket, keys: tuple[OrderBy, ...]) -> str:
-    """The opaque cursor of the page that ends with ``last``."""
+    """The opaque cursor of the page that ends with ``last``: values the person sees on
+    that ticket anyway (its id and a time of theirs), nothing more."""
     values = [
-        v.isoformat() if isinstance(v, datetime) else v
+        v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, UUID) else v
         for v in (getattr(last, k.attr) for k in keys)
     ]
     raw = json.dumps([order.value, *values], separators=(",", ":")).encode()
@@ -50,11 +56,10 @@ def after(text: str, order: TicketSort, keys: tuple[OrderBy, ...]) -> Predicate:
             raise ValueError("cursor belongs to another sort")
         values: list[object] = []
         for key, raw in zip(keys, data[1:], strict=True):
-            if key.attr == "number":
-                # A number a database column can hold (bool is an int too, and no number).
-                if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < 2**63:
-                    raise ValueError("number")
-                values.append(raw)
+            if key.attr == "id":
+                if not isinstance(raw, str):
+                    raise TypeError("id")
+                values.append(UUID(raw))
             else:
                 parsed = datetime.fromisoformat(raw)
                 if parsed.tzinfo is None:

@@ -90,7 +90,7 @@ def create_ticket(
     ticket, events = Ticket.open(
         by=s.stamp,
         tenant_id=s.tenant_id,
-        number=s.uow.tickets.next_number(),
+        number=s.uow.tickets.next_number(project.id),
         project_id=project.id,
         ticket_type=ticket_type,
         title=title.strip(),
@@ -108,6 +108,20 @@ def create_ticket(
 def get_ticket(s: Session, ticket_id: UUID) -> TicketView:
     """One ticket as the person may see it; NotFound also when they may not."""
     return s.view(s.visible_ticket(ticket_id))
+
+
+def get_ticket_by_number(s: Session, project_id: UUID, number: int) -> TicketView:
+    """The ticket numbered ``number`` in the project ("#42" in a link or a mail), as the
+    person may see it; NotFound also when they may not, the same for a missing ticket."""
+    errors: list[FieldError] = []
+    check.uuid(errors, "project_id", project_id)
+    check.number(errors, "number", number)
+    check.raise_if(errors)
+    where = all_of(s.actor.tickets, Eq("project_id", project_id), Eq("number", number))
+    found = s.uow.tickets.query(where, (), 1)
+    if not found:
+        raise NotFound("Ticket", f"{project_id}#{number}")
+    return s.view(found[0])
 
 
 def list_tickets(
@@ -142,11 +156,8 @@ def list_tickets(
         ("requester_id", requester_id),
         ("type_id", type_id),
     ):
-        if value is not None:
-            if not isinstance(value, UUID):
-                errors.append(FieldError(name, "must be a UUID"))
-            else:
-                filters.append(Eq(name, value))
+        if value is not None and check.uuid(errors, name, value):
+            filters.append(Eq(name, value))
     if assignee_id is not UNSET:
         if not internal:
             raise PermissionDenied("filter by assignee", "assignee_id")

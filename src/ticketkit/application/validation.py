@@ -11,6 +11,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final, TypeVar
+from uuid import UUID
 
 from ticketkit.domain.text import check_text
 from ticketkit.errors import FieldError, ValidationError
@@ -108,3 +109,17 @@ def limit(errors: list[FieldError], value: object, maximum: int) -> None:
     """A page size: an integer from 1 to ``maximum`` (a bool is no number here)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         errors.append(FieldError("limit", f"must be an integer from 1 to {maximum}"))
+
+
+def uuid(errors: list[FieldError], field: str, value: object) -> bool:
+    """Whether ``value`` is a UUID (an id a host passes in); notes why not."""
+    if isinstance(value, UUID):
+        return True
+    errors.append(FieldError(field, "must be a UUID"))
+    return False
+
+
+def number(errors: list[FieldError], field: str, value: object) -> None:
+    """Notes a ticket number that is not a positive integer a database column holds."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        errors.append(FieldError(field, "must be a positive whole number"))

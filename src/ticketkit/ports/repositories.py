@@ -78,8 +78,11 @@ class TicketRepository(abc.ABC):
     """
 
     @abc.abstractmethod
-    def next_number(self) -> int:
-        """The next per-tenant ticket number; gap-free for committed units of work."""
+    def next_number(self, project_id: UUID) -> int:
+        """The next ticket number in the project; gap-free for committed units of work.
+
+        Numbers count per project, not per tenant: a customer who sees one project learns
+        nothing from its numbers about tickets opened in projects she may not see."""
 
     @abc.abstractmethod
     def add(self, ticket: Ticket) -> None:

@@ -77,6 +77,10 @@ class Directory(Repository[T]):
 
 
 def _sort_key(order: Sequence[OrderBy]) -> Callable[[Ticket], Any]:
+    """The sort key of ``order``, ties broken by id as the SQL adapter breaks them."""
+    if not order or order[-1].attr != "id":
+        order = [*order, OrderBy("id")]
+
     def key(t: Ticket) -> tuple[Any, ...]:
         return tuple(
             _Desc(getattr(t, o.attr)) if o.descending else getattr(t, o.attr) for o in order
@@ -98,13 +102,14 @@ class Tickets(TicketRepository):
         self._uow = uow
         self.added: dict[UUID, Ticket] = {}
         self.updated: dict[UUID, tuple[Ticket, int]] = {}
-        self.numbers_taken = 0
+        #: Numbers handed out in this unit of work, per project.
+        self.numbers_taken: dict[UUID, int] = {}
 
-    def next_number(self) -> int:
+    def next_number(self, project_id: UUID) -> int:
         if self._uow.read_only:
             raise RuntimeError("this unit of work is read-only")
-        self.numbers_taken += 1
-        return self._uow._data.last_number + self.numbers_taken
+        taken = self.numbers_taken[project_id] = self.numbers_taken.get(project_id, 0) + 1
+        return self._uow._data.last_numbers.get(project_id, 0) + taken
 
     def add(self, ticket: Ticket) -> None:
         self._uow._check_tenant(ticket)

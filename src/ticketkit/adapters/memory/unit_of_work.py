@@ -46,7 +46,8 @@ class TenantData:
     events: dict[UUID, Event] = attrs.Factory(dict)
     events_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
     outbox: dict[UUID, Notification] = attrs.Factory(dict)
-    last_number: int = 0
+    #: The last ticket number taken in each project.
+    last_numbers: dict[UUID, int] = attrs.Factory(dict)
     #: Held by the one unit of work that reads tickets to change them (``for_update``).
     writer: threading.Lock = attrs.Factory(threading.Lock)
     writer_thread: int | None = None
@@ -155,7 +156,7 @@ class MemoryUnitOfWork(UnitOfWork):
             # Another unit of work may have taken the same numbers meanwhile: renumbering
             # silently would change what the caller was told, so that is a conflict too.
             for t in self._tickets.added.values():
-                if t.number <= data.last_number:
+                if t.number <= data.last_numbers.get(t.project_id, 0):
                     raise Conflict("TicketNumber", t.number)
             if self._new_tenant is not None:
                 if data.tenant is not None:
@@ -164,7 +165,8 @@ class MemoryUnitOfWork(UnitOfWork):
             for repo_name in ("organisations", "persons", "projects", "ticket_types"):
                 repo = getattr(self, repo_name)
                 getattr(data, repo_name).update(repo._staged.added)
-            data.last_number += self._tickets.numbers_taken
+            for project_id, taken in self._tickets.numbers_taken.items():
+                data.last_numbers[project_id] = data.last_numbers.get(project_id, 0) + taken
             for ident, (ticket, _base) in self._tickets.updated.items():
                 data.tickets[ident] = ticket
             data.tickets.update(self._tickets.added)

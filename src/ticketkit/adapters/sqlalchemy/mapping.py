@@ -426,9 +426,7 @@ TICKET_TYPES = TableMapping(
     _ticket_type,
     _by_ordinal(tables.ticket_types),
 )
-TICKETS = TableMapping(
-    "Ticket", tables.tickets, _ticket_row, _ticket, (tables.tickets.c.number.asc(),)
-)
+TICKETS = TableMapping("Ticket", tables.tickets, _ticket_row, _ticket, (tables.tickets.c.id.asc(),))
 COMMENTS = TableMapping(
     "Comment", tables.comments, _comment_row, _comment, _by_ordinal(tables.comments)
 )

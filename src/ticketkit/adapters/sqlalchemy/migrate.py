@@ -7,6 +7,8 @@ with its own Alembic history may instead add ``SCRIPT_LOCATION``'s versions fold
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
@@ -35,7 +37,7 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Apply ticketkit's migrations up to ``revision`` (all of them by default)."""
     from alembic import command  # noqa: PLC0415
 
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
 
 
@@ -43,8 +45,32 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     """Revert ticketkit's migrations down to ``revision`` (everything by default)."""
     from alembic import command  # noqa: PLC0415
 
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.downgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """One transaction to migrate in. On SQLite with foreign keys off, as rebuilding a
+    table that others refer to needs (Alembic's batch mode): the references are checked
+    before the commit instead, and a violation rolls the whole migration back."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        # Outside any transaction: inside one, SQLite ignores the pragma.
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"migration left a broken reference in table {broken[0]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 __all__ = ["SCRIPT_LOCATION", "VERSION_TABLE", "alembic_config", "downgrade", "upgrade"]

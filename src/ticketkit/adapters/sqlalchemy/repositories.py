@@ -13,8 +13,19 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 import attrs
-from sqlalchemy import Row, Select, UnaryExpression, and_, any_, bindparam, func, select
+from sqlalchemy import (
+    Row,
+    Select,
+    UnaryExpression,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.compile import column
@@ -33,7 +44,7 @@ from ticketkit.domain.events import Event
 from ticketkit.domain.model import Comment, Person, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
-from ticketkit.policy.predicates import Predicate
+from ticketkit.policy.predicates import And, Eq, In, Predicate, all_of
 from ticketkit.ports.repositories import (
     AccessReader,
     CommentRepository,
@@ -131,8 +142,8 @@ class Tickets(TicketRepository):
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    def next_number(self) -> int:
-        return self._uow._next_number()
+    def next_number(self, project_id: UUID) -> int:
+        return self._uow._next_number(project_id)
 
     def add(self, ticket: Ticket) -> None:
         self._uow._stage(TICKETS, ticket)
@@ -162,7 +173,28 @@ class Tickets(TicketRepository):
     def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
         if limit < 0:
             raise ValueError("limit: must not be negative")
-        return self._uow._select(TICKETS, where, order=_ticket_order(order), limit=limit)
+        uow = self._uow
+        split = _split(where) if order else None
+        if split is None:
+            return uow._select(TICKETS, where, order=_ticket_order(order), limit=limit)
+        # One index range per value, read in its index's order; the page is the first
+        # ``limit`` rows of them all. SQLite merges the ranges (MERGE (UNION ALL)) and stops
+        # at the limit. PostgreSQL plans no merge for a UNION ALL: there each range is cut
+        # at ``limit`` first, and only those few rows are sorted.
+        rest, attr, values = split
+        uow._flush(TICKETS)
+        cut = uow._connector.engine.dialect.name == "postgresql"
+        arms: list[Select[Any]] = []
+        for value in sorted(values, key=str):
+            arm = select(_t).where(uow._where(_t, all_of(rest, Eq(attr, value))))
+            if cut:
+                arm = select(arm.order_by(*_ticket_order(order)).limit(limit).subquery())
+            arms.append(arm)
+        merged = union_all(*arms).subquery()
+        stmt = select(merged).order_by(*_ticket_order(order, merged.c)).limit(limit)
+        conv = uow._conv
+        rows = uow._connector.reader().execute(stmt).all()
+        return [TICKETS.from_row(conv, row) for row in rows]
 
     def count(self, where: Predicate) -> int:
         uow = self._uow
@@ -171,21 +203,45 @@ class Tickets(TicketRepository):
         return int(uow._connector.reader().execute(stmt).scalar_one())
 
 
-def _ticket_order(order: Sequence[OrderBy]) -> list[UnaryExpression[Any]]:
-    """ORDER BY for ``order``, ties broken by ticket number (creation order, as in memory).
+#: Columns whose "one of several values" filter a ticket list splits into one index range
+#: per value (a customer's projects, the unsolved categories, a few statuses or assignees):
+#: no index yields the rows of several values in one sort order, so the database would
+#: otherwise read and sort every matching ticket to find the first page.
+_SPLIT_COLUMNS = ("project_id", "status_category", "status", "assignee_id")
+#: More values than this are read as one range and sorted.
+_MAX_SPLIT = 32
+
+
+def _split(where: Predicate) -> tuple[Predicate, str, frozenset[object]] | None:
+    """The first ``In`` of ``_SPLIT_COLUMNS`` among the conjuncts of ``where``, and the
+    rest of ``where``; None when there is none to split."""
+    parts = where.parts if isinstance(where, And) else (where,)
+    for attr in _SPLIT_COLUMNS:
+        for i, part in enumerate(parts):
+            if isinstance(part, In) and part.attr == attr and len(part.values) <= _MAX_SPLIT:
+                return all_of(*parts[:i], *parts[i + 1 :]), attr, part.values
+    return None
+
+
+def _ticket_order(
+    order: Sequence[OrderBy], source: ReadOnlyColumnCollection[str, Any] = _t.c
+) -> list[UnaryExpression[Any]]:
+    """ORDER BY for ``order`` over ``source`` (the tickets' columns, or a union's), ties
+    broken by id (as every list index ends).
 
     NULLs sort as if greater than every value, the same way on SQLite and PostgreSQL.
     """
     clauses: list[UnaryExpression[Any]] = []
     for o in order:
-        col = column(_t, o.attr)
+        column(_t, o.attr)  # refuses names the tickets cannot be sorted by
+        col = source[o.attr]
         clause = col.desc() if o.descending else col.asc()
         if col.nullable:
             clause = clause.nulls_first() if o.descending else clause.nulls_last()
         clauses.append(clause)
-        if o.attr in ("id", "number"):
+        if o.attr == "id":
             return clauses
-    clauses.append(_t.c.number.asc())
+    clauses.append(source["id"].asc())
     return clauses
 
 

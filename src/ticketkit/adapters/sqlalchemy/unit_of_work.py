@@ -60,11 +60,13 @@ T = TypeVar("T")
 _c = tables.ticket_counters
 _TAKE_NUMBER = (
     _c.update()
-    .where(_c.c.tenant_id == bindparam("w_tenant"))
+    .where(_c.c.tenant_id == bindparam("w_tenant"), _c.c.project_id == bindparam("w_project"))
     .values(last_number=_c.c.last_number + 1)
     .returning(_c.c.last_number)
 )
-_SET_COUNTER = _c.update().where(_c.c.tenant_id == bindparam("w_tenant"))
+_SET_COUNTER = _c.update().where(
+    _c.c.tenant_id == bindparam("w_tenant"), _c.c.project_id == bindparam("w_project")
+)
 _INSERT_COUNTER = _c.insert()
 #: A ticket read to be changed: locked until the transaction ends (SQLite has no row locks
 #: and ignores FOR UPDATE; there the write lock, taken before the read, serialises writers).
@@ -84,8 +86,9 @@ _TENANT_IDS = select(tables.tenants.c.tenant_id).order_by(
 
 @attrs.define
 class _Counter:
-    """Ticket numbers taken in this transaction: ``value`` is the last one handed out,
-    ``stored`` what the counter row holds (None while the row itself is still buffered)."""
+    """Ticket numbers taken in one project in this transaction: ``value`` is the last one
+    handed out, ``stored`` what the counter row holds (None while the row itself is still
+    buffered)."""
 
     value: int
     stored: int | None
@@ -158,7 +161,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._pipelined = bulk.supports_pipeline(dialect)
         self._staged: dict[str, Staged[Any]] = {m.kind: Staged() for m in FLUSH_ORDER}
         self._new_tenant: Tenant | None = None
-        self._counter: _Counter | None = None
+        self._counters: dict[UUID, _Counter] = {}
         self.organisations = Directory[Organisation](self, ORGANISATIONS)
         self.persons = Directory[Person](self, PERSONS)
         self.projects = Directory[Project](self, PROJECTS)
@@ -175,7 +178,7 @@ class SqlUnitOfWork(UnitOfWork):
             staged.clear()
         self._access.project_ids.clear()
         self._new_tenant = None
-        self._counter = None
+        self._counters.clear()
 
     def commit(self) -> None:
         if self._connector.closed:
@@ -236,6 +239,9 @@ class SqlUnitOfWork(UnitOfWork):
         staged.added[ident] = item
         if mapping is PROJECTS:
             self._access.project_ids.clear()
+            # A project's number counter is made with it, so that taking a number is
+            # always one UPDATE of a row that exists, which concurrent writers queue on.
+            self._counters[ident] = _Counter(value=0, stored=None)
 
     def _save(self, mapping: TableMapping[T], item: T) -> None:
         """Replace an item; one that exists nowhere is a Conflict (at the latest when the
@@ -309,18 +315,23 @@ class SqlUnitOfWork(UnitOfWork):
             self._write_counter(self._connector.writer())
 
     def _counter_changed(self) -> bool:
-        counter = self._counter
-        return counter is not None and counter.value != counter.stored
+        return any(c.value != c.stored for c in self._counters.values())
 
     def _write_counter(self, conn: Connection) -> None:
-        """Write back the ticket numbers taken in this transaction after the first one."""
-        counter = self._counter
-        if counter is not None and counter.value != counter.stored:
+        """Write back the ticket numbers taken in this transaction after each project's
+        first one."""
+        for project_id, counter in self._counters.items():
+            if counter.value == counter.stored:
+                continue
             row = {"last_number": counter.value}
             if counter.stored is None:
-                conn.execute(_INSERT_COUNTER, {**row, "tenant_id": self.tenant_id})
+                conn.execute(
+                    _INSERT_COUNTER, {**row, "tenant_id": self.tenant_id, "project_id": project_id}
+                )
             else:
-                conn.execute(_SET_COUNTER, {**row, "w_tenant": self.tenant_id})
+                conn.execute(
+                    _SET_COUNTER, {**row, "w_tenant": self.tenant_id, "w_project": project_id}
+                )
             counter.stored = counter.value
 
     def _commit_pipelined(self) -> bool:
@@ -430,26 +441,28 @@ class SqlUnitOfWork(UnitOfWork):
         if self.get_tenant() is not None:
             raise Conflict("Tenant", tenant.id)
         self._new_tenant = tenant
-        if self._counter is None:
-            self._counter = _Counter(value=0, stored=None)
 
-    def _next_number(self) -> int:
-        counter = self._counter
+    def _next_number(self, project_id: UUID) -> int:
+        counter = self._counters.get(project_id)
         if counter is not None:
             counter.value += 1
             return counter.value
-        # The first number of a transaction locks the counter row until commit (PostgreSQL);
-        # later ones are counted here and written back when the transaction is flushed.
+        # A project's first number in a transaction locks its counter row until commit
+        # (PostgreSQL); later ones are counted here and written back when flushed.
         conn = self._connector.writer()
-        taken = conn.execute(_TAKE_NUMBER, {"w_tenant": self.tenant_id}).scalar_one_or_none()
-        if taken is None:
+        params = {"w_tenant": self.tenant_id, "w_project": project_id}
+        taken = conn.execute(_TAKE_NUMBER, params).scalar_one_or_none()
+        if taken is None:  # a project stored without its counter (by a host, say)
             try:
-                conn.execute(_INSERT_COUNTER, {"tenant_id": self.tenant_id, "last_number": 1})
+                conn.execute(
+                    _INSERT_COUNTER,
+                    {"tenant_id": self.tenant_id, "project_id": project_id, "last_number": 1},
+                )
             except IntegrityError as exc:
                 self.rollback()
-                raise Conflict("TicketNumber", self.tenant_id) from exc
+                raise Conflict("TicketNumber", project_id) from exc
             taken = 1
-        self._counter = _Counter(value=taken, stored=taken)
+        self._counters[project_id] = _Counter(value=taken, stored=taken)
         return int(taken)
 
 

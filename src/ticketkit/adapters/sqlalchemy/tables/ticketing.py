@@ -1,5 +1,10 @@
-"""Ticketing's tables: tickets and their per-tenant number counter, comments, and the
-history events."""
+"""Ticketing's tables: tickets and their per-project number counters, comments, and the
+history events.
+
+The tickets' indexes are the lists a portal and an agent desk show, each in its sort
+order, so a page reads its rows off one index range: no scan of the tenant's tickets, no
+sort. ``id`` ends every list index as the tie-breaker of every sort.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 
-from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name, ordinal, tenant_fk
+from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name, ordinal
 from ticketkit.adapters.sqlalchemy.tables.directory import persons, projects, ticket_types
 from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, json_type, text_type
 
@@ -23,9 +28,10 @@ ticket_counters = Table(
     name("ticket_counters"),
     metadata,
     Column("tenant_id", Id(), nullable=False),
+    Column("project_id", Id(), nullable=False),
     Column("last_number", BigInteger(), nullable=False),
-    PrimaryKeyConstraint("tenant_id"),
-    tenant_fk(),
+    PrimaryKeyConstraint("tenant_id", "project_id"),
+    fk(projects.name, "project_id"),
     CheckConstraint("last_number >= 0", name="last_number_not_negative"),
 )
 
@@ -52,19 +58,32 @@ tickets = Table(
     Column("comment_tally", json_type(), nullable=False),
     Column("event_tally", json_type(), nullable=False, server_default=text("'[]'")),
     PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "number"),
+    UniqueConstraint("tenant_id", "project_id", "number"),
     fk(projects.name, "project_id"),
     fk(ticket_types.name, "type_id"),
     fk(persons.name, "requester_id"),
     fk(persons.name, "assignee_id"),
     CheckConstraint("number > 0", name="number_positive"),
     CheckConstraint("version > 0", name="version_positive"),
-    Index(None, "tenant_id", "project_id", "number"),
-    Index(None, "tenant_id", "assignee_id", "number"),
-    Index(None, "tenant_id", "status_category", "number"),
-    Index(None, "tenant_id", "requester_id", "number"),
-    Index(None, "tenant_id", "updated_at", "number"),
-    Index(None, "tenant_id", "public_updated_at", "number"),
+    # A customer's portal: her projects' tickets by last public activity, or newest first.
+    Index(None, "tenant_id", "project_id", "public_updated_at", "id"),
+    Index(None, "tenant_id", "project_id", "created_at", "id"),
+    # An agent desk: every ticket, a status's, an assignee's (with or without a status
+    # filter), by last update; newest first; a requester's tickets.
+    Index(None, "tenant_id", "updated_at", "id"),
+    Index(None, "tenant_id", "status", "updated_at", "id"),
+    Index(None, "tenant_id", "status_category", "updated_at", "id"),
+    Index(None, "tenant_id", "assignee_id", "updated_at", "id"),
+    Index(
+        f"ix_{name('tickets')}_tenant_assignee_status_updated",
+        "tenant_id",
+        "assignee_id",
+        "status",
+        "updated_at",
+        "id",
+    ),
+    Index(None, "tenant_id", "created_at", "id"),
+    Index(None, "tenant_id", "requester_id", "created_at", "id"),
 )
 
 comments = Table(

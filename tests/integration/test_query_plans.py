@@ -1,0 +1,243 @@
+"""Every list a portal or an agent desk shows reads its page off one index range: the query
+plans on SQLite and PostgreSQL have no full scan of the tickets and no sort of the rows
+that pass the filter.
+
+The statements are the ones ``list_tickets`` sends (captured at the driver), explained
+with their own parameters, on a tenant of a few thousand tickets where a missing index
+would show.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+from tests.support.world import World, build_world
+from ticketkit import HelpDesk, TicketSort
+from ticketkit.adapters.sqlalchemy import SqlStorage, tables
+from ticketkit.clock import ManualClock
+from ticketkit.domain import Person
+
+TICKETS = 3_000
+TABLE = tables.tickets.name
+
+
+@attrs.frozen
+class Desk:
+    world: World
+    engine: sa.Engine
+
+
+@pytest.fixture(scope="module")
+def desk(engine: sa.Engine, request: pytest.FixtureRequest) -> Desk:
+    """A tenant with TICKETS tickets over its projects, statuses and agents (stored in bulk
+    through the adapter, as an import would)."""
+    from datetime import UTC, datetime
+
+    clock = ManualClock(datetime(2026, 5, 22, 12, 0, tzinfo=UTC))
+    help_desk = HelpDesk(SqlStorage(engine), clock=clock)
+    w = build_world(help_desk, clock, name="Plans")
+    first = help_desk.create_ticket(
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="template",
+        fields={"sla_level": "Gold"},
+        requester_id=w.acme_guest.id,
+    )
+    # Globex's guest sees two projects, Acme's one.
+    second = help_desk.create_project(w.admin.actor, organisation_id=w.globex.id, name="Labs")
+    storage = help_desk.storage
+    with storage.unit_of_work(w.admin.tenant_id) as uow:
+        template = uow.tickets.get(first.id)
+        assert template is not None
+        projects = [w.acme_project.id, w.globex_project.id, w.internal_project.id, second.id]
+        statuses = [s.key for s in w.incident.workflow.statuses]
+        category = {s.key: s.category for s in w.incident.workflow.statuses}
+        assignees = [w.agent.id, w.agent2.id, None]
+        numbers = dict.fromkeys(projects, 1)
+        for i in range(TICKETS):
+            project = projects[i % len(projects)]
+            numbers[project] += 1
+            status = statuses[(i // 3) % len(statuses)]
+            at = template.created_at + timedelta(minutes=i)
+            uow.tickets.add(
+                attrs.evolve(
+                    template,
+                    id=uuid.uuid4(),
+                    number=numbers[project],
+                    project_id=project,
+                    status=status,
+                    status_category=category[status],
+                    assignee_id=assignees[(i // 7) % len(assignees)],
+                    created_at=at,
+                    updated_at=at + timedelta(seconds=i % 11),
+                    public_updated_at=at,
+                )
+            )
+        uow.commit()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"ANALYZE {TABLE}"))
+    return Desk(world=w, engine=engine)
+
+
+@pytest.fixture
+def captured(desk: Desk) -> Iterator[list[tuple[str, Any]]]:
+    """The statements that select tickets, with their parameters, as the driver got them."""
+    found: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and f"FROM {TABLE}" in statement:
+            found.append((statement, parameters))
+
+    sa.event.listen(desk.engine, "before_cursor_execute", record)
+    yield found
+    sa.event.remove(desk.engine, "before_cursor_execute", record)
+
+
+def sqlite_plan(conn: sa.Connection, statement: str, parameters: Any) -> list[str]:
+    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    return [str(r[-1]) for r in rows]
+
+
+def postgres_plan(conn: sa.Connection, statement: str, parameters: Any) -> dict[str, Any]:
+    raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
+    plan = raw if isinstance(raw, list) else json.loads(raw)
+    return dict(plan[0]["Plan"])
+
+
+def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", ()):
+        yield from nodes(child)
+
+
+def unbounded_scans(node: dict[str, Any], *, bounded: bool = False) -> Iterator[dict[str, Any]]:
+    """The scans of the tickets below ``node`` whose rows reach it without passing a
+    Limit: what a sort at ``node`` would sort all of."""
+    if node.get("Relation Name") == TABLE and not bounded:
+        yield node
+    for child in node.get("Plans", ()):
+        yield from unbounded_scans(child, bounded=bounded or node["Node Type"] == "Limit")
+
+
+def check_plan(desk: Desk, statement: str, parameters: Any, served_by: set[str]) -> None:
+    """Fail on a full scan or a sort; and the tickets must be searched on an index whose
+    condition covers ``served_by`` (the columns the list filters on)."""
+    with desk.engine.connect() as conn:
+        if desk.engine.dialect.name == "sqlite":
+            plan = sqlite_plan(conn, statement, parameters)
+            text = "\n".join(plan)
+            assert "TEMP B-TREE" not in text, f"sorts the filtered rows:\n{text}"
+            ticket_steps = [p for p in plan if TABLE in p and "ticketkit_comments" not in p]
+            assert ticket_steps, text
+            for step in ticket_steps:
+                assert step.startswith("SEARCH"), f"scans the tickets:\n{text}"
+                condition = step[step.find("(") :]
+                for column in served_by:
+                    assert f"{column}=" in condition, f"{column} not in the index:\n{text}"
+        else:
+            plan = postgres_plan(conn, statement, parameters)
+            every = list(nodes(plan))
+            for node in every:
+                if node["Node Type"] in ("Sort", "Incremental Sort"):
+                    # Only the few rows of ranges already cut at the page size may be sorted.
+                    assert not list(unbounded_scans(node)), f"sorts the filtered rows: {plan}"
+            scans = [n for n in every if n.get("Relation Name") == TABLE]
+            assert scans, plan
+            for scan in scans:
+                assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), plan
+                for column in served_by:
+                    assert column in scan.get("Index Cond", ""), (column, scan)
+
+
+def lists() -> dict[str, tuple[Callable[[World], Person], dict[str, Any], set[str]]]:
+    """Each list a portal or desk shows: who lists, the arguments, the filtered columns the
+    index must serve besides ``tenant_id``."""
+    updated = {"sort": TicketSort.RECENTLY_UPDATED}
+    return {
+        "guest, by last public activity": (lambda w: w.acme_guest, updated, {"project_id"}),
+        "guest, newest": (lambda w: w.acme_guest, {}, {"project_id"}),
+        "guest of two projects, by last public activity": (
+            lambda w: w.globex_guest,
+            updated,
+            {"project_id"},
+        ),
+        "customer admin, by last public activity": (
+            lambda w: w.acme_admin,
+            updated,
+            {"project_id"},
+        ),
+        "agent, all by last update": (lambda w: w.agent, updated, set()),
+        "agent, newest": (lambda w: w.agent, {}, set()),
+        "agent, one status": (lambda w: w.agent, {**updated, "status": "open"}, {"status"}),
+        "agent, one category": (
+            lambda w: w.agent,
+            {**updated, "category": "open"},
+            {"status_category"},
+        ),
+        "agent, several categories": (
+            lambda w: w.agent,
+            {**updated, "category": ["new", "open", "pending"]},
+            {"status_category"},
+        ),
+        "agent, an assignee's": (lambda w: w.agent, {**updated, "assignee": True}, {"assignee_id"}),
+        # A third of the tickets: walking the update order and skipping the assigned ones
+        # is what PostgreSQL's planner prefers, and no sort either way.
+        "agent, unassigned": (lambda w: w.agent, {**updated, "assignee_id": None}, set()),
+        "agent, an assignee's in one status": (
+            lambda w: w.agent,
+            {**updated, "assignee": True, "status": "open"},
+            {"assignee_id", "status"},
+        ),
+        "agent, a customer's project, newest": (
+            lambda w: w.agent,
+            {"project": True},
+            {"project_id"},
+        ),
+    }
+
+
+@pytest.mark.parametrize("page", [1, 2])
+@pytest.mark.parametrize("name", list(lists()))
+def test_each_list_reads_one_index_range_without_sorting(
+    desk: Desk, captured: list[tuple[str, Any]], name: str, page: int
+) -> None:
+    who, arguments, served_by = lists()[name]
+    w = desk.world
+    kwargs = dict(arguments)
+    if kwargs.pop("assignee", False):
+        kwargs["assignee_id"] = w.agent.id
+    if kwargs.pop("project", False):
+        kwargs["project_id"] = w.acme_project.id
+    person = who(w)
+    first = w.desk.list_tickets(person.actor, limit=25, **kwargs)
+    assert len(first.items) == 25 and first.next_cursor is not None
+    if page == 2:
+        captured.clear()
+        w.desk.list_tickets(person.actor, limit=25, cursor=first.next_cursor, **kwargs)
+    statements = [(s, p) for s, p in captured if "LIMIT" in s.upper()]
+    assert statements, "no page query seen"
+    statement, parameters = statements[-1]
+    check_plan(desk, statement, parameters, served_by)
+
+
+def test_the_plan_check_fails_on_a_list_no_index_serves(desk: Desk) -> None:
+    """The check itself: ordering by title has no index, and must be caught."""
+    statement = (
+        f"SELECT id FROM {TABLE} WHERE tenant_id = :t ORDER BY title LIMIT 25"
+        if desk.engine.dialect.name == "sqlite"
+        else f"SELECT id FROM {TABLE} WHERE tenant_id = %(t)s ORDER BY title LIMIT 25"
+    )
+    tenant = desk.world.admin.tenant_id
+    parameters: Any = {"t": tenant.hex} if desk.engine.dialect.name == "sqlite" else {"t": tenant}
+    with pytest.raises(AssertionError):
+        check_plan(desk, statement, parameters, set())
