@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ticketkit.application import (
+        DESCRIPTION_TEMPLATES,
         UNSET,
         Batch,
         Bootstrap,
         CommentDraft,
+        Description,
         HelpDesk,
         NotificationMessage,
         Page,
@@ -60,6 +62,8 @@ _EXPORTS: dict[str, str] = {
     "Calendar": "ticketkit.domain.calendars",
     "Clock": "ticketkit.clock",
     "CommentDraft": "ticketkit.application",
+    "DESCRIPTION_TEMPLATES": "ticketkit.application",
+    "Description": "ticketkit.application",
     "Conflict": "ticketkit.errors",
     "FieldError": "ticketkit.errors",
     "FieldKind": "ticketkit.domain",
@@ -106,6 +110,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DESCRIPTION_TEMPLATES",
     "UNSET",
     "Actor",
     "Batch",
@@ -114,6 +119,7 @@ __all__ = [
     "Clock",
     "CommentDraft",
     "Conflict",
+    "Description",
     "FieldError",
     "FieldKind",
     "FieldSpec",

@@ -1,11 +1,13 @@
 """The application layer: the ``HelpDesk`` façade, one module per capability, the per-call
 ``Session`` they run in, and the projections they hand back."""
 
+from ticketkit.application.descriptions import DESCRIPTION_TEMPLATES
 from ticketkit.application.desk import Batch, HelpDesk
 from ticketkit.application.directory import Bootstrap
 from ticketkit.application.views import (
     UNSET,
     CommentDraft,
+    Description,
     NotificationMessage,
     Page,
     PersonView,
@@ -18,10 +20,12 @@ from ticketkit.application.views import (
 )
 
 __all__ = [
+    "DESCRIPTION_TEMPLATES",
     "UNSET",
     "Batch",
     "Bootstrap",
     "CommentDraft",
+    "Description",
     "HelpDesk",
     "NotificationMessage",
     "Page",
