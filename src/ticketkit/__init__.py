@@ -27,6 +27,8 @@ if TYPE_CHECKING:
         TicketView,
         TimelineEntry,
         Unset,
+        make_view_converter,
+        to_json_data,
     )
     from ticketkit.clock import Clock, ManualClock, SystemClock
     from ticketkit.domain import (
@@ -99,6 +101,8 @@ _EXPORTS: dict[str, str] = {
     "Visibility": "ticketkit.domain",
     "Workflow": "ticketkit.domain",
     "hookimpl": "ticketkit.hooks",
+    "make_view_converter": "ticketkit.application",
+    "to_json_data": "ticketkit.application",
 }
 
 
@@ -153,4 +157,6 @@ __all__ = [
     "Visibility",
     "Workflow",
     "hookimpl",
+    "make_view_converter",
+    "to_json_data",
 ]

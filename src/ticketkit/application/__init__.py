@@ -4,6 +4,7 @@
 from ticketkit.application.descriptions import DESCRIPTION_TEMPLATES
 from ticketkit.application.desk import Batch, HelpDesk
 from ticketkit.application.directory import Bootstrap
+from ticketkit.application.json_data import make_view_converter, to_json_data
 from ticketkit.application.views import (
     UNSET,
     CommentDraft,
@@ -36,4 +37,6 @@ __all__ = [
     "TicketView",
     "TimelineEntry",
     "Unset",
+    "make_view_converter",
+    "to_json_data",
 ]
