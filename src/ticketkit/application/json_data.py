@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias, overload
+from typing import Any, TypeAlias, get_args, overload
 
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
@@ -44,18 +44,7 @@ View: TypeAlias = (
     | Comment
     | Project
 )
-VIEW_TYPES: tuple[type, ...] = (
-    TicketView,
-    TimelineEntry,
-    Description,
-    NotificationMessage,
-    Page,
-    PersonView,
-    TicketTypeView,
-    TicketActions,
-    Comment,
-    Project,
-)
+VIEW_TYPES: tuple[type, ...] = get_args(View)
 
 
 def make_view_converter() -> cattrs.Converter:
