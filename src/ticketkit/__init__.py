@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ticketkit.application import (
+        DESCRIPTION_TEMPLATES,
         UNSET,
         Batch,
         Bootstrap,
         CommentDraft,
+        Description,
         HelpDesk,
         NotificationMessage,
         Page,
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
         TicketView,
         TimelineEntry,
         Unset,
+        make_view_converter,
+        to_json_data,
     )
     from ticketkit.clock import Clock, ManualClock, SystemClock
     from ticketkit.domain import (
@@ -60,6 +64,8 @@ _EXPORTS: dict[str, str] = {
     "Calendar": "ticketkit.domain.calendars",
     "Clock": "ticketkit.clock",
     "CommentDraft": "ticketkit.application",
+    "DESCRIPTION_TEMPLATES": "ticketkit.application",
+    "Description": "ticketkit.application",
     "Conflict": "ticketkit.errors",
     "FieldError": "ticketkit.errors",
     "FieldKind": "ticketkit.domain",
@@ -95,6 +101,8 @@ _EXPORTS: dict[str, str] = {
     "Visibility": "ticketkit.domain",
     "Workflow": "ticketkit.domain",
     "hookimpl": "ticketkit.hooks",
+    "make_view_converter": "ticketkit.application",
+    "to_json_data": "ticketkit.application",
 }
 
 
@@ -106,6 +114,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DESCRIPTION_TEMPLATES",
     "UNSET",
     "Actor",
     "Batch",
@@ -114,6 +123,7 @@ __all__ = [
     "Clock",
     "CommentDraft",
     "Conflict",
+    "Description",
     "FieldError",
     "FieldKind",
     "FieldSpec",
@@ -147,4 +157,6 @@ __all__ = [
     "Visibility",
     "Workflow",
     "hookimpl",
+    "make_view_converter",
+    "to_json_data",
 ]

@@ -12,7 +12,7 @@ import argparse
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -24,7 +24,6 @@ from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgr
 from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TimelineEntry
 from ticketkit.clock import ManualClock
 from ticketkit.domain import (
-    CommentAdded,
     FieldKind,
     FieldSpec,
     OrganisationKind,
@@ -32,10 +31,6 @@ from ticketkit.domain import (
     Role,
     Status,
     StatusCategory,
-    StatusChanged,
-    TicketAssigned,
-    TicketChanged,
-    TicketCreated,
     TicketType,
     Visibility,
     Workflow,
@@ -210,26 +205,12 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
     )
 
 
-def describe(
-    entry: TimelineEntry, names: Callable[[UUID | None], str], ticket_type: TicketType
-) -> str:
-    """One timeline entry as a line of text."""
-    event, who = entry.event, names(entry.event.actor_id)
-    when = event.at.astimezone(DISPLAY_ZONE).strftime("%H:%M")
-    label = {s.key: s.label for s in ticket_type.workflow.statuses}
-    if isinstance(event, TicketCreated):
-        return f"{when} {who} opened #{event.number} “{event.title}”"
-    if isinstance(event, StatusChanged):
-        return f"{when} {who}: status {label[event.old_status]} → {label[event.new_status]}"
-    if isinstance(event, TicketAssigned):
-        return f"{when} {who} assigned it to {names(event.new_assignee_id)}"
-    if isinstance(event, CommentAdded) and entry.comment is not None:
-        kind = "public reply" if entry.comment.visibility is Visibility.PUBLIC else "INTERNAL note"
-        return f"{when} {who} ({kind}): {entry.comment.body}"
-    if isinstance(event, TicketChanged):
-        changed = ", ".join(c.field for c in event.changes)
-        return f"{when} {who} changed {changed}"
-    return f"{when} {who}: {event.kind}"
+def entry_line(entry: TimelineEntry) -> str:
+    """One timeline entry as a line of text: its time in the provider's zone, the
+    library's description, and a comment's text."""
+    when = entry.event.at.astimezone(DISPLAY_ZONE).strftime("%H:%M")
+    body = f": {entry.comment.body}" if entry.comment is not None else ""
+    return f"{when} {entry.description}{body}"
 
 
 def side_by_side(left: Sequence[str], right: Sequence[str], width: int = 58) -> str:
@@ -252,11 +233,6 @@ def side_by_side(left: Sequence[str], right: Sequence[str], width: int = 58) -> 
 def render(story: Story) -> str:
     """Both timelines side by side, and who was notified of what."""
     desk = story.desk
-    people = {p.id: p.name for p in (story.admin, story.agent, story.max, story.sandra)}
-
-    def names(pid: UUID | None) -> str:
-        return people.get(pid, "nobody") if pid else "nobody"
-
     agent_view = desk.timeline(story.agent.actor, story.ticket_id)
     guest_view = desk.timeline(story.sandra.actor, story.ticket_id)
     ticket = desk.get_ticket(story.sandra.actor, story.ticket_id)
@@ -267,13 +243,18 @@ def render(story: Story) -> str:
         width,
     )
     body = side_by_side(
-        [describe(e, names, story.server_crash) for e in agent_view],
-        [describe(e, names, story.server_crash) for e in guest_view],
+        [entry_line(e) for e in agent_view],
+        [entry_line(e) for e in guest_view],
         width,
     )
+    # A message is about an entry of its recipient's timeline, described for them there.
+    seen: dict[UUID, dict[UUID, TimelineEntry]] = {}
+    for m in story.notifier.messages:
+        if m.recipient.id not in seen:
+            entries = desk.timeline(m.recipient.actor, m.ticket.id)
+            seen[m.recipient.id] = {e.event.id: e for e in entries}
     notes = [
-        f"  → {m.recipient.name}: "
-        + describe(TimelineEntry(event=m.event, comment=m.comment), names, story.server_crash)
+        f"  → {m.recipient.name}: {entry_line(seen[m.recipient.id][m.event.id])}"
         for m in story.notifier.messages
     ]
     return "\n".join(

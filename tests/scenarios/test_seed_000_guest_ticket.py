@@ -120,9 +120,14 @@ def test_guest_sees_only_projects_of_her_organisation(story: Story) -> None:
 def test_rendered_demo_shows_both_timelines(story: Story) -> None:
     text = render(story)
     assert "What the agent" in text and "What the guest" in text
-    guest_column = "\n".join(line.split("│", 1)[1] for line in text.splitlines() if "│" in line)
+    # The guest's column as running text (lines are wrapped).
+    guest_column = " ".join(
+        " ".join(line.split("│", 1)[1].split()) for line in text.splitlines() if "│" in line
+    )
     assert "Post-Mortem" not in guest_column and "Datenbankproblem" not in guest_column
-    assert "Das Problem ist behoben" in guest_column
+    assert "Max Keller replied publicly: Das Problem ist behoben" in guest_column
+    assert "Max Keller changed the status from Ursachenanalyse to Gelöst" in guest_column
+    assert "assigned" not in guest_column and "internal note" not in guest_column
 
 
 def test_another_customer_cannot_reach_the_ticket(story: Story) -> None:

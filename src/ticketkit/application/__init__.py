@@ -1,11 +1,14 @@
 """The application layer: the ``HelpDesk`` façade, one module per capability, the per-call
 ``Session`` they run in, and the projections they hand back."""
 
+from ticketkit.application.descriptions import DESCRIPTION_TEMPLATES
 from ticketkit.application.desk import Batch, HelpDesk
 from ticketkit.application.directory import Bootstrap
+from ticketkit.application.json_data import make_view_converter, to_json_data
 from ticketkit.application.views import (
     UNSET,
     CommentDraft,
+    Description,
     NotificationMessage,
     Page,
     PersonView,
@@ -18,10 +21,12 @@ from ticketkit.application.views import (
 )
 
 __all__ = [
+    "DESCRIPTION_TEMPLATES",
     "UNSET",
     "Batch",
     "Bootstrap",
     "CommentDraft",
+    "Description",
     "HelpDesk",
     "NotificationMessage",
     "Page",
@@ -32,4 +37,6 @@ __all__ = [
     "TicketView",
     "TimelineEntry",
     "Unset",
+    "make_view_converter",
+    "to_json_data",
 ]

@@ -15,6 +15,7 @@ import attrs
 
 from ticketkit.application import paging
 from ticketkit.application import validation as check
+from ticketkit.application.descriptions import describe, named_people, visible_names
 from ticketkit.application.session import Session
 from ticketkit.application.views import (
     UNSET,
@@ -26,6 +27,7 @@ from ticketkit.application.views import (
     TimelineEntry,
     Unset,
     as_seen,
+    project_ticket_type,
 )
 from ticketkit.domain.events import Change, CommentAdded, Event
 from ticketkit.domain.fields import validate_field_values
@@ -248,20 +250,27 @@ def ticket_actions(s: Session, ticket_id: UUID) -> TicketActions:
 
 
 def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
-    """The ticket's history as this person may see it, oldest first."""
+    """The ticket's history as this person may see it, oldest first, each entry described
+    with the names of the people this person may look up (read once for the timeline)."""
     ticket = s.visible_ticket(ticket_id)
     events = s.uow.events.for_ticket(ticket.id, s.actor.events)
     comments = {c.id: c for c in s.uow.comments.for_ticket(ticket.id, s.actor.comments)}
+    ticket_type = project_ticket_type(s.ticket_type(ticket.type_id), s.actor)
+    names = visible_names(s, named_people(events))
     entries = []
     for position, event in enumerate(events, start=1):
-        seen = as_seen(event, position)
+        comment = None
         if isinstance(event, CommentAdded):
-            found = comments.get(event.comment_id)
-            if found is None:
+            comment = comments.get(event.comment_id)
+            if comment is None:
                 continue
-            entries.append(TimelineEntry(event=seen, comment=found))
-        else:
-            entries.append(TimelineEntry(event=seen))
+        entries.append(
+            TimelineEntry(
+                event=as_seen(event, position),
+                comment=comment,
+                description=describe(event, comment=comment, ticket_type=ticket_type, names=names),
+            )
+        )
     return entries
 
 

@@ -182,12 +182,32 @@ def as_seen(event: E, position: int) -> E:
 
 
 @attrs.frozen(kw_only=True)
+class Description:
+    """One history event as a line of text for one reader, and what a host needs to say
+    it in its own language: a stable message ``key`` and its ``params`` (names, labels).
+
+    Names are those of people the reader may look up; a name they may not is None in
+    ``params`` and "someone" in ``text``. See ``docs/ui-reads.md`` for every key.
+    """
+
+    key: str
+    params: Mapping[str, str | int | None]
+    #: The English line, e.g. "Tom Berger changed the status from Neu to Gelöst".
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@attrs.frozen(kw_only=True)
 class TimelineEntry:
     """One history event; ``comment`` is filled for ``CommentAdded``. ``event.seq`` is the
-    event's position among those the reader may see (1, 2, 3, …, no gaps)."""
+    event's position among those the reader may see (1, 2, 3, …, no gaps).
+    ``description`` says what happened in one line, with names the reader may see."""
 
     event: Event
     comment: Comment | None = None
+    description: Description
 
 
 @attrs.frozen(kw_only=True)
