@@ -4,11 +4,17 @@ For each backend:
 1. create N tickets (default 10,000) through ``HelpDesk`` — each with one public and one
    internal comment, with policy checks, history events, outbox notifications and their
    delivery to a (counting) notifier plugin — in units of work of 1,000 tickets, then with
-   one unit of work per ticket, then with one per call; print tickets/s;
-2. list a guest's first page of 25 tickets (newest first, each with its count of public
-   comments) through the API, and the same page by one hand-written indexed SQL query;
-   print p50/p95 at 10,000 and at 100,000 tickets in the tenant.
+   one unit of work per ticket, then with one per call; print tickets/s, beside the
+   machine's yardstick (the same rows by plain SQLAlchemy Core bulk inserts);
+2. a guest's first page (25 tickets by last public activity, each with its count of public
+   comments) through the API and by one hand-written indexed SQL query on ticketkit's own
+   schema, with 100, 1,000, 10,000 and 100,000 tickets in the guest's own project;
+3. an agent's first page with a status filter (25 open tickets by last update, among mostly
+   closed ones) through the API and by hand-written SQL, at the tenant's size after step 1
+   and after growing it to 1,000,000 tickets (SQLite; 100,000 on PostgreSQL by default).
 
+Tickets for steps 2 and 3 are stored in bulk through the adapter (copies of one ticket and
+its comments opened through the API), as an import would: the API's intake is step 1's.
 Figures, not assertions: run ``python bench/tickets.py --help``.
 """
 
@@ -20,11 +26,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+import attrs
 import sqlalchemy as sa
 
 from ticketkit import (
@@ -33,6 +40,7 @@ from ticketkit import (
     OrganisationKind,
     Plugins,
     Role,
+    StatusCategory,
     Visibility,
     hookimpl,
 )
@@ -43,6 +51,8 @@ from ticketkit.adapters.sqlalchemy import (
     tables,
     upgrade,
 )
+from ticketkit.ids import new_id
+from ticketkit.policy import TRUE
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "ticketkit_bench"
@@ -50,7 +60,7 @@ CUSTOMERS = 10
 BATCH = 1_000
 WARM_UP = 500
 
-HAND_WRITTEN = sa.text(
+GUEST_PAGE = sa.text(
     f"""
     SELECT t.id, t.number, t.title, t.status, t.priority, t.public_updated_at,
            (SELECT count(*) FROM {tables.comments.name} c
@@ -58,10 +68,21 @@ HAND_WRITTEN = sa.text(
                AND c.visibility = 'public') AS public_comments
       FROM {tables.tickets.name} t
      WHERE t.tenant_id = :tenant AND t.project_id = :project
-     ORDER BY t.number DESC
+     ORDER BY t.public_updated_at DESC, t.id DESC
      LIMIT 25
     """
 ).bindparams(sa.bindparam("tenant", type_=sa.Uuid()), sa.bindparam("project", type_=sa.Uuid()))
+
+AGENT_PAGE = sa.text(
+    f"""
+    SELECT t.id, t.number, t.title, t.status, t.priority, t.assignee_id, t.updated_at,
+           t.comment_tally
+      FROM {tables.tickets.name} t
+     WHERE t.tenant_id = :tenant AND t.status = 'open'
+     ORDER BY t.updated_at DESC, t.id DESC
+     LIMIT 25
+    """
+).bindparams(sa.bindparam("tenant", type_=sa.Uuid()))
 
 
 class CountingNotifier:
@@ -88,7 +109,7 @@ class Setup:
             admin_name="Admin",
             admin_email="admin@bench.example",
         )
-        admin = boot.admin.actor
+        admin = self.admin = boot.admin.actor
         self.desk = desk
         self.tenant_id = boot.tenant.id
         self.agent = desk.add_person(
@@ -216,6 +237,11 @@ class Setup:
         return n / (time.perf_counter() - start)
 
 
+def as_uuid(value: object) -> UUID:
+    """An id as a raw SQLite row holds it (text) or PostgreSQL's (a UUID)."""
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
 def latency(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     for _ in range(20):
         fn()
@@ -228,55 +254,181 @@ def latency(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def measure_page(setup: Setup, engine: sa.Engine, runs: int) -> dict[str, float]:
-    guest = setup.guests[0]
-    desk = setup.desk
+class Loader:
+    """Stores copies of one ticket and its two comments (opened through the API) in bulk
+    through the adapter, 10,000 per unit of work, as an import would."""
 
-    def api() -> None:
-        page = desk.list_tickets(guest.actor, limit=25)
-        assert len(page.items) == 25
+    def __init__(self, setup: Setup, storage: SqlStorage) -> None:
+        self.storage = storage
+        self.setup = setup
+        template = setup.desk.create_ticket(
+            setup.agent.actor,
+            project_id=setup.projects[0].id,
+            type_id=setup.type.id,
+            title="Template",
+            requester_id=setup.guests[0].id,
+        )
+        setup.desk.add_comment(
+            setup.agent.actor, template.id, "We are on it.", visibility=Visibility.PUBLIC
+        )
+        setup.desk.add_comment(
+            setup.agent.actor, template.id, "Disk again.", visibility=Visibility.INTERNAL
+        )
+        with storage.unit_of_work(setup.tenant_id) as uow:
+            ticket = uow.tickets.get(template.id)
+            assert ticket is not None
+            self.ticket = ticket
+            self.comments = uow.comments.for_ticket(template.id, TRUE)
+        self.at = datetime.now(UTC)
+        self.loaded = 0
 
-    def raw() -> None:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                HAND_WRITTEN, {"tenant": setup.tenant_id, "project": setup.projects[0].id}
-            ).all()
-        assert len(rows) == 25
+    def load(
+        self, project_id: UUID, requester_id: UUID, count: int, *, status: Callable[[int], str]
+    ) -> None:
+        categories = {"open": StatusCategory.OPEN, "closed": StatusCategory.CLOSED}
+        done = 0
+        while done < count:
+            with self.storage.unit_of_work(self.setup.tenant_id) as uow:
+                for _ in range(min(10_000, count - done)):
+                    self.at += timedelta(seconds=1)
+                    key = status(self.loaded)
+                    ticket = attrs.evolve(
+                        self.ticket,
+                        id=new_id(),
+                        number=uow.tickets.next_number(project_id),
+                        project_id=project_id,
+                        requester_id=requester_id,
+                        status=key,
+                        status_category=categories[key],
+                        created_at=self.at,
+                        updated_at=self.at,
+                        public_updated_at=self.at,
+                    )
+                    uow.tickets.add(ticket)
+                    for c in self.comments:
+                        uow.comments.add(
+                            attrs.evolve(c, id=new_id(), ticket_id=ticket.id, created_at=self.at)
+                        )
+                    done += 1
+                    self.loaded += 1
+                uow.commit()
 
-    # The API answer and the hand-written one must be the same page.
-    page = desk.list_tickets(guest.actor, limit=25)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            HAND_WRITTEN, {"tenant": setup.tenant_id, "project": setup.projects[0].id}
-        ).all()
-    assert [(t.number, t.comment_count) for t in page.items] == [
-        (r.number, r.public_comments) for r in rows
-    ]
-    api50, api95 = latency(api, runs)
-    sql50, sql95 = latency(raw, runs)
-    return {"api_p50": api50, "api_p95": api95, "sql_p50": sql50, "sql_p95": sql95}
 
-
-def page_report(setup: Setup, engine: sa.Engine, runs: int) -> dict[str, float]:
-    """Measure the guest page at the tenant's current size and print one line."""
+def compare(
+    label: str,
+    engine: sa.Engine,
+    api: Callable[[], list[Any]],
+    raw: Callable[[sa.Connection], list[Any]],
+    runs: int,
+) -> dict[str, float]:
+    """p50/p95 of ``api`` and of the hand-written ``raw``, after checking they give the same
+    page; prints one line."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
-    f = measure_page(setup, engine, runs)
+    with engine.connect() as conn:
+        mine, theirs = api(), raw(conn)
+        assert mine == theirs, f"the API and the hand-written query disagree: {mine} {theirs}"
+
+    def by_hand() -> None:
+        with engine.connect() as conn:
+            raw(conn)
+
+    api50, api95 = latency(api, runs)
+    sql50, sql95 = latency(by_hand, runs)
     print(
-        f"guest page at {setup.made:>7} tickets: API p50 {f['api_p50']:.2f} ms  p95 "
-        f"{f['api_p95']:.2f} ms | hand-written SQL p50 {f['sql_p50']:.2f} ms  "
-        f"p95 {f['sql_p95']:.2f} ms | ratio p95 {f['api_p95'] / f['sql_p95']:.1f}x"
+        f"{label}: API p50 {api50:.2f} ms  p95 {api95:.2f} ms | hand-written SQL p50 "
+        f"{sql50:.2f} ms  p95 {sql95:.2f} ms | ratio p95 {api95 / sql95:.1f}x"
     )
-    return f
+    return {"api_p50": api50, "api_p95": api95, "sql_p50": sql50, "sql_p95": sql95}
+
+
+def guest_pages(
+    setup: Setup, loader: Loader, engine: sa.Engine, sizes: list[int], runs: int
+) -> None:
+    """The guest's first page as her own project grows through ``sizes``."""
+    admin = setup.admin
+    org = setup.desk.create_organisation(admin, name="Big Customer", kind=OrganisationKind.CUSTOMER)
+    project = setup.desk.create_project(admin, organisation_id=org.id, name="Big")
+    guest = setup.desk.add_person(
+        admin, organisation_id=org.id, name="Big Guest", email="guest@big.example", role=Role.GUEST
+    )
+
+    def api() -> list[Any]:
+        page = setup.desk.list_tickets(guest.actor, sort="recently_updated", limit=25)
+        return [(t.id, t.comment_count) for t in page.items]
+
+    def raw(conn: sa.Connection) -> list[Any]:
+        rows = conn.execute(GUEST_PAGE, {"tenant": setup.tenant_id, "project": project.id})
+        return [(as_uuid(r.id), r.public_comments) for r in rows]
+
+    figures, have = [], 0
+    for size in sizes:
+        loader.load(project.id, guest.id, size - have, status=lambda k: "open")
+        have = size
+        figures.append(
+            compare(f"guest page, {size:>7} tickets in her project", engine, api, raw, runs)
+        )
+    if len(figures) > 1:
+        growth = figures[-1]["api_p95"] / figures[0]["api_p95"]
+        print(f"guest page: API p95 growth from {sizes[0]} to {sizes[-1]} tickets: {growth:.2f}x")
+
+
+def agent_pages(setup: Setup, loader: Loader, engine: sa.Engine, grow_to: int, runs: int) -> None:
+    """An agent's first page of open tickets, now and with the tenant grown to ``grow_to``."""
+    agent = setup.agent
+
+    def api() -> list[Any]:
+        page = setup.desk.list_tickets(agent.actor, status="open", sort="recently_updated")
+        return [t.id for t in page.items]
+
+    def raw(conn: sa.Connection) -> list[Any]:
+        return [as_uuid(r.id) for r in conn.execute(AGENT_PAGE, {"tenant": setup.tenant_id})]
+
+    def total() -> int:
+        with engine.connect() as conn:
+            count = sa.select(sa.func.count()).select_from(tables.tickets)
+            return int(
+                conn.execute(
+                    count.where(tables.tickets.c.tenant_id == setup.tenant_id)
+                ).scalar_one()
+            )
+
+    first = total()
+    small = compare(f"agent page (status filter), {first:>7} tickets", engine, api, raw, runs)
+    if grow_to > first:
+        t0 = time.perf_counter()
+        # One ticket in twenty is open; the rest are closed, as in a desk that has run a while.
+        missing = grow_to - first
+        per = missing // CUSTOMERS
+        for i in range(CUSTOMERS):
+            count = per if i < CUSTOMERS - 1 else missing - per * (CUSTOMERS - 1)
+            loader.load(
+                setup.projects[i].id,
+                setup.guests[i].id,
+                count,
+                status=lambda k: "open" if k % 20 == 0 else "closed",
+            )
+        print(f"(grew the tenant to {total()} tickets in {time.perf_counter() - t0:.0f} s)")
+        big = compare(f"agent page (status filter), {grow_to:>7} tickets", engine, api, raw, runs)
+        print(f"agent page: API p95 growth: {big['api_p95'] / small['api_p95']:.2f}x")
 
 
 def run_backend(
-    name: str, engine: sa.Engine, *, n: int, per_op: int, grow_to: int, runs: int
+    name: str,
+    engine: sa.Engine,
+    *,
+    n: int,
+    per_op: int,
+    guest_sizes: list[int],
+    agent_size: int,
+    runs: int,
+    only_intake: bool,
 ) -> None:
     upgrade(engine)
     COUNTER.delivered = 0
-    desk = HelpDesk(SqlStorage(engine), plugins=Plugins.create([COUNTER]))
+    storage = SqlStorage(engine)
+    desk = HelpDesk(storage, plugins=Plugins.create([COUNTER]))
     setup = Setup(desk)
     print(f"\n== {name} ==")
     # A database in use has statistics: autovacuum analyzes new tables within a minute. Without
@@ -302,18 +454,13 @@ def run_backend(
         f"create, one unit of work per call:    {rate_call:8.0f} tickets/s  ({per_op // 4} tickets,"
         " 3 calls each)"
     )
+    desk.flush()
     print(f"notifications delivered to the counting notifier: {COUNTER.delivered}")
-    small = page_report(setup, engine, runs)
-    total = setup.made
-    if grow_to > total:
-        t0 = time.perf_counter()
-        setup.batched(grow_to - total)
-        print(f"(grew to {setup.made} tickets in {time.perf_counter() - t0:.0f} s)")
-        big = page_report(setup, engine, runs)
-        print(
-            f"growth factor of API p95 from {total} to {setup.made}: "
-            f"{big['api_p95'] / small['api_p95']:.2f}x"
-        )
+    if only_intake:
+        return
+    loader = Loader(setup, storage)
+    guest_pages(setup, loader, engine, guest_sizes, runs)
+    agent_pages(setup, loader, engine, agent_size, runs)
 
 
 def fresh_schema(url: str, *, create: bool) -> None:
@@ -339,24 +486,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--per-op", type=int, default=2_000, help="tickets created with one unit of work each"
     )
-    parser.add_argument("--grow-to", type=int, default=100_000)
+    parser.add_argument(
+        "--guest-sizes",
+        default="100,1000,10000,100000",
+        help="tickets in the guest's own project at which her page is measured",
+    )
+    parser.add_argument(
+        "--agent-size", type=int, default=1_000_000, help="tickets in the tenant (SQLite)"
+    )
+    parser.add_argument(
+        "--pg-agent-size", type=int, default=100_000, help="tickets in the tenant (PostgreSQL)"
+    )
     parser.add_argument("--runs", type=int, default=300, help="samples per latency figure")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
+    parser.add_argument(
+        "--only-intake", action="store_true", help="measure the intake only (step 1)"
+    )
     args = parser.parse_args(argv)
 
-    sizes = {"n": args.tickets, "per_op": args.per_op, "grow_to": args.grow_to, "runs": args.runs}
+    sizes: dict[str, Any] = {
+        "n": args.tickets,
+        "per_op": args.per_op,
+        "guest_sizes": [int(x) for x in args.guest_sizes.split(",")],
+        "runs": args.runs,
+        "only_intake": args.only_intake,
+    }
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             engine = create_sqlite_engine(Path(tmp) / "bench.sqlite")
-            run_backend("SQLite (file, WAL)", engine, **sizes)
+            run_backend("SQLite (file, WAL)", engine, agent_size=args.agent_size, **sizes)
             engine.dispose()
     if args.backend in ("postgres", "both"):
         fresh_schema(args.postgres_url, create=True)
         engine = create_postgres_engine(
             args.postgres_url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"}
         )
-        run_backend("PostgreSQL", engine, **sizes)
+        run_backend("PostgreSQL", engine, agent_size=args.pg_agent_size, **sizes)
         engine.dispose()
         fresh_schema(args.postgres_url, create=False)
     return 0
