@@ -33,7 +33,9 @@ from ticketkit.domain.model import (
     Comment,
     FieldValue,
     Group,
+    OrganisationKind,
     Priority,
+    Stamp,
     Ticket,
     TicketType,
     Visibility,
@@ -109,6 +111,7 @@ def create_ticket(
         requester_id=requester.id,
         assignee_id=assignee_id,
         group_id=group.id if group is not None else None,
+        routed_by=_routing_stamp(s) if group is not None else None,
     )
     s.uow.tickets.add(ticket)
     s.record(ticket, events, ticket_type, followers=())
@@ -449,6 +452,18 @@ def _assignment(
             routed = _routed_group(s, ticket.project_id, assignee_id)
             group_id = routed.id if routed is not None else None
     return group_id, assignee_id
+
+
+def _routing_stamp(s: Session) -> Stamp:
+    """The stamp of a new ticket's group assignment: the acting person's, counted as the
+    provider's doing when a customer opens the ticket, so the internal event stays inside
+    the provider (in the customer's own organisation her colleagues would see it)."""
+    if s.actor.viewer.is_staff:
+        return s.stamp
+    providers = s.uow.organisations.list(Eq("kind", OrganisationKind.PROVIDER))
+    if not providers:  # pragma: no cover - every tenant is bootstrapped with its provider
+        raise NotFound("Organisation", OrganisationKind.PROVIDER.value)
+    return attrs.evolve(s.stamp, organisation_id=providers[0].id)
 
 
 def _routed_group(s: Session, project_id: UUID, assignee_id: UUID | None) -> Group | None:

@@ -232,10 +232,12 @@ class Ticket:
         requester_id: UUID,
         assignee_id: UUID | None = None,
         group_id: UUID | None = None,
+        routed_by: Stamp | None = None,
     ) -> tuple[Ticket, list[Event]]:
         """A new ticket in the type's initial status, and the events that record it: the
         public ``TicketCreated``, then internal events for internal fields, group and
-        assignment."""
+        assignment. ``routed_by`` stamps the group's assignment when the provider makes
+        it for a customer (an internal event is visible inside its stamp's organisation)."""
         status = ticket_type.workflow.status(ticket_type.workflow.initial)
         assert status is not None  # a Workflow's initial status is one of its statuses
         ticket = cls(
@@ -278,7 +280,7 @@ class Ticket:
         if hidden:
             events.append(ticket._changed(hidden, Visibility.INTERNAL, by))
         if group_id is not None:
-            events.append(ticket.assign_group(group_id, by=by))
+            events.append(ticket.assign_group(group_id, by=routed_by or by))
         if assignee_id is not None:
             events.append(ticket.assign(assignee_id, by=by))
         return ticket, events
