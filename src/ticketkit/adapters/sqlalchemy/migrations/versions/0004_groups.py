@@ -6,6 +6,10 @@ Members, served projects and followers are relations of their own. ``group_id`` 
 is added here with its foreign key only; the indexes for listing by group come with the
 list indexes of issue 17, point 7.
 
+Going back to 0002 drops groups, followers and the tickets' group, but keeps the history:
+events of the kinds this revision brought (``group_assigned``, ``follower_added``,
+``follower_removed``) stay, and ticketkit releases before it cannot read them.
+
 Revision ID: ticketkit_0004
 Revises: ticketkit_0002
 Create Date: 2026-12-02
