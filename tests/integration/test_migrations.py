@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0003"
+HEAD = "ticketkit_0004"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -387,3 +387,65 @@ def test_the_project_numbers_migration_keeps_numbers_and_counts_on_per_project(
     with pytest.raises(RuntimeError, match="share ticket numbers"):
         downgrade(empty_engine, "ticketkit_0002")
     assert versions(empty_engine, VERSION_TABLE) == {HEAD}, "the refused downgrade undid itself"
+
+
+def test_the_groups_migration_keeps_existing_tickets_and_undoes_cleanly(
+    empty_engine: sa.Engine,
+) -> None:
+    """0004 adds groups, their members and projects, ticket followers and the tickets'
+    ``group_id`` (with its foreign key): tickets written before it have no group, and going
+    back to 0002 drops all of it and keeps the tickets and their history."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from tests.support.world import build_world
+    from ticketkit import HelpDesk, ManualClock
+    from ticketkit.adapters.sqlalchemy import SqlStorage
+
+    upgrade(empty_engine)
+    clock = ManualClock(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    desk = HelpDesk(SqlStorage(empty_engine), clock=clock)
+    w = build_world(desk, clock)
+    group = desk.create_group(
+        w.admin.actor, name="First line", member_ids=[w.agent.id], project_ids=[w.acme_project.id]
+    )
+    t = desk.create_ticket(
+        w.acme_guest.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Down",
+        fields={"sla_level": "Gold"},
+    )
+    desk.add_follower(w.agent.actor, t.id, w.agent2.id)
+    assert desk.get_ticket(w.agent.actor, t.id).group_id == group.id
+
+    new_tables = {
+        "ticketkit_groups",
+        "ticketkit_group_members",
+        "ticketkit_group_projects",
+        "ticketkit_ticket_followers",
+    }
+    downgrade(empty_engine, "ticketkit_0003")
+    assert table_names(empty_engine) & new_tables == set()
+    with empty_engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        assert "group_id" not in {c["name"] for c in inspector.get_columns("ticketkit_tickets")}
+        assert all(
+            fk["referred_table"] != "ticketkit_groups"
+            for fk in inspector.get_foreign_keys("ticketkit_tickets")
+        )
+        counts = [
+            conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("ticketkit_tickets", "ticketkit_events", "ticketkit_notifications")
+        ]
+    assert counts[0] == 1 and counts[1] == 3, "created, group assigned, follower added"
+
+    upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+    assert migrated_names(empty_engine) == metadata_names()
+    assert desk.get_ticket(w.agent.actor, t.id).group_id is None
+    assert desk.list_groups(w.agent.actor) == []
+    # The new reference holds: a ticket cannot name a group that does not exist.
+    tickets = metadata.tables["ticketkit_tickets"]
+    with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
+        conn.execute(tickets.update().values(group_id=uuid.uuid4()))

@@ -33,6 +33,7 @@ TABLE = tables.tickets.name
 class Desk:
     world: World
     engine: sa.Engine
+    group_id: uuid.UUID
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,9 @@ def desk(engine: sa.Engine, request: pytest.FixtureRequest) -> Desk:
     )
     # Globex's guest sees two projects, Acme's one.
     second = help_desk.create_project(w.admin.actor, organisation_id=w.globex.id, name="Labs")
+    group = help_desk.create_group(
+        w.admin.actor, name="First line", member_ids=[w.agent.id], project_ids=[w.acme_project.id]
+    )
     storage = help_desk.storage
     with storage.unit_of_work(w.admin.tenant_id) as uow:
         template = uow.tickets.get(first.id)
@@ -77,6 +81,7 @@ def desk(engine: sa.Engine, request: pytest.FixtureRequest) -> Desk:
                     status=status,
                     status_category=category[status],
                     assignee_id=assignees[(i // 7) % len(assignees)],
+                    group_id=group.id if i % 2 else None,
                     created_at=at,
                     updated_at=at + timedelta(seconds=i % 11),
                     public_updated_at=at,
@@ -86,7 +91,7 @@ def desk(engine: sa.Engine, request: pytest.FixtureRequest) -> Desk:
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(sa.text(f"ANALYZE {TABLE}"))
-    return Desk(world=w, engine=engine)
+    return Desk(world=w, engine=engine, group_id=group.id)
 
 
 @pytest.fixture
@@ -198,6 +203,12 @@ def lists() -> dict[str, tuple[Callable[[World], Person], dict[str, Any], set[st
             {**updated, "assignee": True, "status": "open"},
             {"assignee_id", "status"},
         ),
+        "agent, a group's": (lambda w: w.agent, {**updated, "group": True}, {"group_id"}),
+        "agent, a group's in one status": (
+            lambda w: w.agent,
+            {**updated, "group": True, "status": "open"},
+            {"group_id", "status"},
+        ),
         "agent, a customer's project, newest": (
             lambda w: w.agent,
             {"project": True},
@@ -216,6 +227,8 @@ def test_each_list_reads_one_index_range_without_sorting(
     kwargs = dict(arguments)
     if kwargs.pop("assignee", False):
         kwargs["assignee_id"] = w.agent.id
+    if kwargs.pop("group", False):
+        kwargs["group_id"] = desk.group_id
     if kwargs.pop("project", False):
         kwargs["project_id"] = w.acme_project.id
     person = who(w)

@@ -1,8 +1,9 @@
 """Non-interference: what a guest reads depends only on what she may see (issue 17, point 1).
 
 Hypothesis draws a scenario: operations whose effects the guest Gina (of Acme) may see, and,
-interleaved, operations she may not see (internal notes, assignments, the internal field
-``cost_centre``, tickets of Globex and of the provider's own project). The scenario is
+interleaved, operations she may not see (internal notes, assignments to agents and groups,
+staff followers, the internal field ``cost_centre``, tickets of Globex and of the
+provider's own project). The scenario is
 played twice on fresh help desks of the same backend: once with every operation ("with"),
 once with the visible operations only ("without"). After every visible step, and in full at
 the end, everything Gina can read is collected as plain data: every page of every sort of
@@ -70,6 +71,8 @@ SLA = st.sampled_from(["Gold", "Silver", "Bronze"])
 NOTES = st.sampled_from(["rack 1", "rack 2", "rack 3"])
 COST = st.sampled_from(["CC-1", "CC-2"])
 STATUSES = st.sampled_from(["new", "open", "pending", "solved", "closed"])
+#: The agent groups of the world (both serve Acme's project), or no group.
+GROUPS = ["first_line", "second_line", None]
 #: A ticket by its index among Gina's tickets (modulo how many there are at that point).
 TICKET = st.integers(0, 7)
 
@@ -95,6 +98,7 @@ VISIBLE = st.one_of(
         st.sampled_from(["low", "normal", "high"]),
         st.none() | COST,
     ),
+    st.tuples(st.just("gina_adds_carl"), TICKET, st.booleans()),
     st.tuples(
         st.just("agent_closes"),
         TICKET,
@@ -128,6 +132,20 @@ HIDDEN_BUT_NUMBERS = st.one_of(
         st.sampled_from(list(Visibility)),
     ),
     st.tuples(st.just("globex_moves"), TICKET, st.sampled_from(AGENTS), STATUSES),
+    st.tuples(
+        st.just("group_assign"),
+        TICKET,
+        st.sampled_from(AGENTS),
+        st.sampled_from(GROUPS),
+        st.sampled_from(["agent", "agent2", "admin", None, "unset"]),
+    ),
+    st.tuples(
+        st.just("staff_follower"),
+        TICKET,
+        st.sampled_from([*AGENTS, "light_agent"]),
+        st.sampled_from([*AGENTS, "light_agent"]),
+        st.booleans(),
+    ),
 )
 #: Opening tickets in projects Gina may not see.
 OPENING_ELSEWHERE = st.one_of(
@@ -225,6 +243,8 @@ class Run:
     #: What each visible operation gave back (Gina's own) or how it ended (anyone else's).
     log: list[object] = attrs.field(factory=list)
     steps: list[dict[str, object]] = attrs.field(factory=list)
+    #: The world's agent groups by name.
+    groups: dict[str, UUID] = attrs.field(factory=dict)
 
     @classmethod
     def start(cls, storage: Storage) -> Run:
@@ -234,7 +254,22 @@ class Run:
         desk = HelpDesk(storage, clock=clock, new_id=ids, plugins=Plugins.create([inbox]))
         world = build_world(desk, clock, name="Acme Hosting")
         inbox.person_id = world.acme_guest.id
-        return cls(desk=desk, clock=clock, ids=ids, inbox=inbox, world=world)
+        admin = world.admin.actor
+        groups = {
+            "first_line": desk.create_group(
+                admin,
+                name="First line",
+                member_ids=[world.agent.id, world.agent2.id],
+                project_ids=[world.acme_project.id],
+            ).id,
+            "second_line": desk.create_group(
+                admin,
+                name="Second line",
+                member_ids=[world.agent2.id, world.admin.id],
+                project_ids=[world.acme_project.id, world.globex_project.id],
+            ).id,
+        }
+        return cls(desk=desk, clock=clock, ids=ids, inbox=inbox, world=world, groups=groups)
 
     # -- plain data, ids by name -----------------------------------------------------------
 
@@ -315,6 +350,9 @@ class Run:
             return self.outcome(
                 desk.add_comment, gina, tid, f"question {len(self.log)}", visibility="public"
             )
+        if kind == "gina_adds_carl":
+            call = desk.add_follower if op[2] else desk.remove_follower
+            return self.outcome(call, gina, tid, w.acme_admin.id)
         if kind == "gina_edits":
             seen = desk.get_ticket(gina, tid)
             return self.outcome(
@@ -380,6 +418,16 @@ class Run:
                     desk.add_comment(actor, tid, "between us", visibility="internal")
                 elif kind == "assign":
                     desk.assign(actor, tid, getattr(w, op[3]).id if op[3] else None)
+                elif kind == "group_assign":
+                    group = self.groups[op[3]] if op[3] else None
+                    if op[4] == "unset":
+                        desk.assign(actor, tid, group_id=group)
+                    else:
+                        person = getattr(w, op[4]).id if op[4] else None
+                        desk.assign(actor, tid, person, group_id=group)
+                elif kind == "staff_follower":
+                    call = desk.add_follower if op[4] else desk.remove_follower
+                    call(actor, tid, getattr(w, op[3]).id)
                 elif kind == "cost_centre":
                     desk.update_ticket(actor, tid, fields={"cost_centre": op[3]})
                 elif kind == "internal_update":
@@ -436,6 +484,7 @@ class Run:
         for i, tid in enumerate(self.tickets):
             shown[f"ticket/{i}"] = self.outcome(desk.get_ticket, gina, tid)
             shown[f"timeline/{i}"] = self.outcome(desk.timeline, gina, tid)
+            shown[f"followers/{i}"] = self.outcome(desk.list_followers, gina, tid)
         # Notification ids are random in production, so only which are the same one
         # (a retry) matters: named by first delivery. (Ours, made by step, would count the
         # notifications to a hidden assignee made before hers in the same step.)
@@ -451,6 +500,7 @@ class Run:
         if not full:
             return shown
         shown["projects"] = self.outcome(desk.list_projects, gina)
+        shown["groups"] = self.outcome(desk.list_groups, gina)
         shown["list/filtered"] = [
             self.outcome(desk.list_tickets, gina, category=["new", "open"], limit=200),
             self.outcome(desk.list_tickets, gina, requester_id=w.acme_guest.id, limit=200),

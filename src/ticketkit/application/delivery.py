@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -35,12 +36,23 @@ def may_receive(recipient: Access, ticket: Ticket, event: Event) -> bool:
     return recipient.reads("tickets", ticket) and recipient.reads("events", event)
 
 
-def recipients(ticket: Ticket, event: Event) -> list[UUID]:
+def recipients(
+    ticket: Ticket,
+    event: Event,
+    *,
+    followers: Iterable[UUID] = (),
+    group_members: Iterable[UUID] = (),
+) -> list[UUID]:
     """Who may hear of ``event``: requester and assignee (old and new, for an assignment),
-    never its actor; each must still pass ``may_receive``."""
+    the ticket's ``followers``, and ``group_members`` (``Session.record`` passes the members
+    of the ticket's group for the event that brought an unassigned ticket to it: a new
+    ticket, or one moved to the group); never its actor. Each must still pass
+    ``may_receive``."""
     candidates = [ticket.requester_id, ticket.assignee_id]
     if isinstance(event, TicketAssigned):
         candidates += [event.old_assignee_id, event.new_assignee_id]
+    candidates += followers
+    candidates += group_members
     seen: set[UUID] = {event.actor_id}
     found = []
     for person_id in candidates:
@@ -189,8 +201,44 @@ class Dispatcher:
                 uow.outbox.save(note)
             uow.commit()
         if prepared:
-            self._deliver(tenant_id, prepared, defer_acks=False)
+            self._deliver(tenant_id, prepared, defer_acks=False, checked=True)
         return len(due)
+
+    def _recheck(
+        self, tenant_id: UUID, prepared: list[Prepared], now: datetime
+    ) -> tuple[list[Prepared], list[Notification]]:
+        """Check every recipient again against the state at delivery, not only when the
+        notification was written: someone deactivated or moved out of access since (a
+        follower, say) gets nothing, and the row is marked dropped. Returns the deliveries
+        that may go, each with its recipient's current access, and the dropped rows."""
+        ready: list[Prepared] = []
+        dropped: list[Notification] = []
+        with self.storage.unit_of_work(tenant_id, read_only=True) as uow:
+            found = uow.access.people({item.notification.recipient_id for item in prepared})
+            current: dict[UUID, Access | None] = {}
+            for item in prepared:
+                ident = item.notification.recipient_id
+                if ident not in current:
+                    person = found.get(ident)
+                    current[ident] = (
+                        self.policy.access(person, uow.access)
+                        if person is not None and person.active
+                        else None
+                    )
+                access = current[ident]
+                if (
+                    access is None
+                    or not may_receive(access, item.ticket, item.event)
+                    or (item.comment is not None and not access.reads("comments", item.comment))
+                ):
+                    dropped.append(
+                        attrs.evolve(
+                            item.notification, status=DeliveryStatus.DROPPED, updated_at=now
+                        )
+                    )
+                else:
+                    ready.append(attrs.evolve(item, recipient=access))
+        return ready, dropped
 
     def _reload(
         self,
@@ -233,12 +281,21 @@ class Dispatcher:
         )
 
     def _deliver(
-        self, tenant_id: UUID, prepared: list[Prepared], *, defer_acks: bool = True
+        self,
+        tenant_id: UUID,
+        prepared: list[Prepared],
+        *,
+        defer_acks: bool = True,
+        checked: bool = False,
     ) -> None:
         has_notifiers = bool(self.plugins.manager.hook.ticketkit_notify.get_hookimpls())
         # One delivery time for the lot: they are sent together, after one commit.
         now = self.clock.now()
+        dropped: list[Notification] = []
+        if has_notifiers and not checked:
+            prepared, dropped = self._recheck(tenant_id, prepared, now)
         outcomes = [self._deliver_one(item, has_notifiers, now) for item in prepared]
+        outcomes += dropped
         delivered = [n for n in outcomes if n.status is DeliveryStatus.DELIVERED]
         if defer_acks:
             self._acknowledge(delivered)

@@ -18,7 +18,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit import ids
-from ticketkit.application import directory, tickets
+from ticketkit.application import directory, groups, tickets
 from ticketkit.application.delivery import Dispatcher
 from ticketkit.application.directory import Bootstrap
 from ticketkit.application.session import Services, Session, check_actor
@@ -40,6 +40,7 @@ from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.model import (
     Actor,
     Comment,
+    Group,
     Organisation,
     OrganisationKind,
     Person,
@@ -192,6 +193,83 @@ class _Facade(abc.ABC):
         """The projects the person may see and create tickets in, by name."""
         return self._run(actor, READ, directory.list_projects)
 
+    # -- groups and followers ----------------------------------------------------------------
+
+    def create_group(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        member_ids: Iterable[UUID] = (),
+        project_ids: Iterable[UUID] = (),
+    ) -> Group:
+        """Add an agent group with its members and the projects it serves (admins only)."""
+        return self._run(
+            actor,
+            WRITE,
+            groups.create_group,
+            name=name,
+            member_ids=member_ids,
+            project_ids=project_ids,
+        )
+
+    def update_group(
+        self,
+        actor: Actor,
+        group_id: UUID,
+        *,
+        name: str | None = None,
+        member_ids: Iterable[UUID] | None = None,
+        project_ids: Iterable[UUID] | None = None,
+    ) -> Group:
+        """Rename a group or replace its members or served projects (admins only)."""
+        return self._run(
+            actor,
+            WRITE,
+            groups.update_group,
+            group_id,
+            name=name,
+            member_ids=member_ids,
+            project_ids=project_ids,
+        )
+
+    def get_group(self, actor: Actor, group_id: UUID) -> Group:
+        """One agent group (staff only; NotFound for customers)."""
+        return self._run(actor, READ, groups.get_group, group_id)
+
+    def list_groups(
+        self, actor: Actor, *, project_id: UUID | None = None, member_id: UUID | None = None
+    ) -> list[Group]:
+        """The agent groups (staff see all, customers none), by name, optionally only
+        those serving a project or with a member."""
+        return self._run(
+            actor, READ, groups.list_groups, project_id=project_id, member_id=member_id
+        )
+
+    def list_followers(self, actor: Actor, ticket_id: UUID) -> list[PersonView]:
+        """The ticket's followers the actor may know of (customers: no staff)."""
+        return self._run(actor, READ, groups.list_followers, ticket_id)
+
+    def add_follower(self, actor: Actor, ticket_id: UUID, person_id: UUID) -> list[PersonView]:
+        """Let someone follow the ticket: staff add staff, a requester her colleagues."""
+        return self._run(
+            actor,
+            Run(write=True, retry=True, people=(person_id,)),
+            groups.add_follower,
+            ticket_id,
+            person_id,
+        )
+
+    def remove_follower(self, actor: Actor, ticket_id: UUID, person_id: UUID) -> list[PersonView]:
+        """Stop someone following the ticket (anyone may stop following themselves)."""
+        return self._run(
+            actor,
+            Run(write=True, retry=True, people=(person_id,)),
+            groups.remove_follower,
+            ticket_id,
+            person_id,
+        )
+
     # -- tickets -----------------------------------------------------------------------------
 
     def create_ticket(
@@ -207,9 +285,11 @@ class _Facade(abc.ABC):
         requester_id: UUID | None = None,
         assignee_id: UUID | None = None,
         channel: str = "api",
+        group_id: UUID | Unset | None = UNSET,
     ) -> TicketView:
         """Open a ticket of a type in a project. ``description`` defaults to the type's
-        template; ``requester_id`` (someone else) and ``assignee_id`` are for staff."""
+        template; ``requester_id`` (someone else), ``assignee_id`` and ``group_id`` are for
+        staff. Without ``group_id`` it goes to the oldest group serving the project."""
         return self._run(
             actor,
             Run(write=True, people=(requester_id, assignee_id)),
@@ -223,6 +303,7 @@ class _Facade(abc.ABC):
             requester_id=requester_id,
             assignee_id=assignee_id,
             channel=channel,
+            group_id=group_id,
         )
 
     def get_ticket(self, actor: Actor, ticket_id: UUID) -> TicketView:
@@ -247,11 +328,13 @@ class _Facade(abc.ABC):
         sort: TicketSort | str = TicketSort.NEWEST,
         limit: int = 25,
         cursor: str | None = None,
+        group_id: UUID | Unset | None = UNSET,
     ) -> Page:
         """The tickets the person may see, filtered and sorted, one keyset page at a time.
 
-        ``assignee_id=None`` lists unassigned tickets; filtering or sorting on what the
-        person may not see is refused rather than silently ignored.
+        ``assignee_id=None`` lists unassigned tickets, ``group_id=None`` those of no group
+        (staff only); filtering or sorting on what the person may not see is refused
+        rather than silently ignored.
         """
         return self._run(
             actor,
@@ -266,6 +349,7 @@ class _Facade(abc.ABC):
             sort=sort,
             limit=limit,
             cursor=cursor,
+            group_id=group_id,
         )
 
     def update_ticket(
@@ -281,6 +365,7 @@ class _Facade(abc.ABC):
         status: str | None = None,
         comment: CommentDraft | None = None,
         expected_version: int | None = None,
+        group_id: UUID | Unset | None = UNSET,
     ) -> TicketView:
         """Change several things at once, atomically ("update", "update and close").
 
@@ -302,6 +387,7 @@ class _Facade(abc.ABC):
                 status=status,
                 comment=comment,
                 expected_version=expected_version,
+                group_id=group_id,
             ),
         )
 
@@ -309,19 +395,24 @@ class _Facade(abc.ABC):
         self,
         actor: Actor,
         ticket_id: UUID,
-        assignee_id: UUID | None,
+        assignee_id: UUID | Unset | None = UNSET,
         *,
+        group_id: UUID | Unset | None = UNSET,
         comment: CommentDraft | None = None,
         expected_version: int | None = None,
     ) -> TicketView:
-        """Give the ticket to an agent (or nobody), optionally with a comment."""
+        """Give the ticket to an agent (or nobody), to an agent group (or none), or to an
+        agent of a group (who must be a member), optionally with a comment."""
         return self._run(
             actor,
             UPDATE,
             tickets.update_ticket,
             ticket_id,
             TicketUpdate(
-                assignee_id=assignee_id, comment=comment, expected_version=expected_version
+                assignee_id=assignee_id,
+                group_id=group_id,
+                comment=comment,
+                expected_version=expected_version,
             ),
         )
 

@@ -19,8 +19,8 @@ import attrs
 from ticketkit.application.delivery import Prepared, may_receive, recipients
 from ticketkit.application.views import TicketView, as_seen, project_ticket
 from ticketkit.clock import Clock
-from ticketkit.domain.events import CommentAdded, Event
-from ticketkit.domain.model import Actor, Comment, Person, Stamp, Ticket, TicketType
+from ticketkit.domain.events import CommentAdded, Event, GroupAssigned, TicketCreated
+from ticketkit.domain.model import Actor, Comment, Group, Person, Stamp, Ticket, TicketType
 from ticketkit.domain.notifications import Notification
 from ticketkit.errors import NotFound, PermissionDenied
 from ticketkit.policy.rules import Access, Action, Policy
@@ -68,6 +68,8 @@ class Session:
         # for someone unknown or inactive. Cleared when the directory changes.
         self._people: dict[int, Access | None] = {}
         self._types: dict[UUID, TicketType] = {}
+        # Groups read in this call by id (None: no such group); cleared with the people.
+        self._groups: dict[UUID, Group | None] = {}
         self.act_as(actor, people=people)
 
     def act_as(self, actor: Actor, *, people: Iterable[UUID | None] = ()) -> Session:
@@ -120,8 +122,10 @@ class Session:
         return self._people[key]
 
     def directory_changed(self) -> None:
-        """Forget resolved access: people, organisations or projects changed in this call."""
+        """Forget resolved access: people, organisations, projects or groups changed in this
+        call."""
         self._people.clear()
+        self._groups.clear()
 
     def _remember(self, person_ids: Iterable[UUID]) -> None:
         wanted = list(person_ids)
@@ -154,6 +158,21 @@ class Session:
             raise NotFound("Ticket", ticket_id)
         return ticket
 
+    def group(self, group_id: UUID) -> Group | None:
+        """A group of this tenant by id, or None (read once per call)."""
+        if not isinstance(group_id, UUID):
+            return None
+        if group_id not in self._groups:
+            self._groups[group_id] = self.uow.groups.get(group_id)
+        return self._groups[group_id]
+
+    def serving_groups(self, project_id: UUID) -> list[Group]:
+        """The groups serving ``project_id``, oldest first (remembered for this call)."""
+        found = self.uow.groups.serving(project_id)
+        for group in found:
+            self._groups[group.id] = group
+        return found
+
     def ticket_type(self, type_id: UUID) -> TicketType:
         """A ticket type of this tenant (read once per session)."""
         found = self._types.get(type_id)
@@ -174,10 +193,23 @@ class Session:
         events: Sequence[Event],
         ticket_type: TicketType,
         comment: Comment | None = None,
+        *,
+        followers: Sequence[UUID] | None = None,
     ) -> None:
         """Append ``events`` to the history and write the notifications they cause to the
-        outbox, in this unit of work; each recipient passes the policy as a read would."""
-        self.prefetch((ticket.requester_id, ticket.assignee_id))
+        outbox, in this unit of work; each recipient passes the policy as a read would.
+
+        ``followers`` are the ticket's followers after the change (read here when not
+        given). The members of the ticket's group hear of the event that brought it to the
+        group while nobody is assigned: its creation, or its move to the group."""
+        if followers is None:
+            followers = self.uow.followers.of(ticket.id)
+        announce = next((e for e in events if isinstance(e, TicketCreated | GroupAssigned)), None)
+        members: Sequence[UUID] = ()
+        if announce is not None and ticket.group_id is not None and ticket.assignee_id is None:
+            serving = self.group(ticket.group_id)
+            members = sorted(serving.member_ids) if serving is not None else ()
+        self.prefetch((ticket.requester_id, ticket.assignee_id, *followers, *members))
         # The tally as each event left it, for the event's position among those a
         # recipient may see (their timeline's numbering, not the ticket's).
         tally = dict(ticket.event_tally)
@@ -187,7 +219,8 @@ class Session:
             self.uow.record(event)
             group = (event.visibility, event.organisation_id)
             tally[group] += 1
-            for person_id in recipients(ticket, event):
+            told = members if event is announce else ()
+            for person_id in recipients(ticket, event, followers=followers, group_members=told):
                 access = self.access(person_id)
                 if access is None or not may_receive(access, ticket, event):
                     continue

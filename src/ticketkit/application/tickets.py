@@ -34,7 +34,10 @@ from ticketkit.domain.fields import validate_field_values
 from ticketkit.domain.model import (
     Comment,
     FieldValue,
+    Group,
+    OrganisationKind,
     Priority,
+    Stamp,
     Ticket,
     TicketType,
     Visibility,
@@ -58,9 +61,12 @@ def create_ticket(
     requester_id: UUID | None = None,
     assignee_id: UUID | None = None,
     channel: str = "api",
+    group_id: UUID | Unset | None = UNSET,
 ) -> TicketView:
     """Open a ticket of a type in a project. ``description`` defaults to the type's
-    template; ``requester_id`` (someone else) and ``assignee_id`` are for staff."""
+    template; ``requester_id`` (someone else), ``assignee_id`` and ``group_id`` are for
+    staff. Without ``group_id`` the ticket goes to the oldest group serving the project
+    (of those the assignee belongs to, when one is given), or to no group if none does."""
     s.prefetch((requester_id, assignee_id))
     project = s.uow.projects.get(project_id) if isinstance(project_id, UUID) else None
     if project is None or not s.actor.reads("projects", project):
@@ -86,6 +92,11 @@ def create_ticket(
     if assignee_id is not None:
         s.require(Action.ASSIGN, "assignee_id")
         _check_assignee(s, assignee_id)
+    if group_id is UNSET:
+        group = _routed_group(s, project.id, assignee_id)
+    else:
+        s.require(Action.ASSIGN, "group_id")
+        group = _check_group(s, group_id, assignee_id, errors) if group_id is not None else None
     check.raise_if(errors)
     assert prio is not None
     # Every check passed: from here on, writes.
@@ -101,9 +112,11 @@ def create_ticket(
         priority=prio,
         requester_id=requester.id,
         assignee_id=assignee_id,
+        group_id=group.id if group is not None else None,
+        routed_by=_routing_stamp(s) if group is not None else None,
     )
     s.uow.tickets.add(ticket)
-    s.record(ticket, events, ticket_type)
+    s.record(ticket, events, ticket_type, followers=())
     return s.view(ticket, ticket_type)
 
 
@@ -138,11 +151,13 @@ def list_tickets(
     sort: TicketSort | str = TicketSort.NEWEST,
     limit: int = 25,
     cursor: str | None = None,
+    group_id: UUID | Unset | None = UNSET,
 ) -> Page:
     """The tickets the person may see, filtered and sorted, one keyset page at a time.
 
-    ``assignee_id=None`` lists unassigned tickets; filtering or sorting on what the
-    person may not see is refused rather than silently ignored.
+    ``assignee_id=None`` lists unassigned tickets, ``group_id=None`` those of no group;
+    filtering or sorting on what the person may not see is refused rather than silently
+    ignored.
     """
     errors: list[FieldError] = []
     order = check.enum_value(TicketSort, sort, "sort", errors)
@@ -164,6 +179,13 @@ def list_tickets(
         if not internal:
             raise PermissionDenied("filter by assignee", "assignee_id")
         filters.append(Eq("assignee_id", assignee_id))
+    if group_id is not UNSET:
+        if not internal:
+            raise PermissionDenied("filter by group", "group_id")
+        if group_id is not None and not isinstance(group_id, UUID):
+            errors.append(FieldError("group_id", "must be a UUID"))
+        else:
+            filters.append(Eq("group_id", group_id))
     check.raise_if(errors)
     assert order is not None
     keys = paging.sort_keys(order, "updated_at" if internal else "public_updated_at")
@@ -193,6 +215,9 @@ class TicketUpdate:
     status: str | None = None
     comment: CommentDraft | None = None
     expected_version: int | None = None
+    #: The agent group (None: no group). With ``assignee_id`` too, the assignee must be a
+    #: member; alone, it keeps an assignee who is a member and unassigns one who is not.
+    group_id: UUID | Unset | None = UNSET
 
 
 def update_ticket(s: Session, ticket_id: UUID, update: TicketUpdate) -> TicketView:
@@ -319,12 +344,7 @@ def _apply(
                 (internal if specs[name].internal else public).append(change)
         if any(not specs[n].internal for n in values):
             s.require(Action.UPDATE_PUBLIC_FIELDS, "fields")
-    reassign = False
-    if u.assignee_id is not UNSET:
-        s.require(Action.ASSIGN, "assignee_id")
-        if u.assignee_id is not None:
-            _check_assignee(s, u.assignee_id)
-        reassign = u.assignee_id != ticket.assignee_id
+    group_id, assignee_id = _assignment(s, ticket, u, errors)
     new_status = _target_status(s, ticket, ticket_type, u.status, errors)
     if u.comment is not None:
         _check_comment(s, u.comment, errors)
@@ -338,9 +358,10 @@ def _apply(
         events.append(ticket.edit(public, Visibility.PUBLIC, by=by))
     if internal:
         events.append(ticket.edit(internal, Visibility.INTERNAL, by=by))
-    if reassign:
-        assert not isinstance(u.assignee_id, Unset)
-        events.append(ticket.assign(u.assignee_id, by=by))
+    if group_id != ticket.group_id:
+        events.append(ticket.assign_group(group_id, by=by))
+    if assignee_id != ticket.assignee_id:
+        events.append(ticket.assign(assignee_id, by=by))
     new_comment = None
     if u.comment is not None:
         new_comment, added = ticket.add_comment(
@@ -421,6 +442,70 @@ def _check_assignee(s: Session, assignee_id: UUID) -> None:
         raise NotFound("Person", assignee_id)
     if not found.may(Action.BE_ASSIGNED):
         raise ValidationError.single("assignee_id", "this person cannot be assigned tickets")
+
+
+def _assignment(
+    s: Session, ticket: Ticket, u: TicketUpdate, errors: list[FieldError]
+) -> tuple[UUID | None, UUID | None]:
+    """The group and assignee ``u`` leaves the ticket with (checked, each needing the
+    permission to assign). Both given: the assignee must be a member of the group. The
+    group alone: an assignee who is no member of it is unassigned. The assignee alone: a
+    group they are no member of gives way to the oldest group serving the ticket's project
+    that they belong to, or to none."""
+    group_id, assignee_id = ticket.group_id, ticket.assignee_id
+    if u.assignee_id is not UNSET:
+        s.require(Action.ASSIGN, "assignee_id")
+        if u.assignee_id is not None:
+            _check_assignee(s, u.assignee_id)
+        assignee_id = u.assignee_id
+    if u.group_id is not UNSET:
+        s.require(Action.ASSIGN, "group_id")
+        group_id = u.group_id
+        if u.group_id is not None:
+            given = assignee_id if u.assignee_id is not UNSET else None
+            group = _check_group(s, u.group_id, given, errors)
+            if assignee_id is not None and assignee_id not in group.member_ids:
+                assignee_id = None
+    elif u.assignee_id is not UNSET and assignee_id is not None and group_id is not None:
+        current = s.group(group_id)
+        if current is None or assignee_id not in current.member_ids:
+            routed = _routed_group(s, ticket.project_id, assignee_id)
+            group_id = routed.id if routed is not None else None
+    return group_id, assignee_id
+
+
+def _routing_stamp(s: Session) -> Stamp:
+    """The stamp of a new ticket's group assignment: the acting person's, counted as the
+    provider's doing when a customer opens the ticket, so the internal event stays inside
+    the provider (in the customer's own organisation her colleagues would see it)."""
+    if s.actor.viewer.is_staff:
+        return s.stamp
+    providers = s.uow.organisations.list(Eq("kind", OrganisationKind.PROVIDER))
+    if not providers:  # pragma: no cover - every tenant is bootstrapped with its provider
+        raise NotFound("Organisation", OrganisationKind.PROVIDER.value)
+    return attrs.evolve(s.stamp, organisation_id=providers[0].id)
+
+
+def _routed_group(s: Session, project_id: UUID, assignee_id: UUID | None) -> Group | None:
+    """The group a ticket of ``project_id`` goes to: the oldest serving the project (of
+    those ``assignee_id`` belongs to, when given), or None."""
+    for group in s.serving_groups(project_id):
+        if assignee_id is None or assignee_id in group.member_ids:
+            return group
+    return None
+
+
+def _check_group(
+    s: Session, group_id: UUID, assignee_id: UUID | None, errors: list[FieldError]
+) -> Group:
+    """The group to assign, if the acting person may see it (``NotFound`` as for a group
+    that does not exist); notes an ``assignee_id`` who is not one of its members."""
+    group = s.group(group_id)
+    if group is None or not s.actor.reads("groups", group):
+        raise NotFound("Group", group_id)
+    if assignee_id is not None and assignee_id not in group.member_ids:
+        errors.append(FieldError("assignee_id", "is not a member of the group"))
+    return group
 
 
 def _check_comment(s: Session, draft: CommentDraft, errors: list[FieldError]) -> None:

@@ -49,8 +49,9 @@ UNSET: Final[Literal[Unset.UNSET]] = Unset.UNSET
 class TicketView:
     """A ticket as one person may see it.
 
-    For customers ``assignee_id`` is None, internal fields are absent, ``updated_at`` moves
-    only on public changes and ``comment_count`` counts the comments they can read.
+    For customers ``assignee_id`` and ``group_id`` are None, internal fields are absent,
+    ``updated_at`` moves only on public changes and ``comment_count`` counts the comments
+    they can read.
     ``version`` counts the history events this person may read: it moves only on changes
     they can see, and it is what they pass back as ``expected_version``.
     """
@@ -72,6 +73,8 @@ class TicketView:
     updated_at: datetime
     version: int
     comment_count: int
+    #: The agent group the ticket is with, for those who may see the assignee.
+    group_id: UUID | None = None
 
 
 def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> TicketView:
@@ -98,6 +101,7 @@ def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> T
         priority=ticket.priority,
         requester_id=ticket.requester_id,
         assignee_id=ticket.assignee_id if internal else None,
+        group_id=ticket.group_id if internal else None,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at if internal else ticket.public_updated_at,
         version=viewer.count_events(ticket.event_tally),

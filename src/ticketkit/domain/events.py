@@ -91,7 +91,45 @@ class CommentAdded(Event):
     channel: str
 
 
+@attrs.frozen(kw_only=True)
+class GroupAssigned(Event):
+    """The ticket went to another agent group (or to none); internal, like assignment."""
+
+    kind: ClassVar[str] = "group_assigned"
+
+    old_group_id: UUID | None
+    new_group_id: UUID | None
+
+
+@attrs.frozen(kw_only=True)
+class FollowerAdded(Event):
+    """Someone follows the ticket from now on: public for a customer follower, internal
+    for a staff follower (customers never learn which agents watch a ticket)."""
+
+    kind: ClassVar[str] = "follower_added"
+
+    person_id: UUID
+
+
+@attrs.frozen(kw_only=True)
+class FollowerRemoved(Event):
+    """Someone stopped following the ticket; visible as their ``FollowerAdded`` was."""
+
+    kind: ClassVar[str] = "follower_removed"
+
+    person_id: UUID
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (TicketCreated, TicketChanged, TicketAssigned, StatusChanged, CommentAdded)
+    for cls in (
+        TicketCreated,
+        TicketChanged,
+        TicketAssigned,
+        StatusChanged,
+        CommentAdded,
+        GroupAssigned,
+        FollowerAdded,
+        FollowerRemoved,
+    )
 }

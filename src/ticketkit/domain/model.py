@@ -18,6 +18,9 @@ from ticketkit.domain.events import (
     Change,
     CommentAdded,
     Event,
+    FollowerAdded,
+    FollowerRemoved,
+    GroupAssigned,
     StatusChanged,
     TicketAssigned,
     TicketChanged,
@@ -32,6 +35,7 @@ __all__ = [
     "Actor",
     "Comment",
     "FieldValue",
+    "Group",
     "Organisation",
     "OrganisationKind",
     "Person",
@@ -108,6 +112,19 @@ class Project:
     id: UUID
     organisation_id: UUID
     name: str
+    created_at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class Group:
+    """A team of agents (staff who may be assigned) that serves projects: a new ticket of a
+    served project goes to the group, and its members hear of it."""
+
+    tenant_id: UUID
+    id: UUID
+    name: str
+    member_ids: frozenset[UUID] = frozenset()
+    project_ids: frozenset[UUID] = frozenset()
     created_at: datetime = attrs.field(validator=_aware)
 
 
@@ -196,6 +213,8 @@ class Ticket:
     #: person's version of the ticket, and an event's position in their timeline, count
     #: only the events they may see (``version`` counts all, for optimistic locking).
     event_tally: dict[tuple[Visibility, UUID], int] = attrs.field(factory=dict)
+    #: The agent group the ticket is with (internal, like the assignee).
+    group_id: UUID | None = None
 
     @classmethod
     def open(
@@ -212,9 +231,13 @@ class Ticket:
         priority: Priority,
         requester_id: UUID,
         assignee_id: UUID | None = None,
+        group_id: UUID | None = None,
+        routed_by: Stamp | None = None,
     ) -> tuple[Ticket, list[Event]]:
         """A new ticket in the type's initial status, and the events that record it: the
-        public ``TicketCreated``, then internal events for internal fields and assignment."""
+        public ``TicketCreated``, then internal events for internal fields, group and
+        assignment. ``routed_by`` stamps the group's assignment when the provider makes
+        it for a customer (an internal event is visible inside its stamp's organisation)."""
         status = ticket_type.workflow.status(ticket_type.workflow.initial)
         assert status is not None  # a Workflow's initial status is one of its statuses
         ticket = cls(
@@ -256,6 +279,8 @@ class Ticket:
         ]
         if hidden:
             events.append(ticket._changed(hidden, Visibility.INTERNAL, by))
+        if group_id is not None:
+            events.append(ticket.assign_group(group_id, by=routed_by or by))
         if assignee_id is not None:
             events.append(ticket.assign(assignee_id, by=by))
         return ticket, events
@@ -288,6 +313,25 @@ class Ticket:
         )
         self.assignee_id = assignee_id
         return event
+
+    def assign_group(self, group_id: UUID | None, *, by: Stamp) -> GroupAssigned:
+        """Give the ticket to the agent group ``group_id`` (None: no group); internal."""
+        event = GroupAssigned(
+            **self._header(by, Visibility.INTERNAL),
+            old_group_id=self.group_id,
+            new_group_id=group_id,
+        )
+        self.group_id = group_id
+        return event
+
+    def follow(self, person_id: UUID, visibility: Visibility, *, by: Stamp) -> FollowerAdded:
+        """Record that ``person_id`` follows the ticket (the follower list is stored beside
+        the ticket); ``visibility`` is the follower's: internal for staff."""
+        return FollowerAdded(**self._header(by, visibility), person_id=person_id)
+
+    def unfollow(self, person_id: UUID, visibility: Visibility, *, by: Stamp) -> FollowerRemoved:
+        """Record that ``person_id`` no longer follows the ticket."""
+        return FollowerRemoved(**self._header(by, visibility), person_id=person_id)
 
     def move_to(self, status: Status, *, by: Stamp) -> StatusChanged:
         """Move to ``status`` (the workflow allowed it) and record the public change."""

@@ -17,6 +17,7 @@ import attrs
 
 from ticketkit.domain.model import Person, Role, Visibility
 from ticketkit.policy.predicates import (
+    FALSE,
     TRUE,
     Eq,
     Predicate,
@@ -44,10 +45,27 @@ class Action(enum.StrEnum):
     ACT_FOR_OTHERS = "act_for_others"
     BE_ASSIGNED = "be_assigned"
     MANAGE_DIRECTORY = "manage_directory"
+    #: Add and remove followers of a ticket: customers their own colleagues (when they
+    #: requested or follow the ticket), staff other staff. Anyone may stop following.
+    MANAGE_FOLLOWERS = "manage_followers"
 
 
-_CUSTOMER = frozenset({Action.CREATE_TICKET, Action.UPDATE_PUBLIC_FIELDS, Action.COMMENT_PUBLIC})
-_LIGHT_AGENT = frozenset({Action.COMMENT_INTERNAL, Action.SEE_ASSIGNEE, Action.SEE_INTERNAL_FIELDS})
+_CUSTOMER = frozenset(
+    {
+        Action.CREATE_TICKET,
+        Action.UPDATE_PUBLIC_FIELDS,
+        Action.COMMENT_PUBLIC,
+        Action.MANAGE_FOLLOWERS,
+    }
+)
+_LIGHT_AGENT = frozenset(
+    {
+        Action.COMMENT_INTERNAL,
+        Action.SEE_ASSIGNEE,
+        Action.SEE_INTERNAL_FIELDS,
+        Action.MANAGE_FOLLOWERS,
+    }
+)
 _AGENT = frozenset(Action) - {Action.MANAGE_DIRECTORY}
 
 #: The role → permission matrix. Reading is governed by the visibility predicates below.
@@ -209,6 +227,28 @@ class Policy:
             any_of(one_of("role", staff), Eq("organisation_id", viewer.organisation_id)),
         )
 
+    def groups(self, viewer: Viewer) -> Predicate:
+        """Agent groups the viewer may see: staff see every group of the tenant; customers
+        none (how the provider organises its agents is internal, like the assignee)."""
+        if not viewer.is_staff:
+            return FALSE
+        return Eq("tenant_id", viewer.tenant_id)
+
+    def followers(self, viewer: Viewer) -> Predicate:
+        """Which followers (people) of a ticket the viewer may read it has: staff all;
+        customers those who are no staff, as the events that added them were public."""
+        if viewer.is_staff:
+            return Eq("tenant_id", viewer.tenant_id)
+        return all_of(
+            self.people(viewer), one_of("role", [role for role in Role if not role.is_staff])
+        )
+
+    @staticmethod
+    def follower_visibility(follower: Person) -> Visibility:
+        """How public the following of ``follower`` is: internal for staff, public for
+        customers (whose colleagues may see who else hears of the ticket)."""
+        return Visibility.INTERNAL if follower.role.is_staff else Visibility.PUBLIC
+
     def assignable_roles(self) -> frozenset[Role]:
         """The roles whose people may be assigned tickets."""
         return frozenset(
@@ -233,7 +273,7 @@ class Policy:
 
 
 #: The policy's reading rules by name, as ``Access`` hands them out.
-Rule = Literal["tickets", "comments", "events", "projects", "people"]
+Rule = Literal["tickets", "comments", "events", "projects", "people", "groups", "followers"]
 
 
 class Access:
@@ -286,6 +326,16 @@ class Access:
     def people(self) -> Predicate:
         """People this person may look up."""
         return self._rule("people")
+
+    @property
+    def groups(self) -> Predicate:
+        """Agent groups this person may see."""
+        return self._rule("groups")
+
+    @property
+    def followers(self) -> Predicate:
+        """Followers (people) of a readable ticket this person may know of."""
+        return self._rule("followers")
 
     def reads(self, rule: Rule, record: object) -> bool:
         """Whether ``record`` passes the rule named ``rule`` (tickets, comments, events,

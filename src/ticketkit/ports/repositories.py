@@ -18,6 +18,7 @@ import attrs
 from ticketkit.domain.events import Event
 from ticketkit.domain.model import (
     Comment,
+    Group,
     Organisation,
     Person,
     Project,
@@ -112,6 +113,32 @@ class TicketRepository(abc.ABC):
     def count(self, where: Predicate) -> int: ...
 
 
+class GroupRepository(Repository[Group]):
+    """Agent groups with their members and served projects (stored as relations: a
+    ``save`` replaces both sets). ``list`` filters on the group's own attributes."""
+
+    @abc.abstractmethod
+    def serving(self, project_id: UUID) -> list[Group]:
+        """The groups serving ``project_id``, oldest first (by creation time, then id)."""
+
+
+class FollowerRepository(abc.ABC):
+    """Who follows which ticket: a relation beside the ticket, changed only together with
+    the ticket's own update (its ``FollowerAdded``/``FollowerRemoved`` event)."""
+
+    @abc.abstractmethod
+    def of(self, ticket_id: UUID) -> list[UUID]:
+        """The followers of ``ticket_id``, in the order they started following."""
+
+    @abc.abstractmethod
+    def add(self, ticket_id: UUID, person_id: UUID, *, at: datetime) -> None:
+        """Make ``person_id`` a follower of ``ticket_id`` (``Conflict`` if they are one)."""
+
+    @abc.abstractmethod
+    def remove(self, ticket_id: UUID, person_id: UUID) -> None:
+        """Stop ``person_id`` following ``ticket_id`` (``Conflict`` if they did not)."""
+
+
 class CommentRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, comment: Comment) -> None: ...
@@ -200,7 +227,9 @@ class UnitOfWork(abc.ABC):
     persons: Repository[Person]
     projects: Repository[Project]
     ticket_types: Repository[TicketType]
+    groups: GroupRepository
     tickets: TicketRepository
+    followers: FollowerRepository
     comments: CommentRepository
     events: EventRepository
     outbox: NotificationOutbox

@@ -11,7 +11,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
-from ticketkit.domain.model import Comment, Person, Ticket
+from ticketkit.domain.model import Comment, Group, Person, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate, evaluate
@@ -19,6 +19,8 @@ from ticketkit.ports.repositories import (
     AccessReader,
     CommentRepository,
     EventRepository,
+    FollowerRepository,
+    GroupRepository,
     NotificationOutbox,
     OrderBy,
     Repository,
@@ -74,6 +76,45 @@ class Directory(Repository[T]):
 
     def list(self, where: Predicate) -> list[T]:
         return [i for i in self._staged.values() if evaluate(where, i)]
+
+
+class Groups(Directory[Group], GroupRepository):
+    """Agent groups, their members and served projects kept on the group value itself."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        super().__init__(uow, "groups")
+
+    def serving(self, project_id: UUID) -> list[Group]:
+        found = [g for g in self._staged.values() if project_id in g.project_ids]
+        return sorted(found, key=lambda g: (g.created_at, g.id))
+
+
+class Followers(FollowerRepository):
+    """Followers per ticket: this unit of work's changed lists over the committed ones."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self.changed: dict[UUID, list[UUID]] = {}
+
+    def of(self, ticket_id: UUID) -> list[UUID]:
+        found = self.changed.get(ticket_id)
+        if found is None:
+            found = self._uow._data.followers.get(ticket_id, [])
+        return list(found)
+
+    def add(self, ticket_id: UUID, person_id: UUID, *, at: datetime) -> None:
+        self._uow._check_tenant(self._uow)
+        current = self.of(ticket_id)
+        if person_id in current:
+            raise Conflict("Follower", person_id)
+        self.changed[ticket_id] = [*current, person_id]
+
+    def remove(self, ticket_id: UUID, person_id: UUID) -> None:
+        self._uow._check_tenant(self._uow)
+        current = self.of(ticket_id)
+        if person_id not in current:
+            raise Conflict("Follower", person_id)
+        self.changed[ticket_id] = [p for p in current if p != person_id]
 
 
 def _sort_key(order: Sequence[OrderBy]) -> Callable[[Ticket], Any]:
@@ -303,4 +344,13 @@ class Access(AccessReader):
         )
 
 
-__all__ = ["Access", "Comments", "Directory", "Events", "Outbox", "Tickets"]
+__all__ = [
+    "Access",
+    "Comments",
+    "Directory",
+    "Events",
+    "Followers",
+    "Groups",
+    "Outbox",
+    "Tickets",
+]

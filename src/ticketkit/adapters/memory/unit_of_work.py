@@ -13,12 +13,15 @@ from ticketkit.adapters.memory.repositories import (
     Comments,
     Directory,
     Events,
+    Followers,
+    Groups,
     Outbox,
     Tickets,
 )
 from ticketkit.domain.events import Event
 from ticketkit.domain.model import (
     Comment,
+    Group,
     Organisation,
     Person,
     Project,
@@ -40,6 +43,9 @@ class TenantData:
     persons: dict[UUID, Person] = attrs.Factory(dict)
     projects: dict[UUID, Project] = attrs.Factory(dict)
     ticket_types: dict[UUID, TicketType] = attrs.Factory(dict)
+    groups: dict[UUID, Group] = attrs.Factory(dict)
+    #: Followers of each ticket, in the order they started following.
+    followers: dict[UUID, list[UUID]] = attrs.Factory(dict)
     tickets: dict[UUID, Ticket] = attrs.Factory(dict)
     comments: dict[UUID, Comment] = attrs.Factory(dict)
     comments_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
@@ -96,6 +102,8 @@ class MemoryUnitOfWork(UnitOfWork):
         self.persons = Directory[Person](self, "persons")
         self.projects = Directory[Project](self, "projects")
         self.ticket_types = Directory[TicketType](self, "ticket_types")
+        self.groups = Groups(self)
+        self.followers = self._followers = Followers(self)
         self.tickets = self._tickets = Tickets(self)
         self.comments = self._comments = Comments(self)
         self.events = self._events = Events(self)
@@ -162,7 +170,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 if data.tenant is not None:
                     raise Conflict("Tenant", self.tenant_id)
                 data.tenant = self._new_tenant
-            for repo_name in ("organisations", "persons", "projects", "ticket_types"):
+            for repo_name in ("organisations", "persons", "projects", "ticket_types", "groups"):
                 repo = getattr(self, repo_name)
                 getattr(data, repo_name).update(repo._staged.added)
             for project_id, taken in self._tickets.numbers_taken.items():
@@ -170,6 +178,7 @@ class MemoryUnitOfWork(UnitOfWork):
             for ident, (ticket, _base) in self._tickets.updated.items():
                 data.tickets[ident] = ticket
             data.tickets.update(self._tickets.added)
+            data.followers.update(self._followers.changed)
             for c in self._comments.added.values():
                 data.comments[c.id] = c
                 data.comments_by_ticket.setdefault(c.ticket_id, []).append(c.id)

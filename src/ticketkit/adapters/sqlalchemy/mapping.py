@@ -230,6 +230,7 @@ def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
         "event_seq": t.event_seq,
         "comment_tally": _encode_tally(t.comment_tally),
         "event_tally": _encode_tally(t.event_tally),
+        "group_id": t.group_id,
     }
 
 
@@ -254,6 +255,7 @@ _TICKET_COLUMNS = [
     "event_seq",
     "comment_tally",
     "event_tally",
+    "group_id",
 ]
 # Tickets are read by position (the hottest read: every listing). A column added to the table
 # must be added here too; this keeps the two from drifting apart silently.
@@ -283,6 +285,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         event_seq,
         comment_tally,
         event_tally,
+        group_id,
     ) = cast(tuple[Any, ...], r)
     return Ticket(
         tenant_id=tenant_id,
@@ -305,6 +308,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         event_seq=event_seq,
         comment_tally=_decode_tally(comment_tally),
         event_tally=_decode_tally(event_tally),
+        group_id=group_id,
     )
 
 

@@ -7,6 +7,7 @@ someone may see, loaded together in one round trip where the database can answer
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -20,7 +21,9 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    delete,
     func,
+    insert,
     select,
     union_all,
 )
@@ -30,6 +33,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.compile import column
 from ticketkit.adapters.sqlalchemy.mapping import (
+    _ORDINALS,
     COMMENTS,
     EVENTS,
     NOTIFICATIONS,
@@ -41,7 +45,7 @@ from ticketkit.adapters.sqlalchemy.mapping import (
 )
 from ticketkit.adapters.sqlalchemy.types import Id
 from ticketkit.domain.events import Event
-from ticketkit.domain.model import Comment, Person, Ticket, TicketType
+from ticketkit.domain.model import Comment, Group, Person, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import And, Eq, In, Predicate, all_of
@@ -49,6 +53,8 @@ from ticketkit.ports.repositories import (
     AccessReader,
     CommentRepository,
     EventRepository,
+    FollowerRepository,
+    GroupRepository,
     NotificationOutbox,
     OrderBy,
     Repository,
@@ -134,6 +140,145 @@ class TicketTypes(Directory[TicketType]):
     def save(self, item: TicketType) -> None:
         self._uow._committed_types.drop(item.tenant_id, item.id)
         super().save(item)
+
+
+_g, _gm, _gp, _tf = (
+    tables.groups,
+    tables.group_members,
+    tables.group_projects,
+    tables.ticket_followers,
+)
+
+
+class Groups(GroupRepository):
+    """Agent groups: a row each, members and served projects as rows of their own. Written
+    at once (a group changes rarely), so reads need no flush of buffered rows."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, item: Group) -> None:
+        uow = self._uow
+        uow._check_tenant(item)
+        if self.get(item.id) is not None:
+            raise Conflict("Group", item.id)
+        conn = uow._connector.writer()
+        row = {"tenant_id": item.tenant_id, "id": item.id, "name": item.name}
+        conn.execute(
+            insert(_g), {**row, "created_at": item.created_at, "ordinal": _ORDINALS.take(1)}
+        )
+        self._write_links(item)
+
+    def save(self, item: Group) -> None:
+        uow = self._uow
+        uow._check_tenant(item)
+        conn = uow._connector.writer()
+        where = and_(_g.c.tenant_id == item.tenant_id, _g.c.id == item.id)
+        if conn.execute(_g.update().where(where).values(name=item.name)).rowcount != 1:
+            raise Conflict("Group", item.id)
+        for table in (_gm, _gp):
+            conn.execute(
+                delete(table).where(
+                    table.c.tenant_id == item.tenant_id, table.c.group_id == item.id
+                )
+            )
+        self._write_links(item)
+
+    def _write_links(self, item: Group) -> None:
+        conn = self._uow._connector.writer()
+        key = {"tenant_id": item.tenant_id, "group_id": item.id}
+        if item.member_ids:
+            conn.execute(insert(_gm), [{**key, "person_id": p} for p in sorted(item.member_ids)])
+        if item.project_ids:
+            conn.execute(insert(_gp), [{**key, "project_id": p} for p in sorted(item.project_ids)])
+
+    def get(self, ident: UUID) -> Group | None:
+        found = self._load(_g.c.id == ident)
+        return found[0] if found else None
+
+    def list(self, where: Predicate) -> list[Group]:
+        return self._load(self._uow._where(_g, where))
+
+    def serving(self, project_id: UUID) -> builtins.list[Group]:
+        uow = self._uow
+        served = select(_gp.c.group_id).where(
+            _gp.c.tenant_id == uow.tenant_id, _gp.c.project_id == project_id
+        )
+        found = self._load(_g.c.id.in_(served))
+        return sorted(found, key=lambda g: (g.created_at, g.id))
+
+    def _load(self, *where: Any) -> builtins.list[Group]:
+        """The groups matching ``where`` with their members and projects: three reads."""
+        uow = self._uow
+        conn = uow._connector.reader()
+        rows = conn.execute(
+            select(_g).where(_g.c.tenant_id == uow.tenant_id, *where).order_by(_g.c.ordinal)
+        ).all()
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        links: dict[str, dict[UUID, set[UUID]]] = {}
+        for table, col in ((_gm, "person_id"), (_gp, "project_id")):
+            by_group: dict[UUID, set[UUID]] = {}
+            stmt = select(table.c.group_id, table.c[col]).where(
+                table.c.tenant_id == uow.tenant_id, table.c.group_id.in_(ids)
+            )
+            for group_id, other in conn.execute(stmt).all():
+                by_group.setdefault(group_id, set()).add(other)
+            links[col] = by_group
+        return [
+            Group(
+                tenant_id=r.tenant_id,
+                id=r.id,
+                name=r.name,
+                member_ids=frozenset(links["person_id"].get(r.id, ())),
+                project_ids=frozenset(links["project_id"].get(r.id, ())),
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+
+class Followers(FollowerRepository):
+    """Ticket followers, written at once (with the ticket's own update in the same
+    transaction)."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def of(self, ticket_id: UUID) -> list[UUID]:
+        uow = self._uow
+        stmt = (
+            select(_tf.c.person_id)
+            .where(_tf.c.tenant_id == uow.tenant_id, _tf.c.ticket_id == ticket_id)
+            .order_by(_tf.c.ordinal)
+        )
+        return list(uow._connector.reader().execute(stmt).scalars())
+
+    def add(self, ticket_id: UUID, person_id: UUID, *, at: datetime) -> None:
+        uow = self._uow
+        uow._check_tenant(uow)
+        if person_id in self.of(ticket_id):
+            raise Conflict("Follower", person_id)
+        row = {
+            "tenant_id": uow.tenant_id,
+            "ticket_id": ticket_id,
+            "person_id": person_id,
+            "created_at": at,
+            "ordinal": _ORDINALS.take(1),
+        }
+        uow._connector.writer().execute(insert(_tf), row)
+
+    def remove(self, ticket_id: UUID, person_id: UUID) -> None:
+        uow = self._uow
+        uow._check_tenant(uow)
+        stmt = delete(_tf).where(
+            _tf.c.tenant_id == uow.tenant_id,
+            _tf.c.ticket_id == ticket_id,
+            _tf.c.person_id == person_id,
+        )
+        if uow._connector.writer().execute(stmt).rowcount != 1:
+            raise Conflict("Follower", person_id)
 
 
 class Tickets(TicketRepository):
@@ -523,6 +668,8 @@ __all__ = [
     "CommittedTypes",
     "Directory",
     "Events",
+    "Followers",
+    "Groups",
     "Outbox",
     "TicketTypes",
     "Tickets",

@@ -45,6 +45,8 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     CommittedTypes,
     Directory,
     Events,
+    Followers,
+    Groups,
     Outbox,
     Tickets,
     TicketTypes,
@@ -167,7 +169,9 @@ class SqlUnitOfWork(UnitOfWork):
         self.projects = Directory[Project](self, PROJECTS)
         self._committed_types = storage.ticket_types
         self.ticket_types = TicketTypes(self, TICKET_TYPES)
+        self.groups = Groups(self)
         self.tickets = Tickets(self)
+        self.followers = Followers(self)
         self.comments = Comments(self)
         self.events = Events(self)
         self.outbox = Outbox(self)

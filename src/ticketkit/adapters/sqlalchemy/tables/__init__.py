@@ -16,6 +16,12 @@ from ticketkit.adapters.sqlalchemy.tables.directory import (
     tenants,
     ticket_types,
 )
+from ticketkit.adapters.sqlalchemy.tables.groups import (
+    group_members,
+    group_projects,
+    groups,
+    ticket_followers,
+)
 from ticketkit.adapters.sqlalchemy.tables.ticketing import (
     comments,
     events,
@@ -27,6 +33,9 @@ __all__ = [
     "NAMING_CONVENTION",
     "comments",
     "events",
+    "group_members",
+    "group_projects",
+    "groups",
     "metadata",
     "notifications",
     "organisations",
@@ -34,6 +43,7 @@ __all__ = [
     "projects",
     "tenants",
     "ticket_counters",
+    "ticket_followers",
     "ticket_types",
     "tickets",
 ]

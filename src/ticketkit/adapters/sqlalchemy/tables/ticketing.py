@@ -57,12 +57,14 @@ tickets = Table(
     Column("event_seq", Integer(), nullable=False),
     Column("comment_tally", json_type(), nullable=False),
     Column("event_tally", json_type(), nullable=False, server_default=text("'[]'")),
+    Column("group_id", Id(), nullable=True),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "project_id", "number"),
     fk(projects.name, "project_id"),
     fk(ticket_types.name, "type_id"),
     fk(persons.name, "requester_id"),
     fk(persons.name, "assignee_id"),
+    fk(name("groups"), "group_id"),
     CheckConstraint("number > 0", name="number_positive"),
     CheckConstraint("version > 0", name="version_positive"),
     # A customer's portal: her projects' tickets by last public activity, or newest first.
@@ -82,6 +84,8 @@ tickets = Table(
         "updated_at",
         "id",
     ),
+    Index(None, "tenant_id", "group_id", "updated_at", "id"),
+    Index(None, "tenant_id", "group_id", "status", "updated_at", "id"),
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "requester_id", "created_at", "id"),
 )
