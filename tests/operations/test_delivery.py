@@ -13,7 +13,13 @@ from uuid import UUID
 import pytest
 
 from tests.support.world import World, build_world
-from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TicketView
+from ticketkit.application import (
+    CommentDraft,
+    DeliveryMode,
+    HelpDesk,
+    NotificationMessage,
+    TicketView,
+)
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Visibility
 from ticketkit.domain.notifications import DeliveryStatus
@@ -53,8 +59,13 @@ class Broken:
             raise ConnectionError("SMTP server down")
 
 
-def desk_with(storage: Storage, clock: ManualClock, *plugins: object) -> tuple[HelpDesk, World]:
-    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create(plugins))
+def desk_with(
+    storage: Storage,
+    clock: ManualClock,
+    *plugins: object,
+    delivery: DeliveryMode = DeliveryMode.BACKGROUND,
+) -> tuple[HelpDesk, World]:
+    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create(plugins), delivery=delivery)
     return desk, build_world(desk, clock)
 
 
@@ -97,6 +108,7 @@ def test_recipients_are_requester_and_assignee_filtered_by_policy(
     desk.change_status(w.agent2.actor, t.id, "open")
     desk.add_comment(w.agent2.actor, t.id, "public answer", visibility=Visibility.PUBLIC)
     desk.add_comment(w.acme_guest.actor, t.id, "thanks", visibility=Visibility.PUBLIC)
+    desk.flush()  # delivered off the caller's thread, in commit order
     assert rec.log() == [
         ("Bob", "ticket_assigned", None),
         ("Bob", "comment_added", "internal hint"),
@@ -122,6 +134,7 @@ def test_a_failing_plugin_neither_breaks_the_operation_nor_stops_others(
     t = agent_opens_ticket_for_guest(desk, w)
     with caplog.at_level(logging.ERROR, logger="ticketkit"):
         comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        desk.flush()
     assert comment.body == "hello"
     assert desk.get_ticket(w.acme_guest.actor, t.id).comment_count == 1
     assert [m.event.kind for m in rec.messages] == ["ticket_created", "comment_added"]
@@ -155,6 +168,7 @@ def test_access_revoked_before_delivery_drops_the_notification(
     broken = Broken()
     desk, w = desk_with(storage, clock, broken)
     agent_opens_ticket_for_guest(desk, w)
+    desk.flush()  # its first attempt has failed
     desk.deactivate_person(w.admin.actor, w.acme_guest.id)
     broken.broken = False
     desk.deliver_pending(w.provider.tenant_id)
@@ -204,7 +218,7 @@ def test_acknowledgements_are_batched_and_never_cause_a_retry_in_the_same_proces
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk, w = desk_with(storage, clock, rec)
+    desk, w = desk_with(storage, clock, rec, delivery=DeliveryMode.INLINE)
     t = agent_opens_ticket_for_guest(desk, w)
     assert len(rec.messages) == 1
     with storage.unit_of_work(w.provider.tenant_id) as uow:
@@ -220,7 +234,7 @@ def test_a_pending_row_is_retried_only_after_the_grace_period(
     storage: Storage, clock: ManualClock
 ) -> None:
     first = Recorder()
-    desk, w = desk_with(storage, clock, first)
+    desk, w = desk_with(storage, clock, first, delivery=DeliveryMode.INLINE)
     agent_opens_ticket_for_guest(desk, w)
     # The process "crashes" before acknowledging; another one sweeps the outbox.
     second = Recorder()
@@ -253,6 +267,7 @@ def test_a_plugin_exiting_after_the_commit_does_not_make_the_operation_look_fail
     with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
         t = agent_opens_ticket_for_guest(desk, w)
         comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        desk.flush()
     assert comment.body == "hello", "both operations returned: they had committed"
     assert [m.event.kind for m in rec.messages] == ["ticket_created", "comment_added"]
     assert statuses(storage, w) == [DeliveryStatus.FAILED, DeliveryStatus.FAILED]
@@ -286,7 +301,7 @@ def test_two_concurrent_retries_deliver_each_failed_notification_once(
         t = agent_opens_ticket_for_guest(desk, w)
         for i in range(20):
             desk.add_comment(w.agent.actor, t.id, f"update {i}", visibility="public")
-    failed = statuses(storage, w)
+        failed = statuses(storage, w)
     assert failed == [DeliveryStatus.FAILED] * 21
     counting.failing = False
     attempted: list[int] = []
@@ -310,7 +325,13 @@ def test_deliveries_are_acknowledged_in_time_without_another_call(
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([rec]), acknowledge_within=0.1)
+    desk = HelpDesk(
+        storage,
+        clock=clock,
+        plugins=Plugins.create([rec]),
+        acknowledge_within=0.1,
+        delivery=DeliveryMode.INLINE,
+    )
     w = build_world(desk, clock)
     agent_opens_ticket_for_guest(desk, w)
     assert len(rec.messages) == 1

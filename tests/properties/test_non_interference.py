@@ -46,7 +46,13 @@ from hypothesis import strategies as st
 from tests.support.world import World, build_world
 from ticketkit import hookimpl
 from ticketkit.adapters.memory import MemoryStorage
-from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TicketSort
+from ticketkit.application import (
+    CommentDraft,
+    DeliveryMode,
+    HelpDesk,
+    NotificationMessage,
+    TicketSort,
+)
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Visibility
 from ticketkit.errors import TicketkitError
@@ -229,7 +235,14 @@ class Run:
         clock = ManualClock(START)
         ids = StepIds()
         inbox = Inbox()
-        desk = HelpDesk(storage, clock=clock, new_id=ids, plugins=Plugins.create([inbox]))
+        # Inline: what her notifier got is read after every step, in step order.
+        desk = HelpDesk(
+            storage,
+            clock=clock,
+            new_id=ids,
+            plugins=Plugins.create([inbox]),
+            delivery=DeliveryMode.INLINE,
+        )
         world = build_world(desk, clock, name="Acme Hosting")
         inbox.person_id = world.acme_guest.id
         return cls(desk=desk, clock=clock, ids=ids, inbox=inbox, world=world)
