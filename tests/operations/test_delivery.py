@@ -23,6 +23,7 @@ from ticketkit.application import (
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Visibility
 from ticketkit.domain.notifications import DeliveryStatus
+from ticketkit.errors import ValidationError
 from ticketkit.hooks import Plugins, Signals, hookimpl
 from ticketkit.policy import TRUE
 from ticketkit.ports import Storage
@@ -345,3 +346,152 @@ def test_deliveries_are_acknowledged_in_time_without_another_call(
         time.sleep(0.05)
     with storage.unit_of_work(w.provider.tenant_id) as uow:
         assert [n.status for n in uow.outbox.list(TRUE, 10)] == [DeliveryStatus.DELIVERED]
+
+
+class Slow:
+    """A notifier that takes ``seconds`` over every comment it is handed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.messages: list[NotificationMessage] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        if message.event.kind == "comment_added":
+            time.sleep(self.seconds)
+        self.messages.append(message)
+
+
+def test_a_plugin_taking_two_seconds_does_not_hold_the_operation(
+    storage: Storage, clock: ManualClock
+) -> None:
+    slow = Slow(2.0)
+    desk, w = desk_with(storage, clock, slow)
+    with desk:
+        t = agent_opens_ticket_for_guest(desk, w)
+        start = time.monotonic()
+        comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        took = time.monotonic() - start
+        assert took < 0.5, f"add_comment took {took:.2f} s: it waited for the plugin"
+        desk.flush()
+        assert time.monotonic() - start >= 2.0, "flush waited for the delivery"
+    assert [m.comment.id for m in slow.messages if m.comment] == [comment.id]
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED]
+
+
+def test_inline_delivery_runs_in_the_operation_and_is_held_at_most_the_timeout(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    quick, slow = Slow(0.3), Slow(3.0)
+    desk = HelpDesk(
+        storage,
+        clock=clock,
+        plugins=Plugins.create([quick]),
+        delivery="inline",
+        delivery_timeout=1.0,
+    )
+    w = build_world(desk, clock)
+    t = agent_opens_ticket_for_guest(desk, w)
+    start = time.monotonic()
+    desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+    assert time.monotonic() - start >= 0.3, "inline: delivered before the operation returned"
+    assert len(quick.messages) == 2
+    desk.plugins.unregister(quick)
+    desk.plugins.register(slow)
+    start = time.monotonic()
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        desk.add_comment(w.agent.actor, t.id, "again", visibility="public")
+    took = time.monotonic() - start
+    assert 1.0 <= took < 2.5, f"held {took:.2f} s: the timeout, not the plugin's 3 s"
+    assert statuses(storage, w)[-1] is DeliveryStatus.FAILED
+    desk.close()
+
+
+class Hanging:
+    """A notifier whose first call hangs until released; it records every key it handled
+    (the hung call's too, when it ends), as a de-duplicating plugin would see them."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.returned = threading.Event()
+        self.calls = 0
+        self.keys: list[UUID] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.release.wait(10)
+            self.keys.append(message.notification_id)
+            self.returned.set()
+            return
+        self.keys.append(message.notification_id)
+
+
+def test_a_plugin_hanging_past_the_timeout_is_a_failed_attempt_and_retried(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hanging, rec = Hanging(), Recorder()
+    desk = HelpDesk(
+        storage, clock=clock, plugins=Plugins.create([hanging, rec]), delivery_timeout=0.5
+    )
+    w = build_world(desk, clock)
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        t = agent_opens_ticket_for_guest(desk, w)
+        desk.flush()
+        with storage.unit_of_work(w.provider.tenant_id) as uow:
+            [first] = uow.outbox.list(TRUE, 10)
+        assert first.status is DeliveryStatus.FAILED and first.attempts == 1
+        assert "TimeoutError" in (first.last_error or "")
+        assert len(rec.messages) == 1, "the other plugin got it all the same"
+        # While its call still hangs, the plugin holds nobody: it fails at once.
+        start = time.monotonic()
+        desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        desk.flush()
+        assert time.monotonic() - start < 0.5
+        assert len(rec.messages) == 2
+        assert statuses(storage, w) == [DeliveryStatus.FAILED] * 2
+        hanging.release.set()
+        assert hanging.returned.wait(5)
+        time.sleep(0.1)  # its thread is free again
+        assert desk.deliver_pending(w.provider.tenant_id) == 2
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED] * 2
+    assert len(rec.messages) == 2, "a retry reaches only the plugin that failed"
+    assert Counter(hanging.keys) == {first.id: 2, rec.messages[1].notification_id: 1}, (
+        "at least once: the given-up call delivered too, under the same key"
+    )
+    desk.close()
+
+
+def test_delivery_options_are_checked(storage: Storage) -> None:
+    with pytest.raises(ValidationError) as bad_mode:
+        HelpDesk(storage, delivery="later")
+    assert set(bad_mode.value.fields) == {"delivery"}
+    for timeout in (0, -1.0, float("nan"), float("inf"), "5", True):
+        with pytest.raises(ValidationError) as bad_timeout:
+            HelpDesk(storage, delivery_timeout=timeout)  # type: ignore[arg-type]
+        assert set(bad_timeout.value.fields) == {"delivery_timeout"}
+
+
+def delivery_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("ticketkit-")}
+
+
+def test_closing_the_desk_delivers_what_is_queued_and_ends_its_threads(
+    storage: Storage, clock: ManualClock
+) -> None:
+    before = delivery_threads()
+    rec = Recorder()
+    with HelpDesk(storage, clock=clock, plugins=Plugins.create([rec])) as desk:
+        w = build_world(desk, clock)
+        t = agent_opens_ticket_for_guest(desk, w)
+        for i in range(5):
+            desk.add_comment(w.agent.actor, t.id, f"update {i}", visibility="public")
+        assert delivery_threads() - before, "a delivery thread was started"
+    assert not delivery_threads() - before
+    assert len(rec.messages) == 6
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        assert {n.status for n in uow.outbox.list(TRUE, 10)} == {DeliveryStatus.DELIVERED}
+    desk.add_comment(w.agent.actor, t.id, "after close", visibility="public")
+    desk.close()
+    assert len(rec.messages) == 7, "a closed desk still works; it starts its threads again"

@@ -89,6 +89,14 @@ class _Call:
     given_up: bool = False
 
 
+@attrs.frozen(eq=False)
+class _CallThread:
+    """A thread that makes plugin calls, and where to hand it the next one."""
+
+    inbox: queue.SimpleQueue[_Call | None]
+    thread: threading.Thread
+
+
 @attrs.define
 class PluginCalls:
     """Runs plugin calls on threads of their own and waits at most ``timeout`` seconds
@@ -103,7 +111,7 @@ class PluginCalls:
 
     timeout: float
     idle_exit: float = 10.0
-    _idle: list[queue.SimpleQueue[_Call | None]] = attrs.field(factory=list, init=False)
+    _idle: list[_CallThread] = attrs.field(factory=list, init=False)
     _hung: dict[str, int] = attrs.field(factory=dict, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
@@ -115,8 +123,8 @@ class PluginCalls:
                 raise TimeoutError(
                     f"still busy with a call given up after {self.timeout:g} s; not called"
                 )
-            inbox = self._idle.pop() if self._idle else self._start_thread()
-        inbox.put(call)
+            caller = self._idle.pop() if self._idle else self._start_thread()
+        caller.inbox.put(call)
         if not call.done.wait(self.timeout):
             with self._lock:
                 if not call.finished:
@@ -135,16 +143,21 @@ class PluginCalls:
         """End the idle threads (a hung call's thread ends when its plugin returns)."""
         with self._lock:
             idle, self._idle = self._idle, []
-        for inbox in idle:
-            inbox.put(None)
+        for caller in idle:
+            caller.inbox.put(None)
+        for caller in idle:
+            caller.thread.join()
 
-    def _start_thread(self) -> queue.SimpleQueue[_Call | None]:
+    def _start_thread(self) -> _CallThread:
         inbox: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
-        thread = threading.Thread(
-            target=self._serve, args=(inbox,), name="ticketkit-plugin-call", daemon=True
+        caller = _CallThread(
+            inbox,
+            threading.Thread(
+                target=self._serve, args=(inbox,), name="ticketkit-plugin-call", daemon=True
+            ),
         )
-        thread.start()
-        return inbox
+        caller.thread.start()
+        return caller
 
     def _serve(self, inbox: queue.SimpleQueue[_Call | None]) -> None:
         while True:
@@ -152,8 +165,9 @@ class PluginCalls:
                 call = inbox.get(timeout=self.idle_exit)
             except queue.Empty:
                 with self._lock:
-                    if inbox in self._idle:
-                        self._idle.remove(inbox)
+                    mine = [c for c in self._idle if c.inbox is inbox]
+                    if mine:
+                        self._idle.remove(mine[0])
                         return
                 continue  # taken by a caller just now: its call is on the way
             if call is None:
@@ -171,7 +185,7 @@ class PluginCalls:
                         call.plugin,
                         "failed" if call.error is not None else "succeeded",
                     )
-                self._idle.append(inbox)
+                self._idle.append(_CallThread(inbox, threading.current_thread()))
             call.done.set()
 
 
