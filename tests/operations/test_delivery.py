@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -495,3 +499,40 @@ def test_closing_the_desk_delivers_what_is_queued_and_ends_its_threads(
     desk.add_comment(w.agent.actor, t.id, "after close", visibility="public")
     desk.close()
     assert len(rec.messages) == 7, "a closed desk still works; it starts its threads again"
+
+
+SCRIPT = """
+import sys, time
+from datetime import UTC, datetime
+from tests.operations.test_delivery import agent_opens_ticket_for_guest, desk_with
+from ticketkit.adapters.memory import MemoryStorage
+from ticketkit.clock import ManualClock
+from ticketkit import hookimpl
+
+class Slow:
+    @hookimpl
+    def ticketkit_notify(self, message):
+        time.sleep(0.5)
+        with open(sys.argv[1], "a") as out:
+            out.write(f"{message.notification_id}\\n")
+
+desk, w = desk_with(MemoryStorage(), ManualClock(datetime(2026, 5, 22, tzinfo=UTC)), Slow())
+agent_opens_ticket_for_guest(desk, w)
+print("returned")
+"""
+
+
+def test_a_script_that_never_closes_its_desk_still_delivers_at_exit(tmp_path: Path) -> None:
+    out = tmp_path / "keys"
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(out)],
+        cwd=Path(__file__).parents[2],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "returned"
+    assert len(out.read_text().split()) == 1, "delivered at exit, not lost"

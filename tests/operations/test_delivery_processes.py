@@ -68,6 +68,17 @@ def failed_outbox(engine: sa.Engine, clock: ManualClock) -> str:
     return str(w.provider.tenant_id)
 
 
+@pytest.fixture
+def tenant(
+    database: tuple[sa.Engine, str, str | None],
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> str:
+    """The tenant of ``failed_outbox`` on ``database``."""
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        return failed_outbox(database[0], clock)
+
+
 def keys(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
@@ -116,14 +127,9 @@ def outbox(engine: sa.Engine, tenant: str) -> dict[str, DeliveryStatus]:
 
 
 def test_two_dispatcher_processes_deliver_each_key_once(
-    database: tuple[sa.Engine, str, str | None],
-    clock: ManualClock,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
+    database: tuple[sa.Engine, str, str | None], tenant: str, tmp_path: Path
 ) -> None:
     engine = database[0]
-    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
-        tenant = failed_outbox(engine, clock)
     outs = [tmp_path / "a.keys", tmp_path / "b.keys"]
     assert run(database, tenant, outs) == [0, 0]
     a, b = keys(outs[0]), keys(outs[1])
@@ -135,14 +141,9 @@ def test_two_dispatcher_processes_deliver_each_key_once(
 
 
 def test_a_dispatcher_crashing_mid_batch_costs_at_most_one_more_delivery_per_key(
-    database: tuple[sa.Engine, str, str | None],
-    clock: ManualClock,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
+    database: tuple[sa.Engine, str, str | None], tenant: str, tmp_path: Path
 ) -> None:
     engine = database[0]
-    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
-        tenant = failed_outbox(engine, clock)
     outs = [tmp_path / "a.keys", tmp_path / "b.keys"]
     crash_after = BATCH // 2
     # "a" dies with os._exit after delivering half of its first batch, before writing any

@@ -9,12 +9,14 @@ rows for ``retry``, which checks the policy again against the state at that late
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import enum
 import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -33,6 +35,19 @@ from ticketkit.policy.rules import Access, Policy
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
 log = logging.getLogger("ticketkit.notifications")
+
+#: Dispatchers whose delivery thread was started: flushed when the interpreter exits, so a
+#: short script that never closes its desk still delivers what it queued.
+_RUNNING: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for dispatcher in list(_RUNNING):
+        try:
+            dispatcher.flush()
+        except Exception:
+            log.exception("delivering at exit failed; the rows stay pending for retry")
 
 
 def may_receive(recipient: Access, ticket: Ticket, event: Event) -> bool:
@@ -197,7 +212,7 @@ class _Job:
     prepared: list[Prepared]
 
 
-@attrs.define
+@attrs.define(eq=False)  # by identity: kept in a WeakSet
 class Dispatcher:
     """After a commit: fire signals, then deliver the new notifications.
 
@@ -233,6 +248,10 @@ class Dispatcher:
     _calls: PluginCalls = attrs.field(init=False)
     _queue: queue.Queue[_Job | None] = attrs.field(init=False)
     _worker: threading.Thread | None = attrs.field(default=None, init=False)
+    #: Jobs queued and jobs done so far: ``flush`` waits for those queued before it.
+    _queued: int = attrs.field(default=0, init=False)
+    _done: int = attrs.field(default=0, init=False)
+    _progress: threading.Condition = attrs.field(init=False)
     _acks: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
     _acks_since: float = attrs.field(default=0.0, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
@@ -241,6 +260,7 @@ class Dispatcher:
     def __attrs_post_init__(self) -> None:
         self._calls = PluginCalls(self.attempt_timeout)
         self._queue = queue.Queue(self.queue_limit)
+        self._progress = threading.Condition(self._lock)
 
     def after_commit(self, uow: UnitOfWork, prepared: list[Prepared]) -> None:
         """Signal ``uow``'s committed events, then deliver the notifications it wrote: queued
@@ -265,11 +285,13 @@ class Dispatcher:
                     len(prepared),
                 )
                 return
+            self._queued += 1
             if self._worker is None:
                 self._worker = threading.Thread(
                     target=self._work, name="ticketkit-delivery", daemon=True
                 )
                 self._worker.start()
+                _RUNNING.add(self)
 
     def _work(self) -> None:
         """The delivery thread: deliver queued jobs in commit order; end when there is
@@ -283,8 +305,16 @@ class Dispatcher:
                 try:
                     if job is not None:
                         self._deliver_safely(job)
+                except BaseException:
+                    # Even SystemExit from a signal receiver: this thread must go on, or
+                    # flush() would wait for it forever.
+                    log.exception("the delivery thread caught an exit; it goes on")
                 finally:
                     self._queue.task_done()
+                    if job is not None:
+                        with self._progress:
+                            self._done += 1
+                            self._progress.notify_all()
             if job is None:
                 with self._lock:
                     # after_commit queues under this lock: an empty queue stays empty until
@@ -302,10 +332,13 @@ class Dispatcher:
             log.exception("delivering %d notifications failed; left for retry", len(job.prepared))
 
     def flush(self) -> None:
-        """Wait until the queued notifications are delivered, then write every
-        acknowledgement still held in memory."""
+        """Wait until the notifications queued so far are delivered (not those queued
+        meanwhile, so a steady stream cannot hold it), then write every acknowledgement
+        still held in memory."""
         if threading.current_thread() is not self._worker:
-            self._queue.join()
+            with self._progress:
+                target = self._queued
+                self._progress.wait_for(lambda: self._done >= target)
         self._write_acks()
 
     def close(self) -> None:
