@@ -2,9 +2,10 @@
 
 Recipients are chosen inside the operation's unit of work (``Session.record``, so the outbox
 row commits with the change) and every recipient passes the same visibility policy as a
-read would. Delivery runs after the commit — on the dispatcher's own thread unless the host asks for
-it inline — gives every plugin call a timeout, isolates plugin failures and leaves failed
-rows for ``retry``, which checks the policy again against the state at that later time.
+read would. Delivery runs after the commit — on the dispatcher's own thread unless the
+host asks for it inline — gives every plugin call a timeout, isolates plugin failures and
+leaves failed rows for ``retry``, which checks the policy again against the state at that
+later time.
 """
 
 from __future__ import annotations
@@ -148,11 +149,6 @@ class PluginCalls:
                     raise TimeoutError(f"no answer within {self.timeout:g} s")
         if call.error is not None:
             raise call.error
-
-    def hung(self) -> dict[str, int]:
-        """Per plugin, its calls given up that have not returned yet."""
-        with self._lock:
-            return {name: n for name, n in self._hung.items() if n}
 
     def close(self) -> None:
         """End the idle threads (a hung call's thread ends when its plugin returns)."""
