@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from tickets import BATCH, COUNTER, DEFAULT_PG, Setup
 
-from ticketkit import HelpDesk, Plugins
+from ticketkit import DeliveryMode, HelpDesk, Plugins
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.adapters.sqlalchemy import (
     SqlStorage,
@@ -59,7 +59,8 @@ _INSERT_TICKETS = f"INSERT INTO {tables.tickets.name}"
 
 
 def desk_on(storage: Any) -> tuple[HelpDesk, Setup]:
-    desk = HelpDesk(storage, plugins=Plugins.create([COUNTER]))
+    # Inline: the floors include delivery, and no delivery thread's statement joins a capture.
+    desk = HelpDesk(storage, plugins=Plugins.create([COUNTER]), delivery=DeliveryMode.INLINE)
     return desk, Setup(desk)
 
 

@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         notifier = RecordingNotifier()
         desk = HelpDesk(SqlStorage(engine), clock=clock, plugins=Plugins.create([notifier]))
         story = play_seed_000(desk, clock, notifier)
-        desk.flush()  # write the delivery acknowledgements before the database goes
+        desk.close()  # deliver what is queued and write it down before the database goes
         print(f"ticketkit demo — seed 000 on SQLite file {path}\n")
         print(render(story))
         engine.dispose()

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from tests.support.world import World, build_world
-from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TicketView
+from ticketkit.application import (
+    CommentDraft,
+    DeliveryMode,
+    HelpDesk,
+    NotificationMessage,
+    TicketView,
+)
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Visibility
 from ticketkit.domain.notifications import DeliveryStatus
+from ticketkit.errors import ValidationError
 from ticketkit.hooks import Plugins, Signals, hookimpl
 from ticketkit.policy import TRUE
 from ticketkit.ports import Storage
@@ -53,8 +64,13 @@ class Broken:
             raise ConnectionError("SMTP server down")
 
 
-def desk_with(storage: Storage, clock: ManualClock, *plugins: object) -> tuple[HelpDesk, World]:
-    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create(plugins))
+def desk_with(
+    storage: Storage,
+    clock: ManualClock,
+    *plugins: object,
+    delivery: DeliveryMode = DeliveryMode.BACKGROUND,
+) -> tuple[HelpDesk, World]:
+    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create(plugins), delivery=delivery)
     return desk, build_world(desk, clock)
 
 
@@ -97,6 +113,7 @@ def test_recipients_are_requester_and_assignee_filtered_by_policy(
     desk.change_status(w.agent2.actor, t.id, "open")
     desk.add_comment(w.agent2.actor, t.id, "public answer", visibility=Visibility.PUBLIC)
     desk.add_comment(w.acme_guest.actor, t.id, "thanks", visibility=Visibility.PUBLIC)
+    desk.flush()  # delivered off the caller's thread, in commit order
     assert rec.log() == [
         ("Bob", "ticket_assigned", None),
         ("Bob", "comment_added", "internal hint"),
@@ -122,6 +139,7 @@ def test_a_failing_plugin_neither_breaks_the_operation_nor_stops_others(
     t = agent_opens_ticket_for_guest(desk, w)
     with caplog.at_level(logging.ERROR, logger="ticketkit"):
         comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        desk.flush()
     assert comment.body == "hello"
     assert desk.get_ticket(w.acme_guest.actor, t.id).comment_count == 1
     assert [m.event.kind for m in rec.messages] == ["ticket_created", "comment_added"]
@@ -155,6 +173,7 @@ def test_access_revoked_before_delivery_drops_the_notification(
     broken = Broken()
     desk, w = desk_with(storage, clock, broken)
     agent_opens_ticket_for_guest(desk, w)
+    desk.flush()  # its first attempt has failed
     desk.deactivate_person(w.admin.actor, w.acme_guest.id)
     broken.broken = False
     desk.deliver_pending(w.provider.tenant_id)
@@ -204,7 +223,7 @@ def test_acknowledgements_are_batched_and_never_cause_a_retry_in_the_same_proces
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk, w = desk_with(storage, clock, rec)
+    desk, w = desk_with(storage, clock, rec, delivery=DeliveryMode.INLINE)
     t = agent_opens_ticket_for_guest(desk, w)
     assert len(rec.messages) == 1
     with storage.unit_of_work(w.provider.tenant_id) as uow:
@@ -220,7 +239,7 @@ def test_a_pending_row_is_retried_only_after_the_grace_period(
     storage: Storage, clock: ManualClock
 ) -> None:
     first = Recorder()
-    desk, w = desk_with(storage, clock, first)
+    desk, w = desk_with(storage, clock, first, delivery=DeliveryMode.INLINE)
     agent_opens_ticket_for_guest(desk, w)
     # The process "crashes" before acknowledging; another one sweeps the outbox.
     second = Recorder()
@@ -253,6 +272,7 @@ def test_a_plugin_exiting_after_the_commit_does_not_make_the_operation_look_fail
     with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
         t = agent_opens_ticket_for_guest(desk, w)
         comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        desk.flush()
     assert comment.body == "hello", "both operations returned: they had committed"
     assert [m.event.kind for m in rec.messages] == ["ticket_created", "comment_added"]
     assert statuses(storage, w) == [DeliveryStatus.FAILED, DeliveryStatus.FAILED]
@@ -286,7 +306,7 @@ def test_two_concurrent_retries_deliver_each_failed_notification_once(
         t = agent_opens_ticket_for_guest(desk, w)
         for i in range(20):
             desk.add_comment(w.agent.actor, t.id, f"update {i}", visibility="public")
-    failed = statuses(storage, w)
+        failed = statuses(storage, w)
     assert failed == [DeliveryStatus.FAILED] * 21
     counting.failing = False
     attempted: list[int] = []
@@ -310,7 +330,13 @@ def test_deliveries_are_acknowledged_in_time_without_another_call(
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([rec]), acknowledge_within=0.1)
+    desk = HelpDesk(
+        storage,
+        clock=clock,
+        plugins=Plugins.create([rec]),
+        acknowledge_within=0.1,
+        delivery=DeliveryMode.INLINE,
+    )
     w = build_world(desk, clock)
     agent_opens_ticket_for_guest(desk, w)
     assert len(rec.messages) == 1
@@ -324,3 +350,189 @@ def test_deliveries_are_acknowledged_in_time_without_another_call(
         time.sleep(0.05)
     with storage.unit_of_work(w.provider.tenant_id) as uow:
         assert [n.status for n in uow.outbox.list(TRUE, 10)] == [DeliveryStatus.DELIVERED]
+
+
+class Slow:
+    """A notifier that takes ``seconds`` over every comment it is handed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.messages: list[NotificationMessage] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        if message.event.kind == "comment_added":
+            time.sleep(self.seconds)
+        self.messages.append(message)
+
+
+def test_a_plugin_taking_two_seconds_does_not_hold_the_operation(
+    storage: Storage, clock: ManualClock
+) -> None:
+    slow = Slow(2.0)
+    desk, w = desk_with(storage, clock, slow)
+    with desk:
+        t = agent_opens_ticket_for_guest(desk, w)
+        start = time.monotonic()
+        comment = desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        took = time.monotonic() - start
+        assert took < 0.5, f"add_comment took {took:.2f} s: it waited for the plugin"
+        desk.flush()
+        assert time.monotonic() - start >= 2.0, "flush waited for the delivery"
+    assert [m.comment.id for m in slow.messages if m.comment] == [comment.id]
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED]
+
+
+def test_inline_delivery_runs_in_the_operation_and_is_held_at_most_the_timeout(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    quick, slow = Slow(0.3), Slow(3.0)
+    desk = HelpDesk(
+        storage,
+        clock=clock,
+        plugins=Plugins.create([quick]),
+        delivery="inline",
+        delivery_timeout=1.0,
+    )
+    w = build_world(desk, clock)
+    t = agent_opens_ticket_for_guest(desk, w)
+    start = time.monotonic()
+    desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+    assert time.monotonic() - start >= 0.3, "inline: delivered before the operation returned"
+    assert len(quick.messages) == 2
+    desk.plugins.unregister(quick)
+    desk.plugins.register(slow)
+    start = time.monotonic()
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        desk.add_comment(w.agent.actor, t.id, "again", visibility="public")
+    took = time.monotonic() - start
+    assert 1.0 <= took < 2.5, f"held {took:.2f} s: the timeout, not the plugin's 3 s"
+    assert statuses(storage, w)[-1] is DeliveryStatus.FAILED
+    desk.close()
+
+
+class Hanging:
+    """A notifier whose first call hangs until released; it records every key it handled
+    (the hung call's too, when it ends), as a de-duplicating plugin would see them."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.returned = threading.Event()
+        self.calls = 0
+        self.keys: list[UUID] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.release.wait(10)
+            self.keys.append(message.notification_id)
+            self.returned.set()
+            return
+        self.keys.append(message.notification_id)
+
+
+def test_a_plugin_hanging_past_the_timeout_is_a_failed_attempt_and_retried(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hanging, rec = Hanging(), Recorder()
+    desk = HelpDesk(
+        storage, clock=clock, plugins=Plugins.create([hanging, rec]), delivery_timeout=0.5
+    )
+    w = build_world(desk, clock)
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        t = agent_opens_ticket_for_guest(desk, w)
+        desk.flush()
+        with storage.unit_of_work(w.provider.tenant_id) as uow:
+            [first] = uow.outbox.list(TRUE, 10)
+        assert first.status is DeliveryStatus.FAILED and first.attempts == 1
+        assert "TimeoutError" in (first.last_error or "")
+        assert len(rec.messages) == 1, "the other plugin got it all the same"
+        # While its call still hangs, the plugin holds nobody: it fails at once.
+        start = time.monotonic()
+        desk.add_comment(w.agent.actor, t.id, "hello", visibility="public")
+        desk.flush()
+        assert time.monotonic() - start < 0.5
+        assert len(rec.messages) == 2
+        assert statuses(storage, w) == [DeliveryStatus.FAILED] * 2
+        hanging.release.set()
+        assert hanging.returned.wait(5)
+        time.sleep(0.1)  # its thread is free again
+        assert desk.deliver_pending(w.provider.tenant_id) == 2
+    assert statuses(storage, w) == [DeliveryStatus.DELIVERED] * 2
+    assert len(rec.messages) == 2, "a retry reaches only the plugin that failed"
+    assert Counter(hanging.keys) == {first.id: 2, rec.messages[1].notification_id: 1}, (
+        "at least once: the given-up call delivered too, under the same key"
+    )
+    desk.close()
+
+
+def test_delivery_options_are_checked(storage: Storage) -> None:
+    with pytest.raises(ValidationError) as bad_mode:
+        HelpDesk(storage, delivery="later")
+    assert set(bad_mode.value.fields) == {"delivery"}
+    for timeout in (0, -1.0, float("nan"), float("inf"), "5", True):
+        with pytest.raises(ValidationError) as bad_timeout:
+            HelpDesk(storage, delivery_timeout=timeout)  # type: ignore[arg-type]
+        assert set(bad_timeout.value.fields) == {"delivery_timeout"}
+
+
+def delivery_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("ticketkit-")}
+
+
+def test_closing_the_desk_delivers_what_is_queued_and_ends_its_threads(
+    storage: Storage, clock: ManualClock
+) -> None:
+    before = delivery_threads()
+    rec = Recorder()
+    with HelpDesk(storage, clock=clock, plugins=Plugins.create([rec])) as desk:
+        w = build_world(desk, clock)
+        t = agent_opens_ticket_for_guest(desk, w)
+        for i in range(5):
+            desk.add_comment(w.agent.actor, t.id, f"update {i}", visibility="public")
+        assert delivery_threads() - before, "a delivery thread was started"
+    assert not delivery_threads() - before
+    assert len(rec.messages) == 6
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        assert {n.status for n in uow.outbox.list(TRUE, 10)} == {DeliveryStatus.DELIVERED}
+    desk.add_comment(w.agent.actor, t.id, "after close", visibility="public")
+    desk.close()
+    assert len(rec.messages) == 7, "a closed desk still works; it starts its threads again"
+
+
+SCRIPT = """
+import sys, time
+from datetime import UTC, datetime
+from tests.operations.test_delivery import agent_opens_ticket_for_guest, desk_with
+from ticketkit.adapters.memory import MemoryStorage
+from ticketkit.clock import ManualClock
+from ticketkit import hookimpl
+
+class Slow:
+    @hookimpl
+    def ticketkit_notify(self, message):
+        time.sleep(0.5)
+        with open(sys.argv[1], "a") as out:
+            out.write(f"{message.notification_id}\\n")
+
+desk, w = desk_with(MemoryStorage(), ManualClock(datetime(2026, 5, 22, tzinfo=UTC)), Slow())
+agent_opens_ticket_for_guest(desk, w)
+print("returned")
+"""
+
+
+def test_a_script_that_never_closes_its_desk_still_delivers_at_exit(tmp_path: Path) -> None:
+    out = tmp_path / "keys"
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(out)],
+        cwd=Path(__file__).parents[2],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "returned"
+    assert len(out.read_text().split()) == 1, "delivered at exit, not lost"

@@ -12,7 +12,7 @@ import pytest
 
 from tests.operations.test_delivery import Recorder, desk_with, statuses
 from tests.support.world import World
-from ticketkit.application import HelpDesk, TicketView
+from ticketkit.application import DeliveryMode, HelpDesk, TicketView
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Group, Visibility
 from ticketkit.domain.notifications import DeliveryStatus
@@ -62,7 +62,7 @@ def test_a_guest_s_new_ticket_goes_to_the_group_serving_its_project_and_its_memb
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk, w = desk_with(storage, clock, rec)
+    desk, w = desk_with(storage, clock, rec, delivery=DeliveryMode.INLINE)
     group = first_line(desk, w, clock)
     t = guest_opens(desk, w)
     assert sorted(rec.log()) == [
@@ -84,7 +84,7 @@ def test_without_a_serving_group_a_new_ticket_has_none_and_no_agent_hears_of_it(
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk, w = desk_with(storage, clock, rec)
+    desk, w = desk_with(storage, clock, rec, delivery=DeliveryMode.INLINE)
     first_line(desk, w, clock)
     t = desk.create_ticket(
         w.globex_guest.actor,
@@ -159,7 +159,7 @@ def test_assignment_targets_a_group_a_person_or_a_person_of_the_group(
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk, w = desk_with(storage, clock, rec)
+    desk, w = desk_with(storage, clock, rec, delivery=DeliveryMode.INLINE)
     first, second = first_line(desk, w, clock), second_line(desk, w, clock)
     t = guest_opens(desk, w)
     del rec.messages[:]
@@ -279,7 +279,7 @@ def test_a_requester_adds_a_colleague_who_then_hears_what_she_may_see(
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk, w = desk_with(storage, clock, rec)
+    desk, w = desk_with(storage, clock, rec, delivery=DeliveryMode.INLINE)
     t = guest_opens(desk, w)
     shown = desk.add_follower(w.acme_guest.actor, t.id, w.acme_admin.id)
     assert [p.id for p in shown] == [w.acme_admin.id]
@@ -323,7 +323,7 @@ def test_staff_followers_are_internal_and_hear_internal_notes(
     storage: Storage, clock: ManualClock
 ) -> None:
     rec = Recorder()
-    desk, w = desk_with(storage, clock, rec)
+    desk, w = desk_with(storage, clock, rec, delivery=DeliveryMode.INLINE)
     t = guest_opens(desk, w)
     gina_before = (
         desk.get_ticket(w.acme_guest.actor, t.id),
@@ -362,7 +362,13 @@ def test_a_follower_who_loses_access_before_delivery_gets_nothing(
     deactivated after the comment commits and before its notifications go out."""
     rec = Recorder()
     signals = Signals()
-    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([rec]), signals=signals)
+    desk = HelpDesk(
+        storage,
+        clock=clock,
+        plugins=Plugins.create([rec]),
+        signals=signals,
+        delivery=DeliveryMode.INLINE,
+    )
     from tests.support.world import build_world
 
     w = build_world(desk, clock)

@@ -13,6 +13,7 @@ import pytest
 from tests.support.world import World, build_world
 from ticketkit import (
     CommentDraft,
+    DeliveryMode,
     HelpDesk,
     NotificationMessage,
     Plugins,
@@ -43,7 +44,9 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def world(storage: Storage, clock: ManualClock, recorder: Recorder) -> World:
-    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([recorder]))
+    desk = HelpDesk(
+        storage, clock=clock, plugins=Plugins.create([recorder]), delivery=DeliveryMode.INLINE
+    )
     return build_world(desk, clock)
 
 

@@ -87,6 +87,7 @@ def test_a_guests_notifications_carry_her_numbers(storage: Storage, clock: Manua
     desk.change_status(
         w.agent.actor, t.id, "solved", comment=CommentDraft(body="Fixed.", visibility="public")
     )
+    desk.flush()
     hers = [m for m in recorder.messages if m.recipient.id == w.acme_guest.id]
     assert [(m.event.kind, m.event.seq, m.ticket.version) for m in hers] == [
         ("ticket_created", 1, 1),

@@ -49,7 +49,13 @@ from hypothesis import strategies as st
 from tests.support.world import World, build_world
 from ticketkit import hookimpl
 from ticketkit.adapters.memory import MemoryStorage
-from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TicketSort
+from ticketkit.application import (
+    CommentDraft,
+    DeliveryMode,
+    HelpDesk,
+    NotificationMessage,
+    TicketSort,
+)
 from ticketkit.clock import ManualClock
 from ticketkit.domain import Visibility
 from ticketkit.errors import TicketkitError
@@ -251,7 +257,14 @@ class Run:
         clock = ManualClock(START)
         ids = StepIds()
         inbox = Inbox()
-        desk = HelpDesk(storage, clock=clock, new_id=ids, plugins=Plugins.create([inbox]))
+        # Inline: what her notifier got is read after every step, in step order.
+        desk = HelpDesk(
+            storage,
+            clock=clock,
+            new_id=ids,
+            plugins=Plugins.create([inbox]),
+            delivery=DeliveryMode.INLINE,
+        )
         world = build_world(desk, clock, name="Acme Hosting")
         inbox.person_id = world.acme_guest.id
         admin = world.admin.actor

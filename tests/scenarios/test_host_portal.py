@@ -20,6 +20,7 @@ import pytest
 from ticketkit import (
     DESCRIPTION_TEMPLATES,
     CommentDraft,
+    DeliveryMode,
     FieldKind,
     FieldSpec,
     HelpDesk,
@@ -75,7 +76,9 @@ def desk(storage: Any, mailbox: Mailbox) -> HelpDesk:
     """A desk on the suite's storage: ``MemoryStorage()``, or ``SqlStorage(engine)`` on a
     migrated SQLite file or PostgreSQL schema."""
     clock = ManualClock(datetime(2026, 5, 22, 12, 0, tzinfo=UTC))
-    return HelpDesk(storage, clock=clock, plugins=Plugins.create([mailbox]))
+    return HelpDesk(
+        storage, clock=clock, plugins=Plugins.create([mailbox]), delivery=DeliveryMode.INLINE
+    )
 
 
 def german(entry: TimelineEntry) -> str:

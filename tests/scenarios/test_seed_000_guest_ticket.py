@@ -34,7 +34,9 @@ def story(storage: Storage) -> Story:
     clock = ManualClock(datetime(2026, 5, 22, 12, 5, tzinfo=UTC))
     notifier = RecordingNotifier()
     desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([notifier]))
-    return play_seed_000(desk, clock, notifier)
+    story = play_seed_000(desk, clock, notifier)
+    desk.flush()  # the story's notifications, delivered off its thread
+    return story
 
 
 def summary(story: Story, who: str) -> list[tuple[str, ...]]:

@@ -1,6 +1,7 @@
 """The application layer: the ``HelpDesk`` façade, one module per capability, the per-call
 ``Session`` they run in, and the projections they hand back."""
 
+from ticketkit.application.delivery import DeliveryMode
 from ticketkit.application.descriptions import DESCRIPTION_TEMPLATES
 from ticketkit.application.desk import Batch, HelpDesk
 from ticketkit.application.directory import Bootstrap
@@ -26,6 +27,7 @@ __all__ = [
     "Batch",
     "Bootstrap",
     "CommentDraft",
+    "DeliveryMode",
     "Description",
     "HelpDesk",
     "NotificationMessage",

@@ -10,16 +10,18 @@ runs every call in the session it holds.
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Concatenate, ParamSpec, TypeVar
+from types import TracebackType
+from typing import Concatenate, ParamSpec, Self, TypeVar
 from uuid import UUID
 
 import attrs
 
 from ticketkit import ids
 from ticketkit.application import directory, groups, tickets
-from ticketkit.application.delivery import Dispatcher
+from ticketkit.application.delivery import DeliveryMode, Dispatcher
 from ticketkit.application.directory import Bootstrap
 from ticketkit.application.session import Services, Session, check_actor
 from ticketkit.application.tickets import TicketUpdate
@@ -50,8 +52,9 @@ from ticketkit.domain.model import (
     TicketType,
     Visibility,
 )
+from ticketkit.domain.values import member
 from ticketkit.domain.workflow import Workflow
-from ticketkit.errors import Conflict
+from ticketkit.errors import Conflict, ValidationError
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.hooks.signals import Signals
 from ticketkit.policy.rules import DEFAULT_POLICY, Policy
@@ -500,7 +503,11 @@ class HelpDesk(_Facade):
 
     ``new_id`` makes the ids of everything created (time-ordered UUIDs by default, see
     ``ticketkit.ids``; ``uuid.uuid4`` where ids must not tell when they were made).
-    Deliveries are written as done within ``acknowledge_within`` seconds (in batches).
+    Notifications go to the plugins on the desk's delivery thread after the operation
+    returns (``delivery=DeliveryMode.INLINE``: before it returns), each plugin call given
+    up after ``delivery_timeout`` seconds; deliveries are written as done within
+    ``acknowledge_within`` seconds (in batches). ``flush()`` waits for queued deliveries;
+    ``close()`` (or leaving ``with desk:``) also ends the delivery threads.
 
     >>> desk = HelpDesk(MemoryStorage())          # doctest: +SKIP
     >>> boot = desk.bootstrap_tenant(...)        # doctest: +SKIP
@@ -517,7 +524,19 @@ class HelpDesk(_Facade):
         new_id: Callable[[], UUID] = ids.new_id,
         max_delivery_attempts: int = 5,
         acknowledge_within: float = 1.0,
+        delivery: DeliveryMode | str = DeliveryMode.BACKGROUND,
+        delivery_timeout: float = 10.0,
     ) -> None:
+        mode = member(DeliveryMode, delivery, "delivery")
+        if (
+            isinstance(delivery_timeout, bool)
+            or not isinstance(delivery_timeout, int | float)
+            or not math.isfinite(delivery_timeout)
+            or delivery_timeout <= 0
+        ):
+            raise ValidationError.single(
+                "delivery_timeout", f"must be a positive number of seconds: {delivery_timeout!r}"
+            )
         self.storage = storage
         self.clock = clock or SystemClock()
         self.policy = policy
@@ -534,7 +553,20 @@ class HelpDesk(_Facade):
             sender=self,
             max_attempts=max_delivery_attempts,
             ack_delay=acknowledge_within,
+            mode=mode,
+            attempt_timeout=float(delivery_timeout),
         )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _run(
         self,
@@ -600,8 +632,14 @@ class HelpDesk(_Facade):
         )
 
     def flush(self) -> None:
-        """Write the delivery acknowledgements held in memory (call it at shutdown)."""
+        """Wait until the notifications of the operations so far are delivered (each plugin
+        call given up after ``delivery_timeout``) and write their acknowledgements."""
         self._dispatcher.flush()
+
+    def close(self) -> None:
+        """``flush``, then end the delivery threads (call it at shutdown). The desk stays
+        usable: a later operation starts them again."""
+        self._dispatcher.close()
 
     def deliver_pending(self, tenant_id: UUID | None = None, *, limit: int = 500) -> int:
         """Retry notifications that are pending or failed (call it from a scheduler).

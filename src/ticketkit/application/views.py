@@ -248,6 +248,8 @@ class NotificationMessage:
     the policy for that recipient. ``notification_id`` is stable across retries."""
 
     tenant_id: UUID
+    #: The idempotency key: the same on every delivery of this notification (delivery is
+    #: at least once), unique to it; a plugin skips keys it has handled.
     notification_id: UUID
     recipient: Person
     event: Event

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -90,9 +91,14 @@ class Plugins:
         self.manager.unregister(plugin)
 
     def notify(
-        self, message: NotificationMessage, *, skip: Iterable[str] = ()
+        self,
+        message: NotificationMessage,
+        *,
+        skip: Iterable[str] = (),
+        call: Callable[[str, Callable[[], None]], None] | None = None,
     ) -> tuple[list[str], list[PluginFailure]]:
-        """Hand ``message`` to every notifier not in ``skip``.
+        """Hand ``message`` to every notifier not in ``skip``, each through ``call`` (given
+        the plugin's name and the call to make; delivery gives it a timeout) when given.
 
         Returns the names of the plugins that took it and the failures of the others, so a
         retry reaches only the plugins that failed.
@@ -105,7 +111,10 @@ class Plugins:
                 continue
             try:
                 fn: Any = impl.function
-                fn(message=message)
+                if call is None:
+                    fn(message=message)
+                else:
+                    call(impl.plugin_name, partial(fn, message=message))
             except BaseException as exc:
                 # Even SystemExit or KeyboardInterrupt from a plugin: this runs after the
                 # operation committed, which must not look failed for a plugin's exit; the

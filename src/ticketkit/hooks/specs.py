@@ -26,8 +26,14 @@ def ticketkit_notify(message: NotificationMessage) -> None:
     """Deliver one notification to one person (e-mail, chat, push …).
 
     Called after the change is committed, once per recipient, with a payload the policy has
-    already cleared for that recipient: a guest never receives an internal comment. Raise to
-    report failure; the notification is then marked failed, logged and retried later by
-    ``HelpDesk.deliver_pending``, and the operation that caused it is unaffected. Delivery is
-    at least once: use ``message.notification_id`` to drop duplicates.
+    already cleared for that recipient: a guest never receives an internal comment. It runs
+    off the caller's thread (unless the desk delivers inline) and is given up after the
+    desk's ``delivery_timeout``. Raise to report failure; the notification is then marked
+    failed, logged and retried later by ``HelpDesk.deliver_pending``, and the operation that
+    caused it is unaffected; a call given up at the timeout is a failure too.
+
+    Delivery is at least once: a crash, a given-up call or a lost lease can hand the same
+    notification to a plugin again. ``message.notification_id`` is its idempotency key —
+    the same on every delivery of that notification, in every process, and unique to
+    it — so a plugin that must act once remembers the keys it handled and skips repeats.
     """
