@@ -376,18 +376,19 @@ def test_a_ticket_type_keeps_its_fields_and_template(world: World) -> None:
 
 def test_the_acting_person_must_be_an_actor_everywhere(world: World, storage: Storage) -> None:
     before = snapshot(storage, tenant(world))
-    for wrong in (world.admin, str(world.admin.id), world.admin.id):
-        with pytest.raises(TypeError):
+    text_ids = Actor(tenant_id=str(tenant(world)), person_id=str(world.admin.id))  # type: ignore[arg-type]
+    for wrong in (world.admin, str(world.admin.id), world.admin.id, text_ids):
+        with pytest.raises(ValidationError, match="actor"):
             world.desk.list_projects(wrong)  # type: ignore[arg-type]
-        with pytest.raises(TypeError):
+        with pytest.raises(ValidationError, match="actor"):
             call(world, "create_organisation", wrong)
-        with pytest.raises(TypeError), world.desk.batch(wrong):  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="actor"), world.desk.batch(wrong):  # type: ignore[arg-type]
             pass
         with world.desk.batch(world.admin.actor) as batch:
-            with pytest.raises(TypeError):  # the batch's first operation
+            with pytest.raises(ValidationError, match="actor"):  # the batch's first operation
                 batch.create_project(wrong, organisation_id=world.acme.id, name="X")  # type: ignore[arg-type]
             assert batch.list_projects(world.admin.actor)
-            with pytest.raises(TypeError):  # a later one, in the batch's session
+            with pytest.raises(ValidationError, match="actor"):  # a later one, in the session
                 batch.create_organisation(wrong, name="X")  # type: ignore[arg-type]
     assert snapshot(storage, tenant(world)) == before
 

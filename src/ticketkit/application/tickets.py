@@ -59,8 +59,14 @@ def create_ticket(
 ) -> TicketView:
     """Open a ticket of a type in a project. ``description`` defaults to the type's
     template; ``requester_id`` (someone else) and ``assignee_id`` are for staff."""
+    ids: list[FieldError] = []
+    check.ident(ids, project_id, "project_id")
+    check.ident(ids, type_id, "type_id")
+    check.ident(ids, requester_id, "requester_id", optional=True)
+    check.ident(ids, assignee_id, "assignee_id", optional=True)
+    check.raise_if(ids)
     s.prefetch((requester_id, assignee_id))
-    project = s.uow.projects.get(project_id) if isinstance(project_id, UUID) else None
+    project = s.uow.projects.get(project_id)
     if project is None or not s.actor.reads("projects", project):
         raise NotFound("Project", project_id)
     s.require(Action.CREATE_TICKET)
@@ -71,7 +77,7 @@ def create_ticket(
     check.text(errors, "description", body, MAX_BODY, allow_empty=True)
     prio = check.enum_value(Priority, priority, "priority", errors)
     check.channel(errors, channel)
-    values = _field_values(s, ticket_type, fields or {}, errors, creating=True)
+    values = _field_values(s, ticket_type, {} if fields is None else fields, errors, creating=True)
     requester = s.person
     if requester_id is not None and requester_id != s.person.id:
         s.require(Action.ACT_FOR_OTHERS, "requester_id")
@@ -142,15 +148,13 @@ def list_tickets(
         ("requester_id", requester_id),
         ("type_id", type_id),
     ):
-        if value is not None:
-            if not isinstance(value, UUID):
-                errors.append(FieldError(name, "must be a UUID"))
-            else:
-                filters.append(Eq(name, value))
+        if check.ident(errors, value, name, optional=True) and value is not None:
+            filters.append(Eq(name, value))
     if assignee_id is not UNSET:
         if not internal:
             raise PermissionDenied("filter by assignee", "assignee_id")
-        filters.append(Eq("assignee_id", assignee_id))
+        if check.ident(errors, assignee_id, "assignee_id", optional=True):
+            filters.append(Eq("assignee_id", assignee_id))
     check.raise_if(errors)
     assert order is not None
     keys = paging.sort_keys(order, "updated_at" if internal else "public_updated_at")
@@ -192,6 +196,22 @@ def update_ticket(s: Session, ticket_id: UUID, update: TicketUpdate) -> TicketVi
     return s.view(ticket, ticket_type)
 
 
+def change_status(
+    s: Session,
+    ticket_id: UUID,
+    status: str,
+    *,
+    comment: CommentDraft | None = None,
+    expected_version: int | None = None,
+) -> TicketView:
+    """Move the ticket along its workflow, optionally with a comment in the same step
+    (``update_ticket`` with a status, which here is not optional)."""
+    if not isinstance(status, str):
+        raise ValidationError.single("status", "must be the key of a status")
+    change = TicketUpdate(status=status, comment=comment, expected_version=expected_version)
+    return update_ticket(s, ticket_id, change)
+
+
 def add_comment(
     s: Session,
     ticket_id: UUID,
@@ -207,6 +227,7 @@ def add_comment(
     # Named as this operation's arguments are (a draft's checks would say "comment.body").
     check.text(errors, "body", body, MAX_BODY)
     check.channel(errors, channel)
+    check.version(errors, expected_version)
     check.raise_if(errors)
     assert vis is not None
     draft = CommentDraft(body=body, visibility=vis, channel=channel)
@@ -262,6 +283,11 @@ def _apply(
 ) -> tuple[Ticket, TicketType, Comment | None]:
     """Check every part of a change, then apply and record it: the ticket as it is now,
     its type, and the new comment if there is one."""
+    types: list[FieldError] = []
+    check.version(types, u.expected_version)
+    if u.assignee_id is not UNSET:
+        check.ident(types, u.assignee_id, "assignee_id", optional=True)
+    check.raise_if(types)
     ticket = s.visible_ticket(ticket_id, for_update=True)
     ticket_type = s.ticket_type(ticket.type_id)
     if u.expected_version is not None and u.expected_version != s.actor.count_events(
@@ -289,7 +315,7 @@ def _apply(
         prio = check.enum_value(Priority, u.priority, "priority", errors)
         if prio is not None and prio != ticket.priority:
             public.append(Change(field="priority", old=ticket.priority, new=prio))
-    if u.fields:
+    if u.fields is not None:
         values = _field_values(s, ticket_type, u.fields, errors, creating=False)
         specs = {f.name: f for f in ticket_type.fields}
         for name, value in sorted(values.items()):
