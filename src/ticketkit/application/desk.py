@@ -124,7 +124,9 @@ class _Facade(abc.ABC):
         """Add a person to an organisation (admins only). Staff roles belong to the provider."""
         return self._run(
             actor,
-            WRITE,
+            # Run again after losing a race for the e-mail address (the unique index's
+            # Conflict): the second run's check then names ``email``.
+            UPDATE,
             directory.add_person,
             organisation_id=organisation_id,
             name=name,

@@ -128,6 +128,8 @@ def add_person(
     org = _organisation(s, organisation_id, "organisation_id")
     errors = check.name_errors("name", name)
     check.email(errors, email)
+    if isinstance(email, str) and all(e.field != "email" for e in errors):
+        _email_is_free(s, email.strip().lower(), errors)
     person_role = check.enum_value(Role, role, "role", errors)
     if person_role is not None:
         provider = org.kind is OrganisationKind.PROVIDER
@@ -268,6 +270,14 @@ def list_projects(s: Session) -> list[Project]:
     """The projects the person may see and create tickets in, by name."""
     found = s.uow.projects.list(s.actor.projects)
     return sorted(found, key=lambda p: (p.name, p.id))
+
+
+def _email_is_free(s: Session, address: str, errors: list[FieldError]) -> None:
+    """Notes an ``email`` error when a person of this tenant (active or not) has the
+    address already. Addresses are stored lower-cased, so they compare as mail systems
+    treat them in practice; a unique index backs this up against concurrent writers."""
+    if s.uow.persons.list(Eq("email", address)):
+        errors.append(FieldError("email", "another person of this tenant has this address"))
 
 
 def _organisation(s: Session, ident: object, field: str) -> Organisation:
