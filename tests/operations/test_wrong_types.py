@@ -39,10 +39,12 @@ from tests.support.snapshot import snapshot
 from tests.support.world import World, build_world
 from ticketkit import (
     Actor,
+    Calendar,
     CommentDraft,
     FieldKind,
     FieldSpec,
     HelpDesk,
+    Hours,
     ManualClock,
     Status,
     StatusCategory,
@@ -565,3 +567,33 @@ def test_a_value_object_with_a_wrong_type_is_refused_naming_the_attribute(
     with pytest.raises(ValidationError) as caught:
         cls(**args)
     assert attribute in caught.value.fields, caught.value
+
+
+def calendar_cases() -> Iterator[tuple[str, str, object]]:
+    """``Calendar.create``'s arguments and ``Hours``' attributes, each wrong in turn."""
+    for name in inspect.signature(Calendar.create).parameters:
+        hint = typing.get_type_hints(Calendar.create)[name]
+        for label, value in wrong_values(hint):
+            if name == "holiday_regions" and label in ("text", "id as text"):
+                continue  # a str is iterable: its letters are refused as regions (by index)
+            yield f"Calendar.create-{name}-{label}", name, value
+    for attribute in attrs.fields(Hours):
+        for label, value in wrong_values(int):
+            yield f"Hours-{attribute.name}-{label}", attribute.name, value
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"), [pytest.param(a, v, id=i) for i, a, v in calendar_cases()]
+)
+def test_calendar_parts_of_the_wrong_type_are_refused_naming_them(
+    argument: str, value: object
+) -> None:
+    """Calendars are not an operation's argument yet, but hosts build them from their own
+    settings: a wrong type there is a ``ValidationError`` too."""
+    with pytest.raises(ValidationError) as caught:
+        if argument in ("start", "end"):
+            Hours(**{"start": 8 * 3600, "end": 17 * 3600, argument: value})  # type: ignore[arg-type]
+        else:
+            args: dict[str, Any] = {"zone": "Europe/Berlin", "week": {"mon-fri": "08:00-17:00"}}
+            Calendar.create(**{**args, argument: value})
+    assert names(caught.value, argument), caught.value
