@@ -9,7 +9,16 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from tests.support.records import NOW, Seeded, comment, customer, notification, seed, ticket
+from tests.support.records import (
+    NOW,
+    Seeded,
+    comment,
+    customer,
+    notification,
+    person,
+    seed,
+    ticket,
+)
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.domain import (
     CommentAdded,
@@ -612,3 +621,27 @@ def test_two_units_of_work_never_claim_the_same_notification(storage: Storage) -
         claimed = uow.outbox.list(TRUE, 10)
     assert {n.status for n in claimed} == {DeliveryStatus.PENDING}
     assert {n.updated_at for n in claimed} == {later}
+
+
+def test_a_second_person_with_a_committed_e_mail_address_is_a_conflict(storage: Storage) -> None:
+    """One person per address in a tenant, also between two units of work that each
+    checked before the other committed (``add_person`` then runs again and says so)."""
+    s = seed(storage)
+    first = person(s.tenant, s.org, Role.AGENT)
+    second = attrs.evolve(person(s.tenant, s.org, Role.AGENT), email=first.email)
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.persons.add(first)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow, pytest.raises(Conflict):
+        uow.persons.add(second)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.persons.get(second.id) is None
+        uow.persons.save(attrs.evolve(first, active=False))  # the same person again: no clash
+        uow.commit()
+    other = seed(storage)
+    with storage.unit_of_work(other.tenant) as uow:
+        uow.persons.add(
+            attrs.evolve(person(other.tenant, other.org, Role.AGENT), email=first.email)
+        )
+        uow.commit()

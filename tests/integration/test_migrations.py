@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0004"
+HEAD = "ticketkit_0005"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -449,3 +449,59 @@ def test_the_groups_migration_keeps_existing_tickets_and_undoes_cleanly(
     tickets = metadata.tables["ticketkit_tickets"]
     with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
         conn.execute(tickets.update().values(group_id=uuid.uuid4()))
+
+
+def test_the_unique_email_migration_refuses_shared_addresses_and_lower_cases(
+    empty_engine: sa.Engine,
+) -> None:
+    """0005 adds one-person-per-address: with two people of a tenant sharing an address
+    (compared case-insensitively) it stops, naming them, and changes nothing; once they
+    differ it lower-cases what was stored otherwise and the database refuses a duplicate."""
+    from datetime import UTC, datetime
+    from importlib import import_module
+
+    from tests.support.world import build_world
+    from ticketkit import HelpDesk, ManualClock
+    from ticketkit.adapters.sqlalchemy import SqlStorage
+    from ticketkit.adapters.sqlalchemy.tables.directory import persons
+
+    mine = import_module("ticketkit.adapters.sqlalchemy.migrations.versions.0005_unique_email")
+    before = str(mine.down_revision)
+    upgrade(empty_engine)
+    clock = ManualClock(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    w = build_world(HelpDesk(SqlStorage(empty_engine), clock=clock), clock)
+    downgrade(empty_engine, before)
+
+    def set_email(person_id: object, email: str) -> None:
+        with empty_engine.begin() as conn:
+            conn.execute(persons.update().where(persons.c.id == person_id).values(email=email))
+
+    def indexes() -> set[str]:
+        with empty_engine.connect() as conn:
+            return {str(i["name"]) for i in sa.inspect(conn).get_indexes("ticketkit_persons")}
+
+    set_email(w.agent2.id, w.agent.email.upper())
+    # Alembic loads the revision as a module of its own: its class, by name.
+    with pytest.raises(RuntimeError, match=str(w.agent2.id)) as caught:
+        upgrade(empty_engine)
+    assert type(caught.value).__name__ == "DuplicateEmails"
+    assert str(w.agent.id) in str(caught.value) and w.agent.email not in str(caught.value)
+    assert versions(empty_engine, VERSION_TABLE) == {before}
+    assert mine.INDEX not in indexes()
+
+    set_email(w.agent2.id, "Bob.Other@X.Example")
+    upgrade(empty_engine)
+    assert versions(empty_engine, VERSION_TABLE) == {HEAD}
+    assert mine.INDEX in indexes()
+    assert schema_diff(empty_engine) == []
+    with SqlStorage(empty_engine).unit_of_work(w.admin.tenant_id) as uow:
+        stored = uow.persons.get(w.agent2.id)
+        assert stored is not None and stored.email == "bob.other@x.example"
+    with pytest.raises(sa.exc.IntegrityError):
+        set_email(w.agent2.id, w.agent.email)
+    # Another tenant may have the same address.
+    other = build_world(HelpDesk(SqlStorage(empty_engine), clock=clock), clock, name="Other")
+    assert other.agent.email == w.agent.email
+
+    downgrade(empty_engine, before)
+    assert mine.INDEX not in indexes()

@@ -107,6 +107,7 @@ def run(
                 crash_after if i == 0 else None,
                 late_minutes,
                 start,
+                crash_after is None,
             ),
         )
         for i, out in enumerate(outs)

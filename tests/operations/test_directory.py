@@ -140,6 +140,21 @@ BAD_INPUT: list[Case] = [
         "description_template",
     ),
     ("fields not FieldSpec", "create_ticket_type", {"fields": [{"name": "product"}]}, "fields"),
+    (
+        "template not text",
+        "create_ticket_type",
+        {"description_template": 7},
+        "description_template",
+    ),
+    (
+        "template bytes",
+        "create_ticket_type",
+        {"description_template": b"Hi"},
+        "description_template",
+    ),
+    ("fields not a list", "create_ticket_type", {"fields": 7}, "fields"),
+    ("e-mail of another person", "add_person", {"email": "alice@x.example"}, "email"),
+    ("e-mail of another person, other case", "add_person", {"email": "Gina@X.Example"}, "email"),
     ("duplicate field names", "create_ticket_type", {"fields": [SPEC, SPEC]}, "fields"),
 ]
 
@@ -165,6 +180,11 @@ ALL_AT_ONCE = [
         {"name": "", "description_template": "\x00", "fields": ["product"]},
         {"name", "description_template", "fields"},
     ),
+    (
+        "create_ticket_type",
+        {"name": "", "description_template": 7, "fields": [SPEC, SPEC]},
+        {"name", "description_template", "fields"},
+    ),
 ]
 
 
@@ -188,12 +208,83 @@ def test_enum_values_are_accepted_as_text_and_names_are_trimmed(world: World) ->
     assert child.parent_id == world.acme.id and child.kind is OrganisationKind.CUSTOMER
     agent = call(world, "add_person", organisation_id=world.provider.id, role="agent")
     assert agent.role is Role.AGENT
-    boss = call(world, "add_person", organisation_id=partner.id, role="customer_admin")
+    boss = call(
+        world,
+        "add_person",
+        organisation_id=partner.id,
+        email="boss@x.example",
+        role="customer_admin",
+    )
     assert boss.role is Role.CUSTOMER_ADMIN
     project = call(world, "create_project", name="p" * 200)  # the longest name there may be
     assert project.name == "p" * 200
     # The new agent acts at once, and sees the new project.
     assert project.id in {p.id for p in world.desk.list_projects(agent.actor)}
+
+
+def test_an_e_mail_address_belongs_to_one_person_of_a_tenant(
+    world: World, other: World, storage: Storage
+) -> None:
+    """Compared case-insensitively, deactivated people included (their history names
+    them); another tenant may have the same address; a batch sees its own new people."""
+    call(world, "deactivate_person", person_id=world.globex_guest.id)
+    before = snapshot(storage, tenant(world))
+    with pytest.raises(ValidationError) as info:
+        call(world, "add_person", email="GUS@x.example")
+    assert set(info.value.fields) == {"email"}
+    assert snapshot(storage, tenant(world)) == before
+    assert call(other, "add_person", email="pat@x.example").email == "pat@x.example"
+    with world.desk.batch(world.admin.actor) as batch:
+        batch.add_person(
+            world.admin.actor,
+            organisation_id=world.acme.id,
+            name="A",
+            email="a@x.example",
+            role="guest",
+        )
+        with pytest.raises(ValidationError, match="email"):
+            batch.add_person(
+                world.admin.actor,
+                organisation_id=world.acme.id,
+                name="B",
+                email="A@x.example",
+                role="guest",
+            )
+    found = world.desk.list_people(world.admin.actor, email="a@x.example")
+    assert [p.name for p in found] == ["A"]
+
+
+def test_two_admins_adding_one_address_at_once_get_one_person_and_one_clear_error(
+    world: World, storage: Storage
+) -> None:
+    """The loser of the race for an address (the unique index's Conflict in SQL, the
+    commit's check in memory) runs again and is then told ``email``, not ``Conflict``."""
+    import threading
+
+    results: list[object] = []
+    start = threading.Barrier(2)
+
+    def add(name: str) -> None:
+        start.wait()
+        try:
+            results.append(call(world, "add_person", name=name, email="race@x.example"))
+        except Exception as error:
+            results.append(error)
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in ("One", "Two")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    added = [r for r in results if isinstance(r, Person)]
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(added) == 1 and len(refused) == 1, results
+    assert set(refused[0].fields) == {"email"}
+
+
+def test_a_name_s_length_counts_after_trimming(world: World) -> None:
+    project = call(world, "create_project", name="  " + "p" * 200 + " ")
+    assert project.name == "p" * 200
 
 
 def test_add_person_lower_cases_the_email(world: World) -> None:
@@ -376,18 +467,19 @@ def test_a_ticket_type_keeps_its_fields_and_template(world: World) -> None:
 
 def test_the_acting_person_must_be_an_actor_everywhere(world: World, storage: Storage) -> None:
     before = snapshot(storage, tenant(world))
-    for wrong in (world.admin, str(world.admin.id), world.admin.id):
-        with pytest.raises(TypeError):
+    text_ids = Actor(tenant_id=str(tenant(world)), person_id=str(world.admin.id))  # type: ignore[arg-type]
+    for wrong in (world.admin, str(world.admin.id), world.admin.id, text_ids):
+        with pytest.raises(ValidationError, match="actor"):
             world.desk.list_projects(wrong)  # type: ignore[arg-type]
-        with pytest.raises(TypeError):
+        with pytest.raises(ValidationError, match="actor"):
             call(world, "create_organisation", wrong)
-        with pytest.raises(TypeError), world.desk.batch(wrong):  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="actor"), world.desk.batch(wrong):  # type: ignore[arg-type]
             pass
         with world.desk.batch(world.admin.actor) as batch:
-            with pytest.raises(TypeError):  # the batch's first operation
+            with pytest.raises(ValidationError, match="actor"):  # the batch's first operation
                 batch.create_project(wrong, organisation_id=world.acme.id, name="X")  # type: ignore[arg-type]
             assert batch.list_projects(world.admin.actor)
-            with pytest.raises(TypeError):  # a later one, in the batch's session
+            with pytest.raises(ValidationError, match="actor"):  # a later one, in the session
                 batch.create_organisation(wrong, name="X")  # type: ignore[arg-type]
     assert snapshot(storage, tenant(world)) == before
 

@@ -177,11 +177,11 @@ def test_list_filters_and_cursors_get_the_same_answer_on_every_backend(
 
 
 @pytest.mark.parametrize("ident", ["not-an-id", 42, None, b"\x00" * 16])
-def test_an_organisation_id_of_the_wrong_type_is_not_found_on_every_backend(
+def test_an_organisation_id_of_the_wrong_type_is_refused_naming_it_on_every_backend(
     world: World, ident: object
 ) -> None:
-    from ticketkit import NotFound
-
+    """Decided by the value's type before anything is looked up, so it tells nothing about
+    what exists (tests/operations/test_wrong_types.py does the same for every argument)."""
     admin = world.admin.actor
     for call in (
         lambda: world.desk.create_project(admin, organisation_id=ident, name="P"),  # type: ignore[arg-type]
@@ -193,11 +193,13 @@ def test_an_organisation_id_of_the_wrong_type_is_not_found_on_every_backend(
             role="guest",  # type: ignore[arg-type]
         ),
     ):
-        with pytest.raises(NotFound):
+        with pytest.raises(ValidationError) as caught:
             call()
+        assert set(caught.value.fields) == {"organisation_id"}
     if ident is not None:
-        with pytest.raises(NotFound):
+        with pytest.raises(ValidationError) as caught:
             world.desk.create_organisation(admin, name="O", parent_id=ident)  # type: ignore[arg-type]
+        assert set(caught.value.fields) == {"parent_id"}
 
 
 def test_enum_valued_arguments_take_their_string_values(world: World, storage: Storage) -> None:

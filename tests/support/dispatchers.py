@@ -44,8 +44,12 @@ def dispatch(  # noqa: PLR0917 (a process target takes its arguments by position
     crash_after: int | None,
     late_minutes: int,
     start: Barrier | None,
+    rendezvous: bool = False,
 ) -> None:
-    """Deliver the tenant's due notifications until none are left (or crash)."""
+    """Deliver the tenant's due notifications until none are left (or crash). With
+    ``rendezvous`` every dispatcher waits at ``start`` again after its first batch, so each
+    has claimed one before any goes on (SQLite hands its write lock to whoever asks first
+    after a commit: a dispatcher waiting in its busy handler could be starved)."""
     from ticketkit.adapters.sqlalchemy import (
         SqlStorage,
         create_postgres_engine,
@@ -64,7 +68,10 @@ def dispatch(  # noqa: PLR0917 (a process target takes its arguments by position
     desk = HelpDesk(SqlStorage(engine), clock=clock, plugins=plugins)
     if start is not None:
         start.wait(60)
-    while desk.deliver_pending(UUID(tenant), limit=BATCH):
-        pass
+    delivered = desk.deliver_pending(UUID(tenant), limit=BATCH)
+    if start is not None and rendezvous:
+        start.wait(60)
+    while delivered:
+        delivered = desk.deliver_pending(UUID(tenant), limit=BATCH)
     desk.flush()
     engine.dispose()

@@ -21,6 +21,7 @@ import attrs
 
 from ticketkit import ids
 from ticketkit.application import directory, groups, tickets
+from ticketkit.application import validation as check
 from ticketkit.application.delivery import DeliveryMode, Dispatcher
 from ticketkit.application.directory import Bootstrap
 from ticketkit.application.session import Services, Session, check_actor
@@ -54,7 +55,7 @@ from ticketkit.domain.model import (
 )
 from ticketkit.domain.values import member
 from ticketkit.domain.workflow import Workflow
-from ticketkit.errors import Conflict, ValidationError
+from ticketkit.errors import Conflict, FieldError, ValidationError
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.hooks.signals import Signals
 from ticketkit.policy.rules import DEFAULT_POLICY, Policy
@@ -76,6 +77,9 @@ class Run:
     retry: bool = False
     people: tuple[UUID | None, ...] = ()
 
+
+#: The most notifications one ``deliver_pending`` call attempts per tenant.
+MAX_DELIVERY_BATCH = 10_000
 
 READ = Run(write=False)
 WRITE = Run(write=True)
@@ -124,7 +128,9 @@ class _Facade(abc.ABC):
         """Add a person to an organisation (admins only). Staff roles belong to the provider."""
         return self._run(
             actor,
-            WRITE,
+            # Run again after losing a race for the e-mail address (the unique index's
+            # Conflict): the second run's check then names ``email``.
+            UPDATE,
             directory.add_person,
             organisation_id=organisation_id,
             name=name,
@@ -432,9 +438,11 @@ class _Facade(abc.ABC):
         return self._run(
             actor,
             UPDATE,
-            tickets.update_ticket,
+            tickets.change_status,
             ticket_id,
-            TicketUpdate(status=status, comment=comment, expected_version=expected_version),
+            status,
+            comment=comment,
+            expected_version=expected_version,
         )
 
     def add_comment(
@@ -646,6 +654,10 @@ class HelpDesk(_Facade):
 
         Returns how many were attempted.
         """
+        errors: list[FieldError] = []
+        check.ident(errors, tenant_id, "tenant_id", optional=True)
+        check.limit(errors, limit, MAX_DELIVERY_BATCH)
+        check.raise_if(errors)
         tenants = [tenant_id] if tenant_id is not None else self.storage.tenant_ids()
         return sum(self._dispatcher.retry(t, limit=limit) for t in tenants)
 

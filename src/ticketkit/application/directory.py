@@ -30,7 +30,7 @@ from ticketkit.domain.model import (
     Tenant,
     TicketType,
 )
-from ticketkit.domain.text import MAX_BODY, check_text
+from ticketkit.domain.text import MAX_BODY
 from ticketkit.domain.workflow import Workflow, default_workflow
 from ticketkit.errors import FieldError, NotFound, ValidationError
 from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
@@ -104,8 +104,8 @@ def create_organisation(
     org_kind = check.enum_value(OrganisationKind, kind, "kind", errors)
     if org_kind is OrganisationKind.PROVIDER:
         errors.append(FieldError("kind", "a tenant has exactly one provider organisation"))
-    if parent_id is not None:
-        _organisation(s, parent_id)
+    if check.ident(errors, parent_id, "parent_id", optional=True) and parent_id is not None:
+        _organisation(s, parent_id, "parent_id")
     check.raise_if(errors)
     assert org_kind is not None
     org = Organisation(
@@ -125,9 +125,11 @@ def add_person(
 ) -> Person:
     """Add a person to an organisation (admins only). Staff roles belong to the provider."""
     s.require(Action.MANAGE_DIRECTORY)
-    org = _organisation(s, organisation_id)
+    org = _organisation(s, organisation_id, "organisation_id")
     errors = check.name_errors("name", name)
     check.email(errors, email)
+    if isinstance(email, str) and all(e.field != "email" for e in errors):
+        _email_is_free(s, email.strip().lower(), errors)
     person_role = check.enum_value(Role, role, "role", errors)
     if person_role is not None:
         provider = org.kind is OrganisationKind.PROVIDER
@@ -154,7 +156,8 @@ def add_person(
 def deactivate_person(s: Session, person_id: UUID) -> Person:
     """Take away a person's access at once (admins only); their history stays."""
     s.require(Action.MANAGE_DIRECTORY)
-    person = s.uow.persons.get(person_id) if isinstance(person_id, UUID) else None
+    check.require_ident(person_id, "person_id")
+    person = s.uow.persons.get(person_id)
     if person is None:
         raise NotFound("Person", person_id)
     if person.id == s.person.id:
@@ -168,7 +171,7 @@ def deactivate_person(s: Session, person_id: UUID) -> Person:
 def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:
     """Add a project (a ticket queue) owned by an organisation (admins only)."""
     s.require(Action.MANAGE_DIRECTORY)
-    _organisation(s, organisation_id)
+    _organisation(s, organisation_id, "organisation_id")
     check.raise_if(check.name_errors("name", name))
     project = Project(
         tenant_id=s.tenant_id,
@@ -193,12 +196,9 @@ def create_ticket_type(
     """Define a kind of ticket: custom fields, description template, workflow."""
     s.require(Action.MANAGE_DIRECTORY)
     errors = check.name_errors("name", name)
-    problem = check_text(description_template, max_length=MAX_BODY, allow_empty=True)
-    if problem:
-        errors.append(FieldError("description_template", problem))
-    specs = tuple(fields)
-    if not all(isinstance(f, FieldSpec) for f in specs):
-        errors.append(FieldError("fields", "must be FieldSpec values"))
+    check.text(errors, "description_template", description_template, MAX_BODY, allow_empty=True)
+    specs = check.field_specs(errors, fields)
+    check.instance(errors, workflow, Workflow, "workflow", optional=True)
     check.raise_if(errors)
     ticket_type = TicketType(
         tenant_id=s.tenant_id,
@@ -217,7 +217,8 @@ def get_person(s: Session, person_id: UUID) -> PersonView:
     """A person of the tenant as the acting person may see them: customers see only people
     of their own organisation and staff (whose names, not e-mails, appear on their
     tickets)."""
-    person = s.uow.persons.get(person_id) if isinstance(person_id, UUID) else None
+    check.require_ident(person_id, "person_id")
+    person = s.uow.persons.get(person_id)
     if person is None or not s.actor.reads("people", person):
         raise NotFound("Person", person_id)
     return project_person(person, s.actor)
@@ -239,18 +240,18 @@ def list_people(
     """
     errors: list[FieldError] = []
     filters: list[Predicate] = [s.actor.people]
-    if organisation_id is not None:
-        if not isinstance(organisation_id, UUID):
-            errors.append(FieldError("organisation_id", "must be a UUID"))
-        else:
-            filters.append(Eq("organisation_id", organisation_id))
+    if check.ident(errors, organisation_id, "organisation_id", optional=True) and (
+        organisation_id is not None
+    ):
+        filters.append(Eq("organisation_id", organisation_id))
     if email is not None:
         check.email(errors, email)
         if isinstance(email, str):
             filters.append(Eq("email", email.strip().lower()))
         if not s.actor.viewer.is_staff:
             filters.append(Eq("organisation_id", s.person.organisation_id))
-    if assignable:
+    check.flag(errors, assignable, "assignable")
+    if assignable is True:
         filters += [one_of("role", s.policy.assignable_roles()), Eq("active", True)]
     check.limit(errors, limit, MAX_PEOPLE)
     check.raise_if(errors)
@@ -271,10 +272,21 @@ def list_projects(s: Session) -> list[Project]:
     return sorted(found, key=lambda p: (p.name, p.id))
 
 
-def _organisation(s: Session, ident: object) -> Organisation:
-    """An organisation of this tenant; ``NotFound`` for any other id, or for a value that
-    is no id at all (on every backend alike, before it reaches a driver)."""
-    found = s.uow.organisations.get(ident) if isinstance(ident, UUID) else None
+def _email_is_free(s: Session, address: str, errors: list[FieldError]) -> None:
+    """Notes an ``email`` error when a person of this tenant (active or not) has the
+    address already. Addresses are stored lower-cased, so they compare as mail systems
+    treat them in practice; a unique index backs this up against concurrent writers."""
+    if s.uow.persons.list(Eq("email", address)):
+        errors.append(FieldError("email", "another person of this tenant has this address"))
+
+
+def _organisation(s: Session, ident: object, field: str) -> Organisation:
+    """An organisation of this tenant; ``NotFound`` for any other id, and a
+    ``ValidationError`` naming ``field`` for a value that is no id at all (on every
+    backend alike, before it reaches a driver)."""
+    check.require_ident(ident, field)
+    assert isinstance(ident, UUID)
+    found = s.uow.organisations.get(ident)
     if found is None:
         raise NotFound("Organisation", ident)
     return found

@@ -110,6 +110,7 @@ def list_groups(
 
 
 def _visible_group(s: Session, group_id: object) -> Group:
+    check.require_ident(group_id, "group_id")
     group = s.group(group_id) if isinstance(group_id, UUID) else None
     if group is None or not s.actor.reads("groups", group):
         raise NotFound("Group", group_id)
@@ -167,6 +168,7 @@ def add_follower(s: Session, ticket_id: UUID, person_id: UUID) -> list[PersonVie
     staff; a customer who requested or follows the ticket adds colleagues of her own
     organisation. Adding a follower twice changes nothing. Returns the followers as the
     acting person may see them."""
+    check.require_ident(person_id, "person_id")
     ticket = s.visible_ticket(ticket_id, for_update=True)
     followers = s.uow.followers.of(ticket.id)
     person = _follower(s, ticket, person_id, followers, adding=True)
@@ -182,6 +184,7 @@ def remove_follower(s: Session, ticket_id: UUID, person_id: UUID) -> list[Person
     """Stop ``person_id`` following the ticket. Anyone may stop following; staff may
     remove any follower, a customer (who requested or follows the ticket) colleagues of
     her own organisation. Removing someone who does not follow changes nothing."""
+    check.require_ident(person_id, "person_id")
     ticket = s.visible_ticket(ticket_id, for_update=True)
     followers = s.uow.followers.of(ticket.id)
     person = _follower(s, ticket, person_id, followers, adding=False)

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import attrs
 
+from ticketkit.application import validation as check
 from ticketkit.application.delivery import Prepared, may_receive, recipients
 from ticketkit.application.views import TicketView, as_seen, project_ticket
 from ticketkit.clock import Clock
@@ -37,10 +38,9 @@ class Services:
 
 
 def check_actor(actor: object) -> Actor:
-    """The acting person, or a ``TypeError`` for anything that is not an ``Actor``."""
-    if not isinstance(actor, Actor):
-        raise TypeError("actor: pass Person.actor or an Actor, the acting person first")
-    return actor
+    """The acting person, or a ``ValidationError`` naming ``actor`` for anything that is
+    not an ``Actor`` of two UUIDs."""
+    return check.actor(actor)
 
 
 class Session:
@@ -147,13 +147,11 @@ class Session:
 
     def visible_ticket(self, ticket_id: UUID, *, for_update: bool = False) -> Ticket:
         """The ticket, if the acting person may read it; ``NotFound`` alike when it does not
-        exist and when they may not see it. ``for_update`` locks it for this call's change,
-        so concurrent changes queue instead of conflicting."""
-        ticket = (
-            self.uow.tickets.get(ticket_id, for_update=for_update)
-            if isinstance(ticket_id, UUID)
-            else None
-        )
+        exist and when they may not see it (an id that is no UUID: ``ValidationError``).
+        ``for_update`` locks it for this call's change, so concurrent changes queue instead
+        of conflicting."""
+        check.require_ident(ticket_id, "ticket_id")
+        ticket = self.uow.tickets.get(ticket_id, for_update=for_update)
         if ticket is None or not self.actor.reads("tickets", ticket):
             raise NotFound("Ticket", ticket_id)
         return ticket

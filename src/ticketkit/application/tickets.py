@@ -67,8 +67,16 @@ def create_ticket(
     template; ``requester_id`` (someone else), ``assignee_id`` and ``group_id`` are for
     staff. Without ``group_id`` the ticket goes to the oldest group serving the project
     (of those the assignee belongs to, when one is given), or to no group if none does."""
+    ids: list[FieldError] = []
+    check.ident(ids, project_id, "project_id")
+    check.ident(ids, type_id, "type_id")
+    check.ident(ids, requester_id, "requester_id", optional=True)
+    check.ident(ids, assignee_id, "assignee_id", optional=True)
+    if group_id is not UNSET:
+        check.ident(ids, group_id, "group_id", optional=True)
+    check.raise_if(ids)
     s.prefetch((requester_id, assignee_id))
-    project = s.uow.projects.get(project_id) if isinstance(project_id, UUID) else None
+    project = s.uow.projects.get(project_id)
     if project is None or not s.actor.reads("projects", project):
         raise NotFound("Project", project_id)
     s.require(Action.CREATE_TICKET)
@@ -79,7 +87,7 @@ def create_ticket(
     check.text(errors, "description", body, MAX_BODY, allow_empty=True)
     prio = check.enum_value(Priority, priority, "priority", errors)
     check.channel(errors, channel)
-    values = _field_values(s, ticket_type, fields or {}, errors, creating=True)
+    values = _field_values(s, ticket_type, {} if fields is None else fields, errors, creating=True)
     requester = s.person
     if requester_id is not None and requester_id != s.person.id:
         s.require(Action.ACT_FOR_OTHERS, "requester_id")
@@ -129,7 +137,7 @@ def get_ticket_by_number(s: Session, project_id: UUID, number: int) -> TicketVie
     """The ticket numbered ``number`` in the project ("#42" in a link or a mail), as the
     person may see it; NotFound also when they may not, the same for a missing ticket."""
     errors: list[FieldError] = []
-    check.uuid(errors, "project_id", project_id)
+    check.ident(errors, project_id, "project_id")
     check.number(errors, "number", number)
     check.raise_if(errors)
     where = all_of(s.actor.tickets, Eq("project_id", project_id), Eq("number", number))
@@ -173,18 +181,17 @@ def list_tickets(
         ("requester_id", requester_id),
         ("type_id", type_id),
     ):
-        if value is not None and check.uuid(errors, name, value):
+        if check.ident(errors, value, name, optional=True) and value is not None:
             filters.append(Eq(name, value))
     if assignee_id is not UNSET:
         if not internal:
             raise PermissionDenied("filter by assignee", "assignee_id")
-        filters.append(Eq("assignee_id", assignee_id))
+        if check.ident(errors, assignee_id, "assignee_id", optional=True):
+            filters.append(Eq("assignee_id", assignee_id))
     if group_id is not UNSET:
         if not internal:
             raise PermissionDenied("filter by group", "group_id")
-        if group_id is not None and not isinstance(group_id, UUID):
-            errors.append(FieldError("group_id", "must be a UUID"))
-        else:
+        if check.ident(errors, group_id, "group_id", optional=True):
             filters.append(Eq("group_id", group_id))
     check.raise_if(errors)
     assert order is not None
@@ -230,6 +237,22 @@ def update_ticket(s: Session, ticket_id: UUID, update: TicketUpdate) -> TicketVi
     return s.view(ticket, ticket_type)
 
 
+def change_status(
+    s: Session,
+    ticket_id: UUID,
+    status: str,
+    *,
+    comment: CommentDraft | None = None,
+    expected_version: int | None = None,
+) -> TicketView:
+    """Move the ticket along its workflow, optionally with a comment in the same step
+    (``update_ticket`` with a status, which here is not optional)."""
+    if not isinstance(status, str):
+        raise ValidationError.single("status", "must be the key of a status")
+    change = TicketUpdate(status=status, comment=comment, expected_version=expected_version)
+    return update_ticket(s, ticket_id, change)
+
+
 def add_comment(
     s: Session,
     ticket_id: UUID,
@@ -245,6 +268,7 @@ def add_comment(
     # Named as this operation's arguments are (a draft's checks would say "comment.body").
     check.text(errors, "body", body, MAX_BODY)
     check.channel(errors, channel)
+    check.version(errors, expected_version)
     check.raise_if(errors)
     assert vis is not None
     draft = CommentDraft(body=body, visibility=vis, channel=channel)
@@ -307,6 +331,13 @@ def _apply(
 ) -> tuple[Ticket, TicketType, Comment | None]:
     """Check every part of a change, then apply and record it: the ticket as it is now,
     its type, and the new comment if there is one."""
+    types: list[FieldError] = []
+    check.version(types, u.expected_version)
+    if u.assignee_id is not UNSET:
+        check.ident(types, u.assignee_id, "assignee_id", optional=True)
+    if u.group_id is not UNSET:
+        check.ident(types, u.group_id, "group_id", optional=True)
+    check.raise_if(types)
     ticket = s.visible_ticket(ticket_id, for_update=True)
     ticket_type = s.ticket_type(ticket.type_id)
     if u.expected_version is not None and u.expected_version != s.actor.count_events(
@@ -334,7 +365,7 @@ def _apply(
         prio = check.enum_value(Priority, u.priority, "priority", errors)
         if prio is not None and prio != ticket.priority:
             public.append(Change(field="priority", old=ticket.priority, new=prio))
-    if u.fields:
+    if u.fields is not None:
         values = _field_values(s, ticket_type, u.fields, errors, creating=False)
         specs = {f.name: f for f in ticket_type.fields}
         for name, value in sorted(values.items()):

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Final, TypeVar
 from uuid import UUID
 
+from ticketkit.domain.fields import FieldSpec
+from ticketkit.domain.model import Actor
 from ticketkit.domain.text import check_text
 from ticketkit.errors import FieldError, ValidationError
 
@@ -21,6 +23,60 @@ _CHANNEL = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
+
+
+def actor(value: object) -> Actor:
+    """The acting person: an ``Actor`` of two UUIDs, or a ``ValidationError`` naming
+    ``actor`` (a ``Person``, an id or an ``Actor`` of text ids is none)."""
+    if not isinstance(value, Actor):
+        raise ValidationError.single(
+            "actor", "must be an Actor (pass Person.actor), the acting person first"
+        )
+    if not (isinstance(value.tenant_id, UUID) and isinstance(value.person_id, UUID)):
+        raise ValidationError.single("actor", "must be an Actor of two UUIDs")
+    return value
+
+
+def ident(errors: list[FieldError], value: object, field: str, *, optional: bool = False) -> bool:
+    """Whether ``value`` is an id (a UUID; None too where ``optional``); notes why not.
+
+    Decided by the value's type alone, before anything is looked up, so the answer tells
+    nothing about what exists: a UUID that names nothing is the operation's ``NotFound``.
+    """
+    if isinstance(value, UUID) or (optional and value is None):
+        return True
+    errors.append(FieldError(field, "must be a UUID"))
+    return False
+
+
+def require_ident(value: object, field: str) -> None:
+    """``ValidationError`` naming ``field`` unless ``value`` is a UUID (see ``ident``)."""
+    errors: list[FieldError] = []
+    ident(errors, value, field)
+    raise_if(errors)
+
+
+def flag(errors: list[FieldError], value: object, field: str) -> None:
+    """A yes or no: ``True`` or ``False``, nothing that merely counts as one."""
+    if not isinstance(value, bool):
+        errors.append(FieldError(field, "must be True or False"))
+
+
+def version(errors: list[FieldError], value: object, field: str = "expected_version") -> None:
+    """An expected version: None (no check) or a whole number from 0 (no bool)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        errors.append(FieldError(field, "must be None or a whole number from 0"))
+
+
+def instance(
+    errors: list[FieldError], value: object, cls: type[T], field: str, *, optional: bool = False
+) -> bool:
+    """Whether ``value`` is a ``cls`` (None too where ``optional``); notes why not."""
+    if isinstance(value, cls) or (optional and value is None):
+        return True
+    errors.append(FieldError(field, f"must be a {cls.__name__}"))
+    return False
 
 
 def raise_if(errors: list[FieldError]) -> None:
@@ -51,7 +107,8 @@ def text(
 def name_errors(field: str, value: object) -> list[FieldError]:
     """The problems of a name (of an organisation, person, project, type)."""
     errors: list[FieldError] = []
-    text(errors, field, value, MAX_NAME)
+    # Names are stored trimmed, so the length that counts is the trimmed one.
+    text(errors, field, value.strip() if isinstance(value, str) else value, MAX_NAME)
     return errors
 
 
@@ -75,10 +132,34 @@ def enum_value(cls: type[E], value: object, field: str, errors: list[FieldError]
     """``value`` as a member of ``cls`` (members and their values are accepted)."""
     try:
         return cls(value)
-    except ValueError:
+    except (ValueError, TypeError):
         allowed = [m.value for m in cls]
         errors.append(FieldError(field, f"unknown value {value!r}; expected one of {allowed}"))
         return None
+
+
+#: Custom fields one ticket type may have.
+MAX_FIELD_SPECS = 100
+
+
+def field_specs(errors: list[FieldError], value: object) -> tuple[FieldSpec, ...]:
+    """A ticket type's fields: ``FieldSpec`` values of distinct names, at most
+    ``MAX_FIELD_SPECS``; every problem noted under ``fields``, beside the other fields'."""
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        errors.append(FieldError("fields", "must be a list of FieldSpec values"))
+        return ()
+    specs = list(itertools.islice(value, MAX_FIELD_SPECS + 1))
+    if len(specs) > MAX_FIELD_SPECS:
+        errors.append(FieldError("fields", f"must be at most {MAX_FIELD_SPECS} fields"))
+        return ()
+    if not all(isinstance(f, FieldSpec) for f in specs):
+        errors.append(FieldError("fields", "must be FieldSpec values"))
+        return ()
+    names = [f.name for f in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        errors.append(FieldError("fields", f"duplicate field names {dupes}"))
+    return tuple(specs)
 
 
 #: Values one filter may name: far below PostgreSQL's parameter limit, and more than a
@@ -109,14 +190,6 @@ def limit(errors: list[FieldError], value: object, maximum: int) -> None:
     """A page size: an integer from 1 to ``maximum`` (a bool is no number here)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         errors.append(FieldError("limit", f"must be an integer from 1 to {maximum}"))
-
-
-def uuid(errors: list[FieldError], field: str, value: object) -> bool:
-    """Whether ``value`` is a UUID (an id a host passes in); notes why not."""
-    if isinstance(value, UUID):
-        return True
-    errors.append(FieldError(field, "must be a UUID"))
-    return False
 
 
 def number(errors: list[FieldError], field: str, value: object) -> None:

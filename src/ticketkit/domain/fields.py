@@ -41,6 +41,12 @@ def _field_kind(value: object) -> FieldKind:
     return member(FieldKind, value, "kind")
 
 
+def _sequence(value: object) -> object:
+    """A list or tuple as a tuple (so the value stays hashable); anything else as it is,
+    for the checks to refuse by name."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 @attrs.frozen(kw_only=True)
 class FieldSpec:
     """One custom field: its kind, whether it is required, and its choices.
@@ -53,7 +59,7 @@ class FieldSpec:
     label: str
     kind: FieldKind = attrs.field(converter=_field_kind)
     required: bool = False
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_sequence)
     internal: bool = False
     max_length: int = MAX_TEXT_FIELD
 
@@ -65,15 +71,24 @@ class FieldSpec:
             )
         if problem := _label_problem(self.label):
             errors.append(FieldError("label", problem))
+        for flag in ("required", "internal"):
+            if not isinstance(getattr(self, flag), bool):
+                errors.append(FieldError(flag, "must be True or False"))
         if problem := self._choices_problem():
             errors.append(FieldError("choices", problem))
-        if not 1 <= self.max_length <= MAX_TEXT_FIELD:
+        if (
+            isinstance(self.max_length, bool)
+            or not isinstance(self.max_length, int)
+            or not 1 <= self.max_length <= MAX_TEXT_FIELD
+        ):
             errors.append(FieldError("max_length", f"must be between 1 and {MAX_TEXT_FIELD}"))
         if errors:
             raise ValidationError(errors)
 
     def _choices_problem(self) -> str | None:
         """What is wrong with ``choices`` for this kind of field, if anything."""
+        if not isinstance(self.choices, tuple):
+            return "must be a list of choices"
         is_choice = self.kind in (FieldKind.SINGLE_CHOICE, FieldKind.MULTIPLE_CHOICE)
         if is_choice and not self.choices:
             return f"field {self.name!r} of kind {self.kind} needs choices"

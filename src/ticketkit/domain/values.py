@@ -18,7 +18,7 @@ def member(cls: type[E], value: object, field: str) -> E:
     a ``ValidationError`` naming ``field``: what an attrs converter of the domain uses."""
     try:
         return cls(value)
-    except ValueError:
+    except (ValueError, TypeError):
         allowed = [m.value for m in cls]
         raise ValidationError.single(
             field, f"unknown value {value!r}; expected one of {allowed}"

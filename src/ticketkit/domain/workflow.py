@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Collection, Mapping
 
 import attrs
 
@@ -51,6 +52,21 @@ class Status:
             raise ValidationError.single("label", problem)
 
 
+def _statuses(value: object) -> object:
+    """A list or tuple of statuses as a tuple; anything else as it is, for the checks."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _transitions(value: object) -> object:
+    """Pairs of status keys (as tuples or lists, in any collection but a mapping or text)
+    as a frozenset of tuples; anything else as it is, for the checks to refuse by name."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Collection):
+        return value
+    if not all(isinstance(p, list | tuple) and len(p) == 2 for p in value):
+        return value
+    return frozenset(tuple(p) for p in value)
+
+
 @attrs.frozen(kw_only=True)
 class Workflow:
     """Statuses plus the transitions between them; ``initial`` is where tickets start.
@@ -58,13 +74,23 @@ class Workflow:
     A bad definition raises :class:`ValidationError` naming each bad attribute (its first
     problem)."""
 
-    statuses: tuple[Status, ...]
+    statuses: tuple[Status, ...] = attrs.field(converter=_statuses)
     initial: str
-    transitions: frozenset[tuple[str, str]]
+    transitions: frozenset[tuple[str, str]] = attrs.field(converter=_transitions)
 
     def __attrs_post_init__(self) -> None:
-        keys = [s.key for s in self.statuses]
         errors = []
+        if not isinstance(self.statuses, tuple) or not all(
+            isinstance(s, Status) for s in self.statuses
+        ):
+            errors.append(FieldError("statuses", "must be a list of Status values"))
+        if not isinstance(self.transitions, frozenset):
+            errors.append(FieldError("transitions", "must be a set of (from, to) status keys"))
+        if not isinstance(self.initial, str):
+            errors.append(FieldError("initial", "must be the key of a status"))
+        if errors:
+            raise ValidationError(errors)
+        keys = [s.key for s in self.statuses]
         if not keys:
             errors.append(FieldError("statuses", "a workflow needs at least one status"))
         elif len(set(keys)) != len(keys):

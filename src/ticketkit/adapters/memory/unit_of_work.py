@@ -99,7 +99,7 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def _reset(self) -> None:
         self.organisations = Directory[Organisation](self, "organisations")
-        self.persons = Directory[Person](self, "persons")
+        self.persons = self._persons = Directory[Person](self, "persons")
         self.projects = Directory[Project](self, "projects")
         self.ticket_types = Directory[TicketType](self, "ticket_types")
         self.groups = Groups(self)
@@ -152,6 +152,17 @@ class MemoryUnitOfWork(UnitOfWork):
             raise Conflict("Tenant", tenant.id)
         self._new_tenant = tenant
 
+    def _check_emails(self) -> None:
+        """One person per e-mail address in a tenant, as SQL's unique index keeps it: a
+        person staged with an address another one committed meanwhile is a ``Conflict``."""
+        staged = self._persons._staged.added
+        if not staged:
+            return
+        taken = {p.email: p.id for p in self._data.persons.values()}
+        for person in staged.values():
+            if taken.setdefault(person.email, person.id) != person.id:
+                raise Conflict("Person", person.id)
+
     def commit(self) -> None:
         if self._closed:
             raise RuntimeError("unit of work is closed")
@@ -166,6 +177,7 @@ class MemoryUnitOfWork(UnitOfWork):
             for t in self._tickets.added.values():
                 if t.number <= data.last_numbers.get(t.project_id, 0):
                     raise Conflict("TicketNumber", t.number)
+            self._check_emails()
             if self._new_tenant is not None:
                 if data.tenant is not None:
                     raise Conflict("Tenant", self.tenant_id)

@@ -311,6 +311,14 @@ def _sqlite_changes(conn: Connection) -> int | None:
     return int(raw.total_changes)
 
 
+def _uuid_or_none(text: str | None) -> UUID | None:
+    """The id a duplicate key names; None for a key of another column (an e-mail)."""
+    try:
+        return UUID(text) if text is not None else None
+    except ValueError:
+        return None
+
+
 def _conflict(
     exc: IntegrityError,
     mapping: TableMapping[Any],
@@ -326,7 +334,7 @@ def _conflict(
         last = found.group("values").split(", ")[-1] if found else None
         if number_clash:
             return Conflict("TicketNumber", int(last) if last is not None else None)
-        return Conflict(mapping.kind, UUID(last) if last is not None else None)
+        return Conflict(mapping.kind, _uuid_or_none(last))
     if getattr(orig, "sqlite_errorname", None) in _UNIQUE_SQLITE:
         # executemany stops at the failing row: the rows before it are the changes made.
         failed: RowDict | None = None

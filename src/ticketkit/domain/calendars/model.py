@@ -102,6 +102,20 @@ class Calendar:
         ``week`` keys are weekdays or ranges (``"mon-fri"``); days not named are closed.
         Regions are ``HolidayRegion`` values or ``"DE"`` / ``"DE-BY"`` strings.
         """
+        errors = []
+        if not isinstance(week, Mapping):
+            errors.append(FieldError("week", "must map weekdays to hours"))
+        parts: tuple[tuple[str, object], ...] = (
+            ("holidays", holidays),
+            ("holiday_regions", holiday_regions),
+        )
+        for name, part in parts:
+            if isinstance(part, str | bytes | Mapping) or not isinstance(part, Iterable):
+                errors.append(FieldError(name, "must be a list"))
+        if special_days is not None and not isinstance(special_days, Mapping):
+            errors.append(FieldError("special_days", "must map dates to hours"))
+        if errors:
+            raise ValidationError(errors)
         days: list[list[Hours]] = [[] for _ in WEEKDAYS]
         for key, value in week.items():
             hours = _hours_tuple(value, f"week.{key}")

@@ -50,9 +50,11 @@ class Hours:
 
     def __attrs_post_init__(self) -> None:
         errors = []
-        if not (isinstance(self.start, int) and 0 <= self.start < DAY):
+        if isinstance(self.start, bool) or not (
+            isinstance(self.start, int) and 0 <= self.start < DAY
+        ):
             errors.append(FieldError("start", "must be a time of day from 00:00 to 23:59:59"))
-        if not (isinstance(self.end, int) and 0 < self.end <= DAY):
+        if isinstance(self.end, bool) or not (isinstance(self.end, int) and 0 < self.end <= DAY):
             errors.append(FieldError("end", "must be a time of day from 00:00:01 to 24:00"))
         elif self.end == self.start:
             errors.append(FieldError("end", "equals start: an interval must not be empty"))

@@ -46,6 +46,8 @@ persons = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     fk(organisations.name, "organisation_id"),
     Index(None, "tenant_id", "organisation_id"),
+    # One person per address in a tenant; addresses are stored lower-cased.
+    Index(None, "tenant_id", "email", unique=True),
 )
 
 projects = Table(
