@@ -150,16 +150,45 @@ _g, _gm, _gp, _tf = (
 )
 
 
+#: Statements read on every ticket opened or changed, built once (building one costs more
+#: than SQLite takes to run it).
+_FOLLOWERS_OF = (
+    select(_tf.c.person_id)
+    .where(_tf.c.tenant_id == bindparam("tenant"), _tf.c.ticket_id == bindparam("ticket"))
+    .order_by(_tf.c.ordinal)
+)
+_GROUPS_SERVING = (
+    select(_g)
+    .where(
+        _g.c.tenant_id == bindparam("tenant"),
+        _g.c.id.in_(
+            select(_gp.c.group_id).where(
+                _gp.c.tenant_id == bindparam("tenant"), _gp.c.project_id == bindparam("project")
+            )
+        ),
+    )
+    .order_by(_g.c.ordinal)
+)
+
+
 class Groups(GroupRepository):
     """Agent groups: a row each, members and served projects as rows of their own. Written
     at once (a group changes rarely), so reads need no flush of buffered rows."""
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
+        #: The groups serving each project, as read in this unit of work (a batch opening
+        #: many tickets reads them once per project); any group written here clears it.
+        self._serving: dict[UUID, builtins.list[Group]] = {}
+
+    def forget(self) -> None:
+        """Drop what this unit of work remembers (it committed or rolled back)."""
+        self._serving.clear()
 
     def add(self, item: Group) -> None:
         uow = self._uow
         uow._check_tenant(item)
+        self._serving.clear()
         if self.get(item.id) is not None:
             raise Conflict("Group", item.id)
         conn = uow._connector.writer()
@@ -172,6 +201,7 @@ class Groups(GroupRepository):
     def save(self, item: Group) -> None:
         uow = self._uow
         uow._check_tenant(item)
+        self._serving.clear()
         conn = uow._connector.writer()
         where = and_(_g.c.tenant_id == item.tenant_id, _g.c.id == item.id)
         if conn.execute(_g.update().where(where).values(name=item.name)).rowcount != 1:
@@ -200,12 +230,18 @@ class Groups(GroupRepository):
         return self._load(self._uow._where(_g, where))
 
     def serving(self, project_id: UUID) -> builtins.list[Group]:
-        uow = self._uow
-        served = select(_gp.c.group_id).where(
-            _gp.c.tenant_id == uow.tenant_id, _gp.c.project_id == project_id
-        )
-        found = self._load(_g.c.id.in_(served))
-        return sorted(found, key=lambda g: (g.created_at, g.id))
+        found = self._serving.get(project_id)
+        if found is None:
+            uow = self._uow
+            rows = (
+                uow._connector.reader()
+                .execute(_GROUPS_SERVING, {"tenant": uow.tenant_id, "project": project_id})
+                .all()
+            )
+            found = self._serving[project_id] = sorted(
+                self._linked(rows), key=lambda g: (g.created_at, g.id)
+            )
+        return list(found)
 
     def _load(self, *where: Any) -> builtins.list[Group]:
         """The groups matching ``where`` with their members and projects: three reads."""
@@ -214,8 +250,14 @@ class Groups(GroupRepository):
         rows = conn.execute(
             select(_g).where(_g.c.tenant_id == uow.tenant_id, *where).order_by(_g.c.ordinal)
         ).all()
+        return self._linked(rows)
+
+    def _linked(self, rows: Sequence[Row[Any]]) -> builtins.list[Group]:
+        """The groups of ``rows`` with their members and projects (two more reads)."""
         if not rows:
             return []
+        uow = self._uow
+        conn = uow._connector.reader()
         ids = [r.id for r in rows]
         links: dict[str, dict[UUID, set[UUID]]] = {}
         for table, col in ((_gm, "person_id"), (_gp, "project_id")):
@@ -245,15 +287,28 @@ class Followers(FollowerRepository):
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
+        #: Followers per ticket as this unit of work knows them: read once, kept up to date
+        #: by its own adds and removes, and none for a ticket it opened (an operation
+        #: records who hears of it on every change, so this saves a read per change).
+        self._known: dict[UUID, builtins.list[UUID]] = {}
+
+    def forget(self) -> None:
+        """Drop what this unit of work remembers (it committed or rolled back)."""
+        self._known.clear()
+
+    def opened(self, ticket_id: UUID) -> None:
+        """``ticket_id`` is new in this unit of work: nobody follows it yet."""
+        self._known[ticket_id] = []
 
     def of(self, ticket_id: UUID) -> list[UUID]:
-        uow = self._uow
-        stmt = (
-            select(_tf.c.person_id)
-            .where(_tf.c.tenant_id == uow.tenant_id, _tf.c.ticket_id == ticket_id)
-            .order_by(_tf.c.ordinal)
-        )
-        return list(uow._connector.reader().execute(stmt).scalars())
+        found = self._known.get(ticket_id)
+        if found is None:
+            uow = self._uow
+            params = {"tenant": uow.tenant_id, "ticket": ticket_id}
+            found = self._known[ticket_id] = list(
+                uow._connector.reader().execute(_FOLLOWERS_OF, params).scalars()
+            )
+        return list(found)
 
     def add(self, ticket_id: UUID, person_id: UUID, *, at: datetime) -> None:
         uow = self._uow
@@ -268,6 +323,7 @@ class Followers(FollowerRepository):
             "ordinal": _ORDINALS.take(1),
         }
         uow._connector.writer().execute(insert(_tf), row)
+        self._known.setdefault(ticket_id, []).append(person_id)
 
     def remove(self, ticket_id: UUID, person_id: UUID) -> None:
         uow = self._uow
@@ -279,6 +335,8 @@ class Followers(FollowerRepository):
         )
         if uow._connector.writer().execute(stmt).rowcount != 1:
             raise Conflict("Follower", person_id)
+        if ticket_id in self._known:
+            self._known[ticket_id] = [p for p in self._known[ticket_id] if p != person_id]
 
 
 class Tickets(TicketRepository):
@@ -292,6 +350,7 @@ class Tickets(TicketRepository):
 
     def add(self, ticket: Ticket) -> None:
         self._uow._stage(TICKETS, ticket)
+        self._uow._followers.opened(ticket.id)
 
     def get(self, ident: UUID, *, for_update: bool = False) -> Ticket | None:
         uow = self._uow

@@ -169,9 +169,9 @@ class SqlUnitOfWork(UnitOfWork):
         self.projects = Directory[Project](self, PROJECTS)
         self._committed_types = storage.ticket_types
         self.ticket_types = TicketTypes(self, TICKET_TYPES)
-        self.groups = Groups(self)
+        self.groups = self._groups = Groups(self)
         self.tickets = Tickets(self)
-        self.followers = Followers(self)
+        self.followers = self._followers = Followers(self)
         self.comments = Comments(self)
         self.events = Events(self)
         self.outbox = Outbox(self)
@@ -183,6 +183,8 @@ class SqlUnitOfWork(UnitOfWork):
         self._access.project_ids.clear()
         self._new_tenant = None
         self._counters.clear()
+        self._followers.forget()
+        self._groups.forget()
 
     def commit(self) -> None:
         if self._connector.closed:
