@@ -81,6 +81,17 @@ def test_what_a_person_may_do_is_what_the_operations_let_them_do(world: World) -
         assert can.assign == succeeds(
             world, person, lambda b, me: b.assign(me, t.id, world.agent.id)
         ), name
+        # Someone this person would add: staff add staff, customers a colleague.
+        colleague = (
+            world.agent2
+            if person.role.is_staff
+            else world.acme_admin
+            if person is world.acme_guest
+            else world.acme_guest
+        )
+        assert can.add_followers == succeeds(
+            world, person, lambda b, me, who=colleague: b.add_follower(me, t.id, who.id)
+        ), name
         for key in statuses:
             if key == t.status:
                 continue

@@ -289,12 +289,18 @@ def ticket_actions(s: Session, ticket_id: UUID) -> TicketActions:
     fields += [
         f"fields.{f.name}" for f in ticket_type.fields if (internal if f.internal else public)
     ]
+    followers = may(Action.MANAGE_FOLLOWERS) and (
+        s.actor.viewer.is_staff
+        or s.person.id == ticket.requester_id
+        or s.person.id in s.uow.followers.of(ticket.id)
+    )
     return TicketActions(
         comment_public=may(Action.COMMENT_PUBLIC),
         comment_internal=may(Action.COMMENT_INTERNAL),
         statuses=(ticket_type.workflow.targets(ticket.status) if may(Action.CHANGE_STATUS) else ()),
         assign=may(Action.ASSIGN),
         fields=tuple(fields),
+        add_followers=followers,
     )
 
 

@@ -148,6 +148,9 @@ class TicketActions:
     #: What ``update_ticket`` accepts from this person: ``title``, ``description``,
     #: ``priority`` and ``fields.<name>``.
     fields: tuple[str, ...]
+    #: Whether ``add_follower`` takes someone from this person: staff add staff; the
+    #: requester, or a customer who follows, adds colleagues of her organisation.
+    add_followers: bool = False
 
 
 @attrs.frozen(kw_only=True)
