@@ -138,7 +138,7 @@ def get_ticket_by_number(s: Session, project_id: UUID, number: int) -> TicketVie
     person may see it; NotFound also when they may not, the same for a missing ticket."""
     errors: list[FieldError] = []
     check.ident(errors, project_id, "project_id")
-    check.number(errors, "number", number)
+    check.number(errors, number, "number")
     check.raise_if(errors)
     where = all_of(s.actor.tickets, Eq("project_id", project_id), Eq("number", number))
     found = s.uow.tickets.query(where, (), 1)

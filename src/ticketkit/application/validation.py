@@ -192,7 +192,7 @@ def limit(errors: list[FieldError], value: object, maximum: int) -> None:
         errors.append(FieldError("limit", f"must be an integer from 1 to {maximum}"))
 
 
-def number(errors: list[FieldError], field: str, value: object) -> None:
+def number(errors: list[FieldError], value: object, field: str) -> None:
     """Notes a ticket number that is not a positive integer a database column holds."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
         errors.append(FieldError(field, "must be a positive whole number"))
