@@ -53,7 +53,7 @@ from ticketkit import (
     Workflow,
 )
 from ticketkit.adapters.memory import MemoryStorage
-from ticketkit.application.desk import _Facade
+from ticketkit.application.operations import Operations
 from ticketkit.domain.workflow import default_workflow
 from ticketkit.ports import Storage
 
@@ -123,7 +123,7 @@ def fits(value: object, hint: Any) -> bool:
 def public_operations() -> dict[str, inspect.Signature]:
     """The operations a host calls: the façade's public methods, and ``HelpDesk``'s own."""
     found = {}
-    for cls in (_Facade, HelpDesk):
+    for cls in (Operations, HelpDesk):
         for name, member in vars(cls).items():
             if not name.startswith("_") and callable(member):
                 found[name] = inspect.signature(member)

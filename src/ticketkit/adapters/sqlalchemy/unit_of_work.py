@@ -27,9 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ticketkit.adapters.sqlalchemy import bulk, tables
+from ticketkit.adapters.sqlalchemy.access import Access
 from ticketkit.adapters.sqlalchemy.compile import compile_predicate
 from ticketkit.adapters.sqlalchemy.connection import Connector, lost_to_a_concurrent_writer
 from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN
+from ticketkit.adapters.sqlalchemy.groups import Followers, Groups
 from ticketkit.adapters.sqlalchemy.mapping import (
     FLUSH_ORDER,
     ORGANISATIONS,
@@ -40,13 +42,10 @@ from ticketkit.adapters.sqlalchemy.mapping import (
     TableMapping,
 )
 from ticketkit.adapters.sqlalchemy.repositories import (
-    Access,
     Comments,
     CommittedTypes,
     Directory,
     Events,
-    Followers,
-    Groups,
     Outbox,
     Tickets,
     TicketTypes,

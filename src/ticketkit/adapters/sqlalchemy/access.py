@@ -1,0 +1,169 @@
+"""``Access``, the SQL ``AccessReader``: the people and the facts the policy reads to resolve
+what someone may see, loaded together in one round trip where the database can answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from ticketkit.adapters.sqlalchemy import tables
+from ticketkit.adapters.sqlalchemy.mapping import (
+    PERSONS,
+    PROJECTS,
+)
+from ticketkit.adapters.sqlalchemy.types import Id
+from ticketkit.domain.model import Person
+from ticketkit.ports.repositories import (
+    AccessReader,
+)
+
+if TYPE_CHECKING:
+    from ticketkit.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, Staged
+
+
+class _Prefixed:
+    """A row's columns under a label prefix, read by their plain names (so a joined row
+    goes through the same row mapping as a row of its own table)."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Row[Any], prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
+def _persons_with_projects(*, array: bool) -> Select[Any]:
+    """People with their organisation's projects (one row per project, or one with NULLs),
+    only the columns the row mappings read. With ``array`` (PostgreSQL) the ids go as one
+    ``= ANY(array)`` parameter: the statement is then the same for any number of ids, where
+    an expanding ``IN`` is rendered anew on every execution."""
+    people, projects = tables.persons, tables.projects
+    ids = (
+        people.c.id == any_(bindparam("idents", type_=ARRAY(Id())))
+        if array
+        else people.c.id.in_(bindparam("idents", expanding=True))
+    )
+    return (
+        select(
+            *(c for c in people.c if c.key != "ordinal"),
+            *(c.label(f"project_{c.key}") for c in projects.c if c.key != "ordinal"),
+        )
+        .select_from(
+            people.outerjoin(
+                projects,
+                and_(
+                    projects.c.tenant_id == people.c.tenant_id,
+                    projects.c.organisation_id == people.c.organisation_id,
+                ),
+            )
+        )
+        .where(people.c.tenant_id == bindparam("tenant"), ids)
+    )
+
+
+_PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
+_PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
+_PROJECT_IDS = select(tables.projects.c.id).where(
+    tables.projects.c.tenant_id == bindparam("tenant"),
+    tables.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
+)
+
+
+class Access(AccessReader):
+    """People loaded with their organisations' projects in one round trip, and the project
+    ids of organisations, kept for the unit of work's transaction."""
+
+    def __init__(self, uow: SqlUnitOfWork, *, array_params: bool) -> None:
+        self._uow = uow
+        #: On PostgreSQL the ids go as one array parameter (see ``_persons_with_projects``).
+        self._array_params = array_params
+        #: Project ids by organisations; the unit of work clears it whenever projects change.
+        self.project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
+
+    def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
+        uow = self._uow
+        staged: Staged[Person] = uow._staged[PERSONS.kind]
+        found: dict[UUID, Person] = {}
+        missing: list[UUID] = []
+        for ident in idents:
+            if not isinstance(ident, UUID):
+                continue
+            item = staged.find(ident)
+            if item is not None:
+                found[ident] = item
+            elif ident not in missing:
+                missing.append(ident)
+        if missing and self._projects_settled():
+            found.update(self._load_persons(missing))
+            return found
+        for ident in missing:
+            person = uow._get(PERSONS, ident)
+            if person is not None:
+                found[ident] = person
+        return found
+
+    def _projects_settled(self) -> bool:
+        """Whether the database holds this unit of work's projects as it sees them: only
+        then may people be loaded with their organisations' projects (which feed the
+        policy's project ids; a project added or moved here but not yet written must not
+        be answered from the database)."""
+        staged = self._uow._staged[PROJECTS.kind]
+        return not staged.added and not staged.changed
+
+    def _load_persons(self, idents: list[UUID]) -> dict[UUID, Person]:
+        """Load people together with their organisations' projects, which the policy asks
+        for next whenever it resolves a customer's access and an operation reads next (the
+        project a ticket is opened in): one round trip for all of them."""
+        uow = self._uow
+        params = {"tenant": uow.tenant_id, "idents": idents}
+        stmt = _PERSONS_WITH_PROJECTS_ANY if self._array_params else _PERSONS_WITH_PROJECTS
+        rows = uow._connector.reader().execute(stmt, params).all()
+        people = uow._staged[PERSONS.kind].known
+        projects = uow._staged[PROJECTS.kind].known
+        by_org: dict[UUID, set[UUID]] = {}
+        found: dict[UUID, Person] = {}
+        for row in rows:
+            person = found.get(row.id)
+            if person is None:
+                person = found[row.id] = people[row.id] = PERSONS.from_row(uow._conv, row)
+            ids = by_org.setdefault(person.organisation_id, set())
+            if row.project_id is not None:
+                ids.add(row.project_id)
+                if row.project_id not in projects:
+                    # _project reads its row by attribute name, which _Prefixed provides.
+                    joined = cast(Row[Any], _Prefixed(row, "project_"))
+                    projects[row.project_id] = PROJECTS.from_row(uow._conv, joined)
+        for org, ids in by_org.items():
+            self.project_ids.setdefault(frozenset({org}), frozenset(ids))
+        return found
+
+    def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        orgs = frozenset(organisation_ids)
+        if not orgs:
+            return frozenset()
+        cached = self.project_ids.get(orgs)
+        if cached is not None:
+            return cached
+        uow = self._uow
+        uow._flush(PROJECTS)
+        params = {"tenant": uow.tenant_id, "orgs": list(orgs)}
+        found = frozenset(uow._connector.reader().execute(_PROJECT_IDS, params).scalars())
+        self.project_ids[orgs] = found
+        return found
+
+
+__all__ = ["Access"]
