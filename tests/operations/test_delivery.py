@@ -536,3 +536,113 @@ def test_a_script_that_never_closes_its_desk_still_delivers_at_exit(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "returned"
     assert len(out.read_text().split()) == 1, "delivered at exit, not lost"
+
+
+class HangsOnSecond:
+    """A notifier whose second call hangs until released; it records every key it handled."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.returned = threading.Event()
+        self.calls = 0
+        self.keys: list[UUID] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            self.release.wait(10)
+            self.returned.set()
+        self.keys.append(message.notification_id)
+
+
+def test_a_call_given_up_mid_job_leaves_the_rest_of_the_job_to_a_new_delivery_thread(
+    storage: Storage, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hanging, rec = HangsOnSecond(), Recorder()
+    # Registered last, the hanging plugin is called first for each notification.
+    desk = HelpDesk(
+        storage, clock=clock, plugins=Plugins.create([rec, hanging]), delivery_timeout=0.5
+    )
+    w = build_world(desk, clock)
+    before = delivery_threads()
+    with caplog.at_level(logging.CRITICAL, logger="ticketkit"):
+        with desk.batch(w.agent.actor) as batch:  # one job of three notifications
+            for _ in range(3):
+                agent_opens_ticket_for_guest(batch, w)  # type: ignore[arg-type]
+        start = time.monotonic()
+        desk.flush()
+        assert 0.5 <= time.monotonic() - start < 2.0, "the job waited for the timeout only"
+        with storage.unit_of_work(w.provider.tenant_id) as uow:
+            by_id = {n.id: n for n in uow.outbox.list(TRUE, 10)}
+        assert len(rec.messages) == 3, "the plugin after the hung one still got its message"
+        first, second, third = (by_id[m.notification_id] for m in rec.messages)
+        assert first.status is DeliveryStatus.DELIVERED
+        assert second.status is DeliveryStatus.FAILED and "TimeoutError('no answer" in (
+            second.last_error or ""
+        )
+        assert third.status is DeliveryStatus.FAILED and "still busy" in (third.last_error or "")
+        assert second.delivered_to == third.delivered_to == (desk.plugins.manager.get_name(rec),)
+        hanging.release.set()
+        assert hanging.returned.wait(5)
+        time.sleep(0.2)  # the retired thread ends; it records nothing and calls no one else
+        assert len(rec.messages) == 3
+        assert sorted(statuses(storage, w)) == sorted(
+            [DeliveryStatus.DELIVERED] + [DeliveryStatus.FAILED] * 2
+        )
+        assert desk.deliver_pending(w.provider.tenant_id) == 2
+    assert set(statuses(storage, w)) == {DeliveryStatus.DELIVERED}
+    assert len(rec.messages) == 3, "a retry reaches only the plugin that failed"
+    assert Counter(hanging.keys) == {first.id: 1, second.id: 2, third.id: 1}
+    desk.close()
+    assert not delivery_threads() - before, "the retired thread ended with its plugin"
+
+
+class Gate:
+    """A notifier whose first call waits until opened, so that operations queue behind it."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.entered = threading.Event()
+        self.messages: list[NotificationMessage] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        if not self.entered.is_set():
+            self.entered.set()
+            self.open.wait(5)
+        self.messages.append(message)
+
+
+class CountingReads:
+    """A storage that counts its read-only units of work (the delivery's re-check reads)."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.reads = 0
+
+    def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> Any:
+        self.reads += read_only
+        return self.inner.unit_of_work(tenant_id, read_only=read_only)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_operations_queued_behind_a_slow_delivery_go_out_together_one_read_per_tenant(
+    storage: Storage, clock: ManualClock
+) -> None:
+    gate, counting = Gate(), CountingReads(storage)
+    desk = HelpDesk(counting, clock=clock, plugins=Plugins.create([gate]))  # type: ignore[arg-type]
+    acme, other = build_world(desk, clock), build_world(desk, clock, name="Other Hosting")
+    agent_opens_ticket_for_guest(desk, acme)
+    assert gate.entered.wait(5), "the first delivery is under way, and held"
+    tickets = [agent_opens_ticket_for_guest(desk, w) for w in (acme, other, acme, other)]
+    reads_before = counting.reads
+    gate.open.set()
+    desk.flush()
+    assert counting.reads - reads_before == 2, "the four waiting jobs: one re-check per tenant"
+    assert [m.ticket.id for m in gate.messages[1:]] == [t.id for t in tickets], "commit order"
+    for w in (acme, other):
+        assert set(statuses(storage, w)) == {DeliveryStatus.DELIVERED}, "acknowledged per tenant"
+    desk.close()

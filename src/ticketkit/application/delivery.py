@@ -20,6 +20,8 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 from uuid import UUID
 
 import attrs
@@ -27,9 +29,9 @@ import attrs
 from ticketkit.application.views import NotificationMessage, as_seen, project_ticket
 from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event, TicketAssigned
-from ticketkit.domain.model import Comment, Ticket, TicketType
+from ticketkit.domain.model import Comment, Person, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
-from ticketkit.hooks.plugins import Plugins
+from ticketkit.hooks.plugins import PluginFailure, Plugins
 from ticketkit.hooks.signals import Signals
 from ticketkit.policy.predicates import Cmp, Eq, all_of, any_of
 from ticketkit.policy.rules import Access, Policy
@@ -80,6 +82,17 @@ def recipients(
             seen.add(person_id)
             found.append(person_id)
     return found
+
+
+_T = TypeVar("_T")
+
+
+def _by_tenant(items: Iterable[_T], tenant_of: Callable[[_T], UUID]) -> dict[UUID, list[_T]]:
+    """``items`` grouped by tenant, each group in the items' order."""
+    groups: dict[UUID, list[_T]] = {}
+    for item in items:
+        groups.setdefault(tenant_of(item), []).append(item)
+    return groups
 
 
 @attrs.frozen(kw_only=True)
@@ -146,10 +159,7 @@ class PluginCalls:
         """Call ``fn`` (a call to ``plugin``); raise what it raised, or ``TimeoutError``."""
         call = _Call(plugin=plugin, fn=fn)
         with self._lock:
-            if self._hung.get(plugin):
-                raise TimeoutError(
-                    f"still busy with a call given up after {self.timeout:g} s; not called"
-                )
+            self._raise_if_hung(plugin)
             caller = self._idle.pop() if self._idle else self._start_thread()
         caller.inbox.put(call)
         if not call.done.wait(self.timeout):
@@ -160,6 +170,23 @@ class PluginCalls:
                     raise TimeoutError(f"no answer within {self.timeout:g} s")
         if call.error is not None:
             raise call.error
+
+    def check(self, plugin: str) -> None:
+        """Raise ``TimeoutError`` while ``plugin`` has a call given up still running."""
+        with self._lock:
+            self._raise_if_hung(plugin)
+
+    def hung(self, plugin: str, *, by: int) -> None:
+        """Count a call to ``plugin`` given up (``by=1``) or returned after that (``-1``)
+        elsewhere: the delivery thread's own calls (``Dispatcher``) share this count."""
+        with self._lock:
+            self._hung[plugin] = self._hung.get(plugin, 0) + by
+
+    def _raise_if_hung(self, plugin: str) -> None:
+        if self._hung.get(plugin):
+            raise TimeoutError(
+                f"still busy with a call given up after {self.timeout:g} s; not called"
+            )
 
     def close(self) -> None:
         """End the idle threads (a hung call's thread ends when its plugin returns)."""
@@ -215,8 +242,46 @@ class PluginCalls:
 class _Job:
     """One committed unit of work's notifications, waiting for the delivery thread."""
 
-    tenant_id: UUID
     prepared: list[Prepared]
+
+
+@attrs.define(eq=False)
+class _Run:
+    """Deliveries under way (of ``jobs`` queued jobs, of any tenants): the ones still to
+    make and the outcomes so far, kept here so that a replacement thread can finish them
+    (see ``Dispatcher._give_up``)."""
+
+    items: list[Prepared]
+    now: datetime
+    outcomes: list[Notification]
+    jobs: int = 0
+    position: int = 0
+
+
+@attrs.define(eq=False)
+class _Worker:
+    """A delivery thread and the plugin call it is making, which the watchdog times. The
+    fields change under the dispatcher's lock."""
+
+    run: _Run | None = None
+    #: The plugin being called, since ``started`` (``time.monotonic``); None between calls.
+    plugin: str | None = None
+    started: float = 0.0
+    #: The plugins that took the current notification so far.
+    took: list[str] = attrs.field(factory=list)
+    #: Given up by the watchdog: another thread carries on, this one's results are dropped.
+    retired: bool = False
+    thread: threading.Thread | None = None
+
+
+@attrs.frozen
+class _Resume:
+    """Where a replacement thread takes over: the notification whose plugin call was given
+    up, the plugins that took it before, and that call's failure."""
+
+    run: _Run
+    took: tuple[str, ...]
+    failure: PluginFailure
 
 
 @attrs.define(eq=False)  # by identity: kept in a WeakSet
@@ -234,8 +299,17 @@ class Dispatcher:
     In ``DeliveryMode.BACKGROUND`` a committed operation's notifications are queued for one
     delivery thread, started when needed (it ends after ``idle_exit`` seconds without work);
     ``flush`` waits for the queue, ``close`` also ends the threads. At most ``queue_limit``
-    operations wait: beyond that, their rows stay pending for ``retry``. Every plugin call
-    runs under ``PluginCalls`` with ``attempt_timeout``.
+    operations wait: beyond that, their rows stay pending for ``retry``. The thread takes
+    all the jobs waiting at once (up to ``drain_limit`` notifications), so that a backlog
+    costs one re-check read and one write per tenant, not one per operation.
+
+    Every plugin call is given up after ``attempt_timeout``. The delivery thread calls
+    plugins itself, watched by a watchdog thread: handing each call to another thread
+    would cost two thread switches per notification and plugin, more than a quick plugin
+    takes. When a call overruns, the watchdog records that attempt failed and starts a
+    new delivery thread, which finishes the job and goes on with the queue; the old one
+    ends when its plugin returns. Calls made in a caller's thread (``DeliveryMode.INLINE``,
+    ``retry``) run on ``PluginCalls`` threads instead, so that no caller waits longer.
     """
 
     storage: Storage
@@ -251,10 +325,15 @@ class Dispatcher:
     mode: DeliveryMode = DeliveryMode.BACKGROUND
     attempt_timeout: float = 10.0
     queue_limit: int = 10_000
+    drain_limit: int = 1_000
     idle_exit: float = 5.0
     _calls: PluginCalls = attrs.field(init=False)
     _queue: queue.Queue[_Job | None] = attrs.field(init=False)
-    _worker: threading.Thread | None = attrs.field(default=None, init=False)
+    #: The delivery thread at work (a retired one is no longer here), and its watchdog.
+    _worker: _Worker | None = attrs.field(default=None, init=False)
+    _watchdog: threading.Thread | None = attrs.field(default=None, init=False)
+    #: Wakes the watchdog when the delivery thread ends.
+    _watching: threading.Condition = attrs.field(init=False)
     #: Jobs queued and jobs done so far: ``flush`` waits for those queued before it.
     _queued: int = attrs.field(default=0, init=False)
     _done: int = attrs.field(default=0, init=False)
@@ -268,6 +347,7 @@ class Dispatcher:
         self._calls = PluginCalls(self.attempt_timeout)
         self._queue = queue.Queue(self.queue_limit)
         self._progress = threading.Condition(self._lock)
+        self._watching = threading.Condition(self._lock)
 
     def after_commit(self, uow: UnitOfWork, prepared: list[Prepared]) -> None:
         """Signal ``uow``'s committed events, then deliver the notifications it wrote: queued
@@ -279,11 +359,15 @@ class Dispatcher:
         if not prepared:
             return
         if self.mode is DeliveryMode.INLINE:
-            self._deliver_safely(_Job(uow.tenant_id, prepared))
+            try:
+                self._deliver(prepared)
+            except Exception:
+                # The change is committed and the outbox rows with it; retry() takes them.
+                log.exception("delivering %d notifications failed; left for retry", len(prepared))
             return
         with self._lock:
             try:
-                self._queue.put_nowait(_Job(uow.tenant_id, prepared))
+                self._queue.put_nowait(_Job(prepared))
             except queue.Full:
                 # Committed rows are never lost: retry() takes them after the grace period.
                 log.warning(
@@ -294,73 +378,166 @@ class Dispatcher:
                 return
             self._queued += 1
             if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._work, name="ticketkit-delivery", daemon=True
-                )
-                self._worker.start()
+                self._start_worker(None)
                 _RUNNING.add(self)
 
-    def _work(self) -> None:
-        """The delivery thread: deliver queued jobs in commit order; end when there is
-        nothing left to do (idle, or told by ``close``)."""
-        while True:
-            try:
-                job = self._queue.get(timeout=self.idle_exit)
-            except queue.Empty:
-                job = None
-            else:
-                try:
-                    if job is not None:
-                        self._deliver_safely(job)
-                except BaseException:
-                    # Even SystemExit from a signal receiver: this thread must go on, or
-                    # flush() would wait for it forever.
-                    log.exception("the delivery thread caught an exit; it goes on")
-                finally:
-                    self._queue.task_done()
-                    if job is not None:
-                        with self._progress:
-                            self._done += 1
-                            self._progress.notify_all()
-            if job is None:
-                with self._lock:
-                    # after_commit queues under this lock: an empty queue stays empty until
-                    # a new thread is started for it.
-                    if self._queue.empty():
-                        if self._worker is threading.current_thread():
-                            self._worker = None
-                        return
+    def _start_worker(self, resume: _Resume | None) -> None:
+        """Start a delivery thread (under the lock), and the watchdog if none runs."""
+        worker = self._worker = _Worker(run=resume.run if resume else None)
+        worker.thread = threading.Thread(
+            target=self._work, args=(worker, resume), name="ticketkit-delivery", daemon=True
+        )
+        worker.thread.start()
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(
+                target=self._watch, name="ticketkit-delivery-watchdog", daemon=True
+            )
+            self._watchdog.start()
 
-    def _deliver_safely(self, job: _Job) -> None:
+    def _work(self, worker: _Worker, resume: _Resume | None) -> None:
+        """A delivery thread: finish the run it took over, if any, then deliver queued jobs
+        in commit order; end when there is nothing left to do (idle, or told by ``close``)
+        or when the watchdog retired it."""
+        if resume is not None:
+            self._run_jobs(worker, resume.run.jobs, partial(self._resume, worker, resume))
+        while not worker.retired:
+            jobs = self._take()
+            if jobs:
+                prepared = [item for job in jobs for item in job.prepared]
+                deliver = partial(self._deliver, prepared, worker=worker, jobs=len(jobs))
+                self._run_jobs(worker, len(jobs), deliver)
+                continue
+            with self._lock:
+                # after_commit queues under this lock: an empty queue stays empty until
+                # a new thread is started for it.
+                if self._queue.empty() and self._worker is worker:
+                    self._worker = None
+                    self._watching.notify_all()
+                    return
+
+    def _take(self) -> list[_Job]:
+        """The jobs waiting, in commit order, delivered as one run (one re-check and one
+        write per tenant for the lot): at least one, waiting up to ``idle_exit`` for it, and
+        those queued behind it up to ``drain_limit`` notifications. None when idle or told
+        to end by ``close``."""
         try:
-            self._deliver(job.tenant_id, job.prepared)
-        except Exception:
-            # The change is committed and the outbox rows with it; retry() picks them up.
-            log.exception("delivering %d notifications failed; left for retry", len(job.prepared))
+            job = self._queue.get(timeout=self.idle_exit)
+        except queue.Empty:
+            return []
+        jobs: list[_Job] = []
+        size = 0
+        while job is not None:
+            jobs.append(job)
+            size += len(job.prepared)
+            if size >= self.drain_limit:
+                break
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:  # close() asks to end: after these, so back it goes
+                with contextlib.suppress(queue.Full):
+                    self._queue.put_nowait(None)
+        return jobs
+
+    def _run_jobs(self, worker: _Worker, jobs: int, deliver: Callable[[], None]) -> None:
+        """Run ``deliver`` (of ``jobs`` queued jobs) and count them done, unless the
+        watchdog handed the run to another thread meanwhile."""
+        try:
+            deliver()
+        except BaseException:
+            # Even SystemExit from a signal receiver: this thread must go on, or flush()
+            # would wait for it forever. The rows are committed; retry() takes them.
+            log.exception("delivering %d jobs' notifications failed; left for retry", jobs)
+        with self._progress:
+            worker.run = None
+            if not worker.retired:
+                self._done += jobs
+                self._progress.notify_all()
+
+    def _watch(self) -> None:
+        """The watchdog: give up the delivery thread's plugin call once it has run
+        ``attempt_timeout``; end with the delivery thread. It wakes once per timeout at
+        most, plus once per call given up."""
+        with self._lock:
+            while (worker := self._worker) is not None:
+                if worker.plugin is None:
+                    self._watching.wait(self.attempt_timeout)
+                    continue
+                left = worker.started + self.attempt_timeout - time.monotonic()
+                if left > 0:
+                    self._watching.wait(left)
+                else:
+                    self._give_up(worker)
+            self._watchdog = None
+
+    def _give_up(self, worker: _Worker) -> None:
+        """Retire ``worker`` (under the lock): its current call counts as a failed attempt,
+        and a new delivery thread finishes its job from there."""
+        plugin, run = worker.plugin, worker.run
+        assert plugin is not None and run is not None
+        worker.retired = True
+        self._calls.hung(plugin, by=1)
+        error = TimeoutError(f"no answer within {self.attempt_timeout:g} s")
+        failure = PluginFailure(plugin=plugin, error=repr(error))
+        self._start_worker(_Resume(run, tuple(worker.took), failure))
+
+    def _watched(self, worker: _Worker) -> Callable[[str, Callable[[], None]], None]:
+        """How the delivery thread calls a plugin: itself, in the watchdog's view."""
+
+        def call(plugin: str, fn: Callable[[], None]) -> None:
+            with self._lock:
+                if worker.retired:
+                    return  # not called: a retired thread's outcomes are dropped
+                self._calls.check(plugin)
+                worker.plugin, worker.started = plugin, time.monotonic()
+            ok = False
+            try:
+                fn()
+                ok = True
+            finally:
+                with self._lock:
+                    worker.plugin = None
+                    if worker.retired:
+                        self._calls.hung(plugin, by=-1)
+                        log.warning(
+                            "notifier %s returned after its attempt was given up (%s)",
+                            plugin,
+                            "succeeded" if ok else "failed",
+                        )
+                    elif ok:
+                        worker.took.append(plugin)
+
+        return call
 
     def flush(self) -> None:
         """Wait until the notifications queued so far are delivered (not those queued
         meanwhile, so a steady stream cannot hold it), then write every acknowledgement
         still held in memory."""
-        if threading.current_thread() is not self._worker:
+        worker = self._worker
+        if worker is None or threading.current_thread() is not worker.thread:
             with self._progress:
                 target = self._queued
                 self._progress.wait_for(lambda: self._done >= target)
         self._write_acks()
 
     def close(self) -> None:
-        """``flush``, then end the delivery thread and the idle plugin-call threads. A
-        later operation starts them again."""
+        """``flush``, then end the delivery thread, its watchdog and the idle plugin-call
+        threads. A later operation starts them again."""
         self.flush()
         with self._lock:
             worker = self._worker
-            if worker is threading.current_thread():
-                worker = None
-            if worker is not None:
+            thread = worker.thread if worker is not None else None
+            if thread is threading.current_thread():
+                thread = None
+            if thread is not None:
                 with contextlib.suppress(queue.Full):
                     self._queue.put_nowait(None)
-        if worker is not None:
-            worker.join()
+            watchdog = self._watchdog
+        if thread is not None:
+            thread.join()
+        if watchdog is not None and watchdog is not threading.current_thread():
+            watchdog.join()
         self._calls.close()
 
     def _write_acks(self) -> None:
@@ -391,7 +568,8 @@ class Dispatcher:
         with self._lock:
             if not self._acks:
                 self._acks_since = now
-            self._acks.setdefault(notes[0].tenant_id, []).extend(notes)
+            for tenant_id, mine in _by_tenant(notes, lambda n: n.tenant_id).items():
+                self._acks.setdefault(tenant_id, []).extend(mine)
             due = (
                 sum(len(v) for v in self._acks.values()) >= self.ack_batch
                 or now - self._acks_since >= self.ack_delay
@@ -449,44 +627,51 @@ class Dispatcher:
                 uow.outbox.save(note)
             uow.commit()
         if prepared:
-            self._deliver(tenant_id, prepared, defer_acks=False, checked=True)
+            self._deliver(prepared, defer_acks=False, checked=True)
         return len(due)
 
     def _recheck(
-        self, tenant_id: UUID, prepared: list[Prepared], now: datetime
+        self, prepared: list[Prepared], now: datetime
     ) -> tuple[list[Prepared], list[Notification]]:
         """Check every recipient again against the state at delivery, not only when the
         notification was written: someone deactivated or moved out of access since (a
-        follower, say) gets nothing, and the row is marked dropped. Returns the deliveries
-        that may go, each with its recipient's current access, and the dropped rows."""
+        follower, say) gets nothing, and the row is marked dropped. One read per tenant.
+        Returns the deliveries that may go, in order, each with its recipient's current
+        access, and the dropped rows."""
+        current: dict[UUID, Access | None] = {}
+        for tenant_id, items in _by_tenant(prepared, lambda p: p.notification.tenant_id).items():
+            with self.storage.unit_of_work(tenant_id, read_only=True) as uow:
+                found = uow.access.people({item.notification.recipient_id for item in items})
+                for item in items:
+                    ident = item.notification.recipient_id
+                    if ident not in current:
+                        current[ident] = self._access_now(item.recipient, found.get(ident), uow)
         ready: list[Prepared] = []
         dropped: list[Notification] = []
-        with self.storage.unit_of_work(tenant_id, read_only=True) as uow:
-            found = uow.access.people({item.notification.recipient_id for item in prepared})
-            current: dict[UUID, Access | None] = {}
-            for item in prepared:
-                ident = item.notification.recipient_id
-                if ident not in current:
-                    person = found.get(ident)
-                    current[ident] = (
-                        self.policy.access(person, uow.access)
-                        if person is not None and person.active
-                        else None
-                    )
-                access = current[ident]
-                if (
-                    access is None
-                    or not may_receive(access, item.ticket, item.event)
-                    or (item.comment is not None and not access.reads("comments", item.comment))
-                ):
-                    dropped.append(
-                        attrs.evolve(
-                            item.notification, status=DeliveryStatus.DROPPED, updated_at=now
-                        )
-                    )
-                else:
-                    ready.append(attrs.evolve(item, recipient=access))
+        for item in prepared:
+            access = current[item.notification.recipient_id]
+            if (
+                access is None
+                or not may_receive(access, item.ticket, item.event)
+                or (item.comment is not None and not access.reads("comments", item.comment))
+            ):
+                dropped.append(
+                    attrs.evolve(item.notification, status=DeliveryStatus.DROPPED, updated_at=now)
+                )
+            else:
+                ready.append(attrs.evolve(item, recipient=access))
         return ready, dropped
+
+    def _access_now(self, then: Access, person: Person | None, uow: UnitOfWork) -> Access | None:
+        """``person``'s access now, or None when gone or deactivated. When it resolves to
+        what it was when the notification was written (the same person and viewer), that
+        ``Access`` serves again, with the rules it has built already."""
+        if person is None or not person.active:
+            return None
+        viewer = self.policy.viewer(person, uow.access)
+        if person == then.person and viewer == then.viewer:
+            return then
+        return Access(self.policy, person, viewer)
 
     def _reload(
         self,
@@ -530,33 +715,93 @@ class Dispatcher:
 
     def _deliver(
         self,
-        tenant_id: UUID,
         prepared: list[Prepared],
         *,
+        worker: _Worker | None = None,
+        jobs: int = 0,
         defer_acks: bool = True,
         checked: bool = False,
     ) -> None:
+        """Deliver ``prepared``, each recipient checked again first unless ``checked``: on
+        ``worker``'s own thread, watched, or else with each call on ``PluginCalls``."""
         has_notifiers = bool(self.plugins.manager.hook.ticketkit_notify.get_hookimpls())
         # One delivery time for the lot: they are sent together, after one commit.
         now = self.clock.now()
         dropped: list[Notification] = []
         if has_notifiers and not checked:
-            prepared, dropped = self._recheck(tenant_id, prepared, now)
-        outcomes = [self._deliver_one(item, has_notifiers, now) for item in prepared]
-        outcomes += dropped
-        delivered = [n for n in outcomes if n.status is DeliveryStatus.DELIVERED]
+            prepared, dropped = self._recheck(prepared, now)
+        run = _Run(prepared, now, outcomes=dropped, jobs=jobs)
+        if worker is None:
+            for item in prepared:
+                run.outcomes.append(self._deliver_one(item, has_notifiers, now, self._calls))
+            self._record(run, defer_acks=defer_acks)
+            return
+        with self._lock:
+            worker.run = run
+        self._continue(worker, run, has_notifiers)
+
+    def _resume(self, worker: _Worker, resume: _Resume) -> None:
+        """Finish a retired thread's job: its current notification, to the plugins that
+        neither took it nor hung, then the rest."""
+        run = resume.run
+        item = run.items[run.position]
+        outcome = self._deliver_one(
+            item, True, run.now, self._watched(worker), took=resume.took, failed=[resume.failure]
+        )
+        with self._lock:
+            if worker.retired:
+                return
+            run.outcomes.append(outcome)
+            run.position += 1
+        self._continue(worker, run, True)
+
+    def _continue(self, worker: _Worker, run: _Run, has_notifiers: bool) -> None:
+        """Deliver the rest of ``run`` on ``worker``'s thread and record the outcomes;
+        stop, recording nothing, once the watchdog has retired it."""
+        call = self._watched(worker)
+        while True:
+            with self._lock:
+                if worker.retired:
+                    return
+                if run.position == len(run.items):
+                    break
+                item = run.items[run.position]
+                worker.took.clear()
+            outcome = self._deliver_one(item, has_notifiers, run.now, call)
+            with self._lock:
+                if worker.retired:
+                    return
+                run.outcomes.append(outcome)
+                run.position += 1
+        self._record(run)
+
+    def _record(self, run: _Run, *, defer_acks: bool = True) -> None:
+        """Write the outcomes of ``run``: failures and drops at once, deliveries as batched
+        acknowledgements (at once too, without ``defer_acks``)."""
+        delivered = [n for n in run.outcomes if n.status is DeliveryStatus.DELIVERED]
         if defer_acks:
             self._acknowledge(delivered)
         write_now = [
-            n for n in outcomes if not defer_acks or n.status is not DeliveryStatus.DELIVERED
+            n for n in run.outcomes if not defer_acks or n.status is not DeliveryStatus.DELIVERED
         ]
-        if write_now:
+        for tenant_id, notes in _by_tenant(write_now, lambda n: n.tenant_id).items():
             with self.storage.unit_of_work(tenant_id) as uow:
-                for note in write_now:
+                for note in notes:
                     uow.outbox.save(note)
                 uow.commit()
 
-    def _deliver_one(self, item: Prepared, has_notifiers: bool, now: datetime) -> Notification:
+    def _deliver_one(
+        self,
+        item: Prepared,
+        has_notifiers: bool,
+        now: datetime,
+        call: Callable[[str, Callable[[], None]], None],
+        *,
+        took: Iterable[str] = (),
+        failed: Iterable[PluginFailure] = (),
+    ) -> Notification:
+        """Hand one notification to every plugin that has not had it yet, the plugins that
+        ``took`` it or ``failed`` on it in this attempt aside; return its outcome."""
         note = item.notification
         if not has_notifiers:
             return note.delivered(note.delivered_to, now)
@@ -568,10 +813,15 @@ class Dispatcher:
             ticket=project_ticket(item.ticket, item.ticket_type, item.recipient),
             comment=item.comment,
         )
-        delivered, failures = self.plugins.notify(message, skip=note.delivered_to, call=self._calls)
-        delivered_to = (*note.delivered_to, *delivered)
+        failures = list(failed)
+        earlier = (*note.delivered_to, *took)
+        delivered, new_failures = self.plugins.notify(
+            message, skip=(*earlier, *(f.plugin for f in failures)), call=call
+        )
+        delivered_to = (*earlier, *delivered)
+        failures += new_failures
         if failures:
-            failed = attrs.evolve(
+            failed_note = attrs.evolve(
                 note,
                 delivered_to=delivered_to,
                 status=DeliveryStatus.FAILED,
@@ -582,8 +832,8 @@ class Dispatcher:
             self.signals.send(
                 self.signals.notification_failed,
                 self.sender,
-                notification=failed,
+                notification=failed_note,
                 failures=failures,
             )
-            return failed
+            return failed_note
         return note.delivered(delivered_to, now)
