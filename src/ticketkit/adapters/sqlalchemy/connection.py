@@ -4,16 +4,24 @@ SQLite lets one connection write at a time; a unit of work that waited for the w
 lock held by another unit of work of its own thread would wait on itself until the busy
 timeout. So each thread notes the SQLite databases it holds (the write lock, or the only
 connection of an in-memory database), and a second claim fails at once.
+
+Writers of one process also queue on a lock of their own per engine before SQLite's:
+SQLite's busy handler polls, sleeping up to 100 ms between tries, so two threads taking
+turns at the write lock (an operation and the delivery thread's acknowledgements) would
+each wait far longer than the other holds it. The lock hands over at once. Writers in other
+processes still meet at SQLite's lock, under ``busy_timeout``.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN, is_in_memory
+from ticketkit.adapters.sqlalchemy.engine import BUSY_TIMEOUT_MS, SQLITE_BEGIN, is_in_memory
+from ticketkit.errors import StorageError
 
 
 class Connector:
@@ -108,6 +116,11 @@ class Connector:
                 "another unit of work of this thread holds this SQLite database (its write "
                 "lock, or the only connection of an in-memory one); commit or close it first"
             )
+        if not _writer_lock(self.engine).acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise StorageError(
+                f"the database stayed locked by another writer for {BUSY_TIMEOUT_MS // 1000} s;"
+                " nothing was written"
+            )
         held.add(key)
         self._holding = True
 
@@ -115,6 +128,7 @@ class Connector:
         """Give up this unit of work's SQLite hold, if it has one."""
         if self._holding and self._sqlite_key is not None:
             _sqlite_holds().discard(self._sqlite_key)
+            _writer_lock(self.engine).release()
         self._holding = False
 
     def end(self, *, commit: bool) -> None:
@@ -141,6 +155,17 @@ class Connector:
 
 
 _THREAD = threading.local()
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock:
+    """The lock this process's writers of ``engine``'s SQLite database queue on."""
+    lock = _WRITERS.get(engine)
+    if lock is None:
+        with _WRITERS_LOCK:
+            lock = _WRITERS.setdefault(engine, threading.Lock())
+    return lock
 
 
 def _sqlite_holds() -> set[int]:
