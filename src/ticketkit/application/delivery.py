@@ -299,9 +299,10 @@ class Dispatcher:
     In ``DeliveryMode.BACKGROUND`` a committed operation's notifications are queued for one
     delivery thread, started when needed (it ends after ``idle_exit`` seconds without work);
     ``flush`` waits for the queue, ``close`` also ends the threads. At most ``queue_limit``
-    operations wait: beyond that, their rows stay pending for ``retry``. The thread takes
-    all the jobs waiting at once (up to ``drain_limit`` notifications), so that a backlog
-    costs one re-check read and one write per tenant, not one per operation.
+    operations wait: beyond that, their rows stay pending for ``retry``. Woken by a job,
+    the thread lingers ``linger`` seconds (unless ``flush`` hurries it) and takes all the
+    jobs waiting then, up to ``drain_limit`` notifications: a stream of operations costs one
+    wake-up, one re-check read and one write per tenant every ``linger``, not per operation.
 
     Every plugin call is given up after ``attempt_timeout``. The delivery thread calls
     plugins itself, watched by a watchdog thread: handing each call to another thread
@@ -326,6 +327,7 @@ class Dispatcher:
     attempt_timeout: float = 10.0
     queue_limit: int = 10_000
     drain_limit: int = 1_000
+    linger: float = 0.01
     idle_exit: float = 5.0
     _calls: PluginCalls = attrs.field(init=False)
     _queue: queue.Queue[_Job | None] = attrs.field(init=False)
@@ -338,6 +340,8 @@ class Dispatcher:
     _queued: int = attrs.field(default=0, init=False)
     _done: int = attrs.field(default=0, init=False)
     _progress: threading.Condition = attrs.field(init=False)
+    #: Set by ``flush``: deliver what is queued without lingering.
+    _hurry: threading.Event = attrs.field(factory=threading.Event, init=False)
     _acks: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
     _acks_since: float = attrs.field(default=0.0, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
@@ -417,13 +421,16 @@ class Dispatcher:
 
     def _take(self) -> list[_Job]:
         """The jobs waiting, in commit order, delivered as one run (one re-check and one
-        write per tenant for the lot): at least one, waiting up to ``idle_exit`` for it, and
-        those queued behind it up to ``drain_limit`` notifications. None when idle or told
-        to end by ``close``."""
+        write per tenant for the lot): at least one, waiting up to ``idle_exit`` for it, then
+        ``linger`` seconds for others, and those queued by then up to ``drain_limit``
+        notifications. None when idle or told to end by ``close``."""
         try:
             job = self._queue.get(timeout=self.idle_exit)
         except queue.Empty:
             return []
+        if job is not None:
+            self._hurry.wait(self.linger)
+            self._hurry.clear()
         jobs: list[_Job] = []
         size = 0
         while job is not None:
@@ -516,6 +523,7 @@ class Dispatcher:
         still held in memory."""
         worker = self._worker
         if worker is None or threading.current_thread() is not worker.thread:
+            self._hurry.set()
             with self._progress:
                 target = self._queued
                 self._progress.wait_for(lambda: self._done >= target)
