@@ -79,3 +79,22 @@ class StorageError(TicketkitError):
     The message names no SQL and no values, so it can travel to a caller; the driver's own
     error is the ``__cause__``, for the host's logs.
     """
+
+
+class InvitationRefused(TicketkitError):
+    """A magic-link token that cannot be used, and why: ``reason`` is ``"invalid"`` (not a
+    token of this tenant, tampered, or unknown), ``"expired"``, ``"used"``, ``"superseded"``
+    (a newer invitation replaced it) or ``"withdrawn"`` (the person's access was taken away).
+    Nothing was written."""
+
+    MESSAGES = {
+        "invalid": "this is not a valid invitation link",
+        "expired": "this invitation has expired; ask for a new one",
+        "used": "this invitation was used already; ask for a new one",
+        "superseded": "a newer invitation replaced this one; use the latest link",
+        "withdrawn": "access for this person was withdrawn",
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGES[reason])
+        self.reason = reason

@@ -27,7 +27,7 @@ import types
 import typing
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,16 +45,19 @@ from ticketkit import (
     FieldSpec,
     HelpDesk,
     Hours,
+    InvitationMessage,
     ManualClock,
     Status,
     StatusCategory,
     TicketkitError,
     ValidationError,
     Workflow,
+    hookimpl,
 )
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.application.operations import Operations
 from ticketkit.domain.workflow import default_workflow
+from ticketkit.hooks import Plugins
 from ticketkit.ports import Storage
 
 NAIVE = datetime(2026, 5, 22, 12, 0)
@@ -148,6 +151,9 @@ class Shared:
     storage: Storage
     ticket_id: uuid.UUID
     group_id: uuid.UUID
+    #: A guest to invite, and two open invitations' tokens: to inspect, and to redeem.
+    invitee_id: uuid.UUID
+    tokens: tuple[str, str]
 
 
 def draft() -> CommentDraft:
@@ -271,14 +277,35 @@ VALID: dict[str, Args] = {
         "admin_email": "nia@new.example",
     },
     "deliver_pending": lambda s: {"tenant_id": s.world.admin.tenant_id, "limit": 10},
+    "invite_guest": lambda s: {"person_id": s.invitee_id, "expires_in": timedelta(days=1)},
+    "inspect_invitation": lambda s: {"tenant_id": s.world.admin.tenant_id, "token": s.tokens[0]},
+    "redeem_invitation": lambda s: {"tenant_id": s.world.admin.tenant_id, "token": s.tokens[1]},
     "batch": lambda s: {},
     "flush": lambda s: {},
     "close": lambda s: {},
 }
 #: Operations without an acting person.
-NO_ACTOR = {"bootstrap_tenant", "deliver_pending", "flush", "close"}
+NO_ACTOR = {
+    "bootstrap_tenant",
+    "deliver_pending",
+    "flush",
+    "close",
+    "inspect_invitation",
+    "redeem_invitation",
+}
 #: Operations of ``HelpDesk`` alone, not run inside a batch.
-DESK_ONLY = {"bootstrap_tenant", "deliver_pending", "flush", "close", "batch"}
+DESK_ONLY = {
+    "bootstrap_tenant",
+    "deliver_pending",
+    "flush",
+    "close",
+    "batch",
+    "invite_guest",
+    "inspect_invitation",
+    "redeem_invitation",
+}
+#: Of those, the ones whose valid call writes (an invitation issued, or used up).
+DESK_WRITES = {"invite_guest", "redeem_invitation"}
 
 
 def test_every_public_operation_has_a_valid_call() -> None:
@@ -401,7 +428,8 @@ def shared(request: pytest.FixtureRequest) -> Shared:
         engine: sa.Engine = request.getfixturevalue(f"{request.param}_engine")
         storage = SqlStorage(engine)
     clock = ManualClock(datetime(2026, 5, 22, 12, 0, tzinfo=UTC))
-    world = build_world(HelpDesk(storage, clock=clock), clock)
+    mailer = Mailer()
+    world = build_world(HelpDesk(storage, clock=clock, plugins=Plugins.create([mailer])), clock)
     ticket = world.desk.create_ticket(
         world.acme_guest.actor,
         project_id=world.acme_project.id,
@@ -415,7 +443,31 @@ def shared(request: pytest.FixtureRequest) -> Shared:
         member_ids=[world.agent.id, world.agent2.id],
         project_ids=[world.acme_project.id],
     )
-    return Shared(world=world, storage=storage, ticket_id=ticket.id, group_id=group.id)
+    admin, desk = world.admin.actor, world.desk
+    invitee = desk.add_person(
+        admin, organisation_id=world.acme.id, name="Ivy", email="ivy@acme.example", role="guest"
+    )
+    desk.invite_guest(admin, world.acme_guest.id)
+    desk.invite_guest(admin, world.globex_guest.id)
+    return Shared(
+        world=world,
+        storage=storage,
+        ticket_id=ticket.id,
+        group_id=group.id,
+        invitee_id=invitee.id,
+        tokens=(mailer.sent[0].token, mailer.sent[1].token),
+    )
+
+
+class Mailer:
+    """Keeps the invitations' tokens, as a mail plugin would send them."""
+
+    def __init__(self) -> None:
+        self.sent: list[InvitationMessage] = []
+
+    @hookimpl
+    def ticketkit_invite(self, message: InvitationMessage) -> None:
+        self.sent.append(message)
 
 
 class Rollback(Exception):
@@ -477,6 +529,9 @@ def test_the_valid_call_of_each_operation_succeeds(shared: Shared, operation: st
             boot = invoke(shared, operation, args, in_batch=False)
             assert boot is not None
             return  # a new tenant: the shared one is untouched
+        if operation in DESK_WRITES:
+            assert invoke(shared, operation, args, in_batch=False) is not None
+            return
         invoke(shared, operation, args, in_batch=False)
         assert state(shared) == before
         return

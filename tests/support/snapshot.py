@@ -24,6 +24,11 @@ def snapshot(storage: Storage, tenant_id: UUID) -> dict[str, Any]:
             "outbox": sorted(str(n.id) for n in uow.outbox.list(TRUE, 100_000)),
             "organisations": sorted(str(o.id) for o in uow.organisations.list(TRUE)),
             "persons": sorted(str(p.id) for p in uow.persons.list(TRUE)),
+            "invitations": sorted(
+                (str(i.id), str(i.closed))
+                for p in uow.persons.list(TRUE)
+                for i in uow.invitations.of_person(p.id)
+            ),
             "projects": sorted(str(p.id) for p in uow.projects.list(TRUE)),
             "types": sorted(str(t.id) for t in uow.ticket_types.list(TRUE)),
             "next_numbers": {

@@ -5,6 +5,7 @@ from ticketkit.application.delivery import DeliveryMode
 from ticketkit.application.descriptions import DESCRIPTION_TEMPLATES
 from ticketkit.application.desk import Batch, HelpDesk
 from ticketkit.application.directory import Bootstrap
+from ticketkit.application.invitations import InvitationMessage, InvitationSent, InvitationView
 from ticketkit.application.json_data import make_view_converter, to_json_data
 from ticketkit.application.views import (
     UNSET,
@@ -30,6 +31,9 @@ __all__ = [
     "DeliveryMode",
     "Description",
     "HelpDesk",
+    "InvitationMessage",
+    "InvitationSent",
+    "InvitationView",
     "NotificationMessage",
     "Page",
     "PersonView",

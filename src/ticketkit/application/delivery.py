@@ -347,6 +347,12 @@ class Dispatcher:
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
     _timer: threading.Timer | None = attrs.field(default=None, init=False)
 
+    @property
+    def calls(self) -> PluginCalls:
+        """How a caller's thread calls plugins: each call on a ``PluginCalls`` thread, given
+        up after ``attempt_timeout`` (invitations go out this way too)."""
+        return self._calls
+
     def __attrs_post_init__(self) -> None:
         self._calls = PluginCalls(self.attempt_timeout)
         self._queue = queue.Queue(self.queue_limit)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from types import TracebackType
 from typing import Concatenate, ParamSpec, Self, TypeVar
 from uuid import UUID
 
 from ticketkit import ids
-from ticketkit.application import directory
+from ticketkit.application import directory, invitations
 from ticketkit.application import validation as check
 from ticketkit.application.delivery import DeliveryMode, Dispatcher
 from ticketkit.application.directory import Bootstrap
-from ticketkit.application.operations import Operations, Run
+from ticketkit.application.invitations import InvitationSent, InvitationView
+from ticketkit.application.operations import WRITE, Operations, Run
 from ticketkit.application.session import Services, Session, check_actor
 from ticketkit.clock import Clock, SystemClock
 from ticketkit.domain.model import (
@@ -202,6 +204,35 @@ class HelpDesk(Operations):
             admin_name=admin_name,
             admin_email=admin_email,
         )
+
+    # -- magic-link invitations (docs/invitations.md) -------------------------------------
+
+    def invite_guest(
+        self, actor: Actor, person_id: UUID, *, expires_in: timedelta | None = None
+    ) -> InvitationSent:
+        """Enable login for the guest ``person_id`` (admins): issue an invitation valid for
+        ``expires_in`` (default 7 days), closing her earlier ones, and hand its token to the
+        ``ticketkit_invite`` plugins once committed, each given up after
+        ``delivery_timeout``. Returns the invitation (never its token) and who took it."""
+        issued = self._run(actor, WRITE, invitations.invite_guest, person_id, expires_in=expires_in)
+        delivered, failures = self.plugins.invite(issued.message(), call=self._dispatcher.calls)
+        return InvitationSent(
+            invitation=invitations.view(issued.invitation, issued.person),
+            delivered_to=tuple(delivered),
+            failures=tuple(failures),
+        )
+
+    def inspect_invitation(self, tenant_id: UUID, token: str) -> InvitationView:
+        """Whom ``token`` would log in, without using it up (a confirm page on GET: mail
+        scanners open links). ``InvitationRefused`` says why a token cannot be used."""
+        return invitations.inspect_invitation(self._services, self.storage, tenant_id, token)
+
+    def redeem_invitation(self, tenant_id: UUID, token: str) -> Actor:
+        """Use ``token`` up and return its guest as the principal of the host's session
+        (on POST). Single use: of concurrent redemptions exactly one succeeds; the others,
+        and expired, superseded, withdrawn, tampered or other tenants' tokens, get
+        ``InvitationRefused``. Nothing is written on a refusal."""
+        return invitations.redeem_invitation(self._services, self.storage, tenant_id, token)
 
     def flush(self) -> None:
         """Wait until the notifications of the operations so far are delivered (each plugin

@@ -21,6 +21,7 @@ from ticketkit.application.views import (
     project_ticket_type,
 )
 from ticketkit.domain.fields import FieldSpec
+from ticketkit.domain.invitations import Closed
 from ticketkit.domain.model import (
     Organisation,
     OrganisationKind,
@@ -154,7 +155,8 @@ def add_person(
 
 
 def deactivate_person(s: Session, person_id: UUID) -> Person:
-    """Take away a person's access at once (admins only); their history stays."""
+    """Take away a person's access at once (admins only): every call of theirs is refused
+    from now on, and their open invitations are withdrawn; their history stays."""
     s.require(Action.MANAGE_DIRECTORY)
     check.require_ident(person_id, "person_id")
     person = s.uow.persons.get(person_id)
@@ -164,6 +166,7 @@ def deactivate_person(s: Session, person_id: UUID) -> Person:
         raise ValidationError.single("person_id", "admins cannot deactivate themselves")
     updated = attrs.evolve(person, active=False)
     s.uow.persons.save(updated)
+    s.uow.invitations.close_open(person.id, Closed.WITHDRAWN, at=s.now)
     s.directory_changed()
     return updated
 

@@ -11,6 +11,7 @@ import attrs
 import pluggy
 
 if TYPE_CHECKING:
+    from ticketkit.application.invitations import InvitationMessage
     from ticketkit.application.views import NotificationMessage
 
 from ticketkit.hooks import specs
@@ -103,27 +104,46 @@ class Plugins:
         Returns the names of the plugins that took it and the failures of the others, so a
         retry reaches only the plugins that failed.
         """
-        done = set(skip)
+        impls = self.manager.hook.ticketkit_notify.get_hookimpls()
+        return self._each(impls, {"message": message}, set(skip), call, message.notification_id)
+
+    def invite(
+        self,
+        message: InvitationMessage,
+        *,
+        call: Callable[[str, Callable[[], None]], None] | None = None,
+    ) -> tuple[list[str], list[PluginFailure]]:
+        """Hand an invitation (with its token) to every plugin implementing
+        ``ticketkit_invite``; the plugins that took it, and the failures of the others."""
+        impls = self.manager.hook.ticketkit_invite.get_hookimpls()
+        return self._each(impls, {"message": message}, set(), call, message.invitation_id)
+
+    def _each(
+        self,
+        impls: list[Any],
+        kwargs: dict[str, object],
+        done: set[str],
+        call: Callable[[str, Callable[[], None]], None] | None,
+        key: object,
+    ) -> tuple[list[str], list[PluginFailure]]:
+        """Call each implementation on its own (through ``call`` when given); collect who
+        took it and who failed."""
         delivered: list[str] = []
         failures: list[PluginFailure] = []
-        for impl in reversed(self.manager.hook.ticketkit_notify.get_hookimpls()):
+        for impl in reversed(impls):
             if impl.plugin_name in done:
                 continue
             try:
                 fn: Any = impl.function
                 if call is None:
-                    fn(message=message)
+                    fn(**kwargs)
                 else:
-                    call(impl.plugin_name, partial(fn, message=message))
+                    call(impl.plugin_name, partial(fn, **kwargs))
             except BaseException as exc:
                 # Even SystemExit or KeyboardInterrupt from a plugin: this runs after the
                 # operation committed, which must not look failed for a plugin's exit; the
                 # notification is retried like any failed one.
-                log.exception(
-                    "notifier %s failed on notification %s",
-                    impl.plugin_name,
-                    message.notification_id,
-                )
+                log.exception("plugin %s failed on %s", impl.plugin_name, key)
                 failures.append(PluginFailure(plugin=impl.plugin_name, error=repr(exc)))
             else:
                 delivered.append(impl.plugin_name)

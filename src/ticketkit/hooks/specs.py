@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from ticketkit.application.invitations import InvitationMessage
     from ticketkit.application.views import NotificationMessage
 
 
@@ -36,4 +37,17 @@ def ticketkit_notify(message: NotificationMessage) -> None:
     notification to a plugin again. ``message.notification_id`` is its idempotency key —
     the same on every delivery of that notification, in every process, and unique to
     it — so a plugin that must act once remembers the keys it handled and skips repeats.
+    """
+
+
+@hookspec
+def ticketkit_invite(message: InvitationMessage) -> None:
+    """Send a guest her magic-link invitation (e-mail, usually).
+
+    ``message.token`` is the credential: build the host's login link from it (ticketkit
+    knows no URL scheme) and send it to ``message.email``; never log or store it. Called
+    in the inviting admin's thread right after the invitation is committed, each plugin on
+    its own and given up after the desk's ``delivery_timeout``; the token exists nowhere
+    else, so a failed or given-up call is not retried: ``HelpDesk.invite_guest`` returns
+    which plugins took it, and inviting again issues a new token.
     """

@@ -16,6 +16,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
+from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.model import (
     Comment,
     Group,
@@ -139,6 +140,31 @@ class FollowerRepository(abc.ABC):
         """Stop ``person_id`` following ``ticket_id`` (``Conflict`` if they did not)."""
 
 
+class InvitationRepository(abc.ABC):
+    """Magic-link invitations, written at once. Closing is a compare-and-set, so that of
+    two redemptions of one token exactly one wins, on every backend."""
+
+    @abc.abstractmethod
+    def get(self, ident: UUID) -> Invitation | None: ...
+
+    @abc.abstractmethod
+    def of_person(self, person_id: UUID) -> list[Invitation]:
+        """Every invitation of ``person_id``, oldest first."""
+
+    @abc.abstractmethod
+    def add(self, invitation: Invitation) -> None: ...
+
+    @abc.abstractmethod
+    def close(self, ident: UUID, reason: Closed, *, at: datetime) -> bool:
+        """Close ``ident`` if it is open at ``at`` (not closed, not expired); whether this
+        call closed it. A concurrent unit of work closing it too loses: here (False) or at
+        its commit (``Conflict``)."""
+
+    @abc.abstractmethod
+    def close_open(self, person_id: UUID, reason: Closed, *, at: datetime) -> int:
+        """Close every open invitation of ``person_id``; how many were open."""
+
+
 class CommentRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, comment: Comment) -> None: ...
@@ -230,6 +256,7 @@ class UnitOfWork(abc.ABC):
     groups: GroupRepository
     tickets: TicketRepository
     followers: FollowerRepository
+    invitations: InvitationRepository
     comments: CommentRepository
     events: EventRepository
     outbox: NotificationOutbox

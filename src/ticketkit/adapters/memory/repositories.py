@@ -11,6 +11,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
+from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.model import Comment, Group, Person, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
@@ -21,6 +22,7 @@ from ticketkit.ports.repositories import (
     EventRepository,
     FollowerRepository,
     GroupRepository,
+    InvitationRepository,
     NotificationOutbox,
     OrderBy,
     Repository,
@@ -115,6 +117,65 @@ class Followers(FollowerRepository):
         if person_id not in current:
             raise Conflict("Follower", person_id)
         self.changed[ticket_id] = [p for p in current if p != person_id]
+
+
+class Invitations(InvitationRepository):
+    """Invitations: this unit of work's additions and closings over the committed ones.
+    Commit closes only what is still open then, or fails with ``Conflict``."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self.added: dict[UUID, Invitation] = {}
+        #: Closings: what was open when read, and the closed form.
+        self.closed: dict[UUID, Invitation] = {}
+
+    def get(self, ident: UUID) -> Invitation | None:
+        return (
+            self.closed.get(ident)
+            or self.added.get(ident)
+            or self._uow._data.invitations.get(ident)
+        )
+
+    def of_person(self, person_id: UUID) -> list[Invitation]:
+        found = {i.id: i for i in self._uow._data.invitations.values() if i.person_id == person_id}
+        found.update({i.id: i for i in self.added.values() if i.person_id == person_id})
+        found.update({i.id: i for i in self.closed.values() if i.person_id == person_id})
+        return sorted(found.values(), key=lambda i: (i.created_at, i.id))
+
+    def add(self, invitation: Invitation) -> None:
+        self._uow._check_tenant(invitation)
+        if self.get(invitation.id) is not None:
+            raise Conflict("Invitation", invitation.id)
+        self.added[invitation.id] = invitation
+
+    def close(self, ident: UUID, reason: Closed, *, at: datetime) -> bool:
+        self._uow._check_tenant(self._uow)
+        found = self.get(ident)
+        if found is None or not found.open_at(at):
+            return False
+        closed = attrs.evolve(found, closed=reason, closed_at=at)
+        if ident in self.added:
+            self.added[ident] = closed
+        else:
+            self.closed[ident] = closed
+        return True
+
+    def close_open(self, person_id: UUID, reason: Closed, *, at: datetime) -> int:
+        return sum(
+            self.close(i.id, reason, at=at) for i in self.of_person(person_id) if i.closed is None
+        )
+
+    def check(self, committed: dict[UUID, Invitation]) -> None:
+        """Before commit applies anything (under the store's lock): closing an invitation
+        that another unit of work closed first is a ``Conflict``."""
+        for ident in self.closed:
+            stored = committed.get(ident)
+            if stored is None or stored.closed is not None:
+                raise Conflict("Invitation", ident)
+
+    def apply(self, committed: dict[UUID, Invitation]) -> None:
+        committed.update(self.added)
+        committed.update(self.closed)
 
 
 def _sort_key(order: Sequence[OrderBy]) -> Callable[[Ticket], Any]:
@@ -351,6 +412,7 @@ __all__ = [
     "Events",
     "Followers",
     "Groups",
+    "Invitations",
     "Outbox",
     "Tickets",
 ]

@@ -15,10 +15,12 @@ from ticketkit.adapters.memory.repositories import (
     Events,
     Followers,
     Groups,
+    Invitations,
     Outbox,
     Tickets,
 )
 from ticketkit.domain.events import Event
+from ticketkit.domain.invitations import Invitation
 from ticketkit.domain.model import (
     Comment,
     Group,
@@ -52,6 +54,7 @@ class TenantData:
     events: dict[UUID, Event] = attrs.Factory(dict)
     events_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
     outbox: dict[UUID, Notification] = attrs.Factory(dict)
+    invitations: dict[UUID, Invitation] = attrs.Factory(dict)
     #: The last ticket number taken in each project.
     last_numbers: dict[UUID, int] = attrs.Factory(dict)
     #: Held by the one unit of work that reads tickets to change them (``for_update``).
@@ -104,6 +107,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.ticket_types = Directory[TicketType](self, "ticket_types")
         self.groups = Groups(self)
         self.followers = self._followers = Followers(self)
+        self.invitations = self._invitations = Invitations(self)
         self.tickets = self._tickets = Tickets(self)
         self.comments = self._comments = Comments(self)
         self.events = self._events = Events(self)
@@ -178,6 +182,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 if t.number <= data.last_numbers.get(t.project_id, 0):
                     raise Conflict("TicketNumber", t.number)
             self._check_emails()
+            self._invitations.check(data.invitations)
             if self._new_tenant is not None:
                 if data.tenant is not None:
                     raise Conflict("Tenant", self.tenant_id)
@@ -198,6 +203,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 data.events[e.id] = e
                 data.events_by_ticket.setdefault(e.ticket_id, []).append(e.id)
             self._outbox.apply(data.outbox)
+            self._invitations.apply(data.invitations)
         self._reset()
 
     def rollback(self) -> None:

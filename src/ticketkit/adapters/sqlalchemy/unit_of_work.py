@@ -32,6 +32,7 @@ from ticketkit.adapters.sqlalchemy.compile import compile_predicate
 from ticketkit.adapters.sqlalchemy.connection import Connector, lost_to_a_concurrent_writer
 from ticketkit.adapters.sqlalchemy.engine import SQLITE_BEGIN
 from ticketkit.adapters.sqlalchemy.groups import Followers, Groups
+from ticketkit.adapters.sqlalchemy.invitations import Invitations
 from ticketkit.adapters.sqlalchemy.mapping import (
     FLUSH_ORDER,
     ORGANISATIONS,
@@ -171,6 +172,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.groups = self._groups = Groups(self)
         self.tickets = Tickets(self)
         self.followers = self._followers = Followers(self)
+        self.invitations = Invitations(self)
         self.comments = Comments(self)
         self.events = Events(self)
         self.outbox = Outbox(self)

@@ -7,6 +7,7 @@ Foreign keys are ``DEFERRABLE INITIALLY DEFERRED``: the storage adapter buffers 
 flushes one table at a time, and the database checks every reference at commit.
 """
 
+from ticketkit.adapters.sqlalchemy.tables.access import invitations
 from ticketkit.adapters.sqlalchemy.tables.base import NAMING_CONVENTION, metadata
 from ticketkit.adapters.sqlalchemy.tables.delivery import notifications
 from ticketkit.adapters.sqlalchemy.tables.directory import (
@@ -36,6 +37,7 @@ __all__ = [
     "group_members",
     "group_projects",
     "groups",
+    "invitations",
     "metadata",
     "notifications",
     "organisations",
