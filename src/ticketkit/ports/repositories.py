@@ -27,6 +27,7 @@ from ticketkit.domain.model import (
     TicketType,
 )
 from ticketkit.domain.notifications import Notification
+from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import TicketkitError
 from ticketkit.policy.predicates import Predicate
 
@@ -139,6 +140,33 @@ class FollowerRepository(abc.ABC):
         """Stop ``person_id`` following ``ticket_id`` (``Conflict`` if they did not)."""
 
 
+class SettingRepository(abc.ABC):
+    """Stored setting values in their JSON form: the tenant's value of a setting and the
+    overrides organisations set, at most one of each per setting and organisation. Writes
+    take effect at once within the unit of work and last if it commits."""
+
+    @abc.abstractmethod
+    def tenant_value(self, name: str) -> SettingValue | None:
+        """The tenant's value of the setting ``name``, or None when it has none."""
+
+    @abc.abstractmethod
+    def overrides(
+        self, name: str, organisation_ids: Iterable[UUID] | None = None
+    ) -> dict[UUID, SettingValue]:
+        """The overrides of the setting ``name`` by organisation id: those of
+        ``organisation_ids`` only, when given, else every organisation's."""
+
+    @abc.abstractmethod
+    def set(self, value: SettingValue) -> None:
+        """Store ``value`` as the tenant's value (``organisation_id`` None) or as that
+        organisation's override, replacing what was stored there."""
+
+    @abc.abstractmethod
+    def clear(self, name: str, organisation_id: UUID | None = None) -> bool:
+        """Remove the tenant's value of ``name`` (or the organisation's override); whether
+        there was one."""
+
+
 class CommentRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, comment: Comment) -> None: ...
@@ -230,6 +258,7 @@ class UnitOfWork(abc.ABC):
     groups: GroupRepository
     tickets: TicketRepository
     followers: FollowerRepository
+    settings: SettingRepository
     comments: CommentRepository
     events: EventRepository
     outbox: NotificationOutbox

@@ -16,6 +16,8 @@ from ticketkit.adapters.memory.repositories import (
     Followers,
     Groups,
     Outbox,
+    SettingKey,
+    Settings,
     Tickets,
 )
 from ticketkit.domain.events import Event
@@ -30,6 +32,7 @@ from ticketkit.domain.model import (
     TicketType,
 )
 from ticketkit.domain.notifications import Notification
+from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import Conflict
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
@@ -46,6 +49,8 @@ class TenantData:
     groups: dict[UUID, Group] = attrs.Factory(dict)
     #: Followers of each ticket, in the order they started following.
     followers: dict[UUID, list[UUID]] = attrs.Factory(dict)
+    #: Setting values by organisation (None: the tenant's) and name.
+    settings: dict[SettingKey, SettingValue] = attrs.Factory(dict)
     tickets: dict[UUID, Ticket] = attrs.Factory(dict)
     comments: dict[UUID, Comment] = attrs.Factory(dict)
     comments_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
@@ -104,6 +109,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.ticket_types = Directory[TicketType](self, "ticket_types")
         self.groups = Groups(self)
         self.followers = self._followers = Followers(self)
+        self.settings = self._settings = Settings(self)
         self.tickets = self._tickets = Tickets(self)
         self.comments = self._comments = Comments(self)
         self.events = self._events = Events(self)
@@ -191,6 +197,11 @@ class MemoryUnitOfWork(UnitOfWork):
                 data.tickets[ident] = ticket
             data.tickets.update(self._tickets.added)
             data.followers.update(self._followers.changed)
+            for key, value in self._settings.changed.items():
+                if value is None:
+                    data.settings.pop(key, None)
+                else:
+                    data.settings[key] = value
             for c in self._comments.added.values():
                 data.comments[c.id] = c
                 data.comments_by_ticket.setdefault(c.ticket_id, []).append(c.id)

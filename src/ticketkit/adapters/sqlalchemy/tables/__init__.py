@@ -22,6 +22,10 @@ from ticketkit.adapters.sqlalchemy.tables.groups import (
     groups,
     ticket_followers,
 )
+from ticketkit.adapters.sqlalchemy.tables.settings import (
+    organisation_settings,
+    tenant_settings,
+)
 from ticketkit.adapters.sqlalchemy.tables.ticketing import (
     comments,
     events,
@@ -38,9 +42,11 @@ __all__ = [
     "groups",
     "metadata",
     "notifications",
+    "organisation_settings",
     "organisations",
     "persons",
     "projects",
+    "tenant_settings",
     "tenants",
     "ticket_counters",
     "ticket_followers",
