@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         NotificationMessage,
         Page,
         PersonView,
+        SettingView,
         TicketActions,
         TicketSort,
         TicketTypeView,
@@ -33,13 +34,17 @@ if TYPE_CHECKING:
     )
     from ticketkit.clock import Clock, ManualClock, SystemClock
     from ticketkit.domain import (
+        SETTINGS,
         Actor,
+        ChildSharing,
         FieldKind,
         FieldSpec,
         Group,
         OrganisationKind,
         Priority,
         Role,
+        Setting,
+        SettingRegistry,
         Status,
         StatusCategory,
         Visibility,
@@ -61,6 +66,11 @@ if TYPE_CHECKING:
 # blinker and SQLAlchemy (the core packages must not need them).
 _EXPORTS: dict[str, str] = {
     "Actor": "ticketkit.domain",
+    "ChildSharing": "ticketkit.domain",
+    "SETTINGS": "ticketkit.domain",
+    "Setting": "ticketkit.domain",
+    "SettingRegistry": "ticketkit.domain",
+    "SettingView": "ticketkit.application",
     "Batch": "ticketkit.application",
     "Bootstrap": "ticketkit.application",
     "Calendar": "ticketkit.domain.calendars",
@@ -119,11 +129,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DESCRIPTION_TEMPLATES",
+    "SETTINGS",
     "UNSET",
     "Actor",
     "Batch",
     "Bootstrap",
     "Calendar",
+    "ChildSharing",
     "Clock",
     "CommentDraft",
     "Conflict",
@@ -146,6 +158,9 @@ __all__ = [
     "Plugins",
     "Priority",
     "Role",
+    "Setting",
+    "SettingRegistry",
+    "SettingView",
     "Signals",
     "SpecialDay",
     "Status",

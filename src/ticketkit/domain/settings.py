@@ -20,7 +20,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar
 from uuid import UUID
 
 import attrs
@@ -30,6 +30,10 @@ from ticketkit.domain.text import check_text
 from ticketkit.errors import ValidationError
 
 T = TypeVar("T")
+
+#: What a host may pass as a setting's value: the typed value, or its JSON form (an
+#: enumeration's value, a duration's number of seconds, None where a setting allows it).
+SettingInput: TypeAlias = bool | int | float | str | timedelta | enum.Enum | None
 
 #: A setting's name: dotted lower-case words, the first naming its area.
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -330,6 +334,7 @@ __all__ = [
     "SETTINGS",
     "ChildSharing",
     "Setting",
+    "SettingInput",
     "SettingRegistry",
     "SettingValue",
     "resolve",
