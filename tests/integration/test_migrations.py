@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0006"
+HEAD = "ticketkit_0007"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -510,9 +510,9 @@ def test_the_unique_email_migration_refuses_shared_addresses_and_lower_cases(
 def test_the_settings_migration_adds_both_tables_and_undoes_cleanly(
     empty_engine: sa.Engine,
 ) -> None:
-    """0006 adds the tenant's setting values and organisations' overrides: values set
+    """0007 adds the tenant's setting values and organisations' overrides: values set
     through the operations are stored there, the override refers to its organisation, and
-    going back to 0005 drops both tables and keeps everything else."""
+    going back to 0006 drops both tables and keeps everything else."""
     import uuid
     from datetime import UTC, datetime, timedelta
 
@@ -528,7 +528,7 @@ def test_the_settings_migration_adds_both_tables_and_undoes_cleanly(
     desk.set_setting(w.admin.actor, "branding.logo_url", None, organisation_id=w.acme.id)
     new_tables = {"ticketkit_tenant_settings", "ticketkit_organisation_settings"}
 
-    downgrade(empty_engine, "ticketkit_0005")
+    downgrade(empty_engine, "ticketkit_0006")
     assert table_names(empty_engine) & new_tables == set()
     with empty_engine.connect() as conn:
         people = conn.execute(sa.text("SELECT count(*) FROM ticketkit_persons")).scalar_one()

@@ -5,10 +5,10 @@ keyed (tenant_id, name), and ``ticketkit_organisation_settings`` keyed (tenant_i
 organisation_id, name) with a reference to the organisation and an index of one setting's
 overrides (tenant_id, name, organisation_id).
 
-Going back to 0005 drops both tables and the values stored in them.
+Going back to 0006 drops both tables and the values stored in them.
 
-Revision ID: ticketkit_0006
-Revises: ticketkit_0005
+Revision ID: ticketkit_0007
+Revises: ticketkit_0006
 Create Date: 2026-12-03
 """
 
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "ticketkit_0006"
-down_revision: str | Sequence[str] | None = "ticketkit_0005"
+revision: str = "ticketkit_0007"
+down_revision: str | Sequence[str] | None = "ticketkit_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
