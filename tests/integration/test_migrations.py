@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0006"
+HEAD = "ticketkit_0007"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -505,3 +505,48 @@ def test_the_unique_email_migration_refuses_shared_addresses_and_lower_cases(
 
     downgrade(empty_engine, before)
     assert mine.INDEX not in indexes()
+
+
+def test_the_settings_migration_adds_both_tables_and_undoes_cleanly(
+    empty_engine: sa.Engine,
+) -> None:
+    """0007 adds the tenant's setting values and organisations' overrides: values set
+    through the operations are stored there, the override refers to its organisation, and
+    going back to 0006 drops both tables and keeps everything else."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support.world import build_world
+    from ticketkit import HelpDesk, ManualClock
+    from ticketkit.adapters.sqlalchemy import SqlStorage
+
+    upgrade(empty_engine)
+    clock = ManualClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    desk = HelpDesk(SqlStorage(empty_engine), clock=clock)
+    w = build_world(desk, clock)
+    desk.set_setting(w.admin.actor, "invitations.expiry", 3600)
+    desk.set_setting(w.admin.actor, "branding.logo_url", None, organisation_id=w.acme.id)
+    new_tables = {"ticketkit_tenant_settings", "ticketkit_organisation_settings"}
+
+    downgrade(empty_engine, "ticketkit_0006")
+    assert table_names(empty_engine) & new_tables == set()
+    with empty_engine.connect() as conn:
+        people = conn.execute(sa.text("SELECT count(*) FROM ticketkit_persons")).scalar_one()
+    assert people == len(w.everyone)
+
+    upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+    assert migrated_names(empty_engine) == metadata_names()
+    assert desk.effective_setting(w.acme_guest.actor, "invitations.expiry") == timedelta(days=7)
+    # The override refers to an organisation of its tenant.
+    overrides = metadata.tables["ticketkit_organisation_settings"]
+    row = {
+        "tenant_id": w.admin.tenant_id,
+        "organisation_id": uuid.uuid4(),
+        "name": "branding.logo_url",
+        "value": None,
+        "updated_at": clock.now(),
+        "updated_by": w.admin.id,
+    }
+    with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
+        conn.execute(overrides.insert().values(**row))

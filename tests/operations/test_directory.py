@@ -502,3 +502,21 @@ def test_an_actor_of_another_tenant_is_not_found_here_and_in_a_batch(
                 batch.create_organisation(impostor, name="Initech")
     assert snapshot(storage, tenant(world)) == before
     assert snapshot(storage, tenant(other)) == before_other
+
+
+def test_guests_and_customer_admins_are_free_seats_and_staff_are_billable(
+    world: World,
+) -> None:
+    desk = world.desk
+    report = desk.seat_report(world.admin.actor)
+    staff = [p for p in world.everyone if p.role.is_staff]
+    assert report.billable == len(staff)
+    assert report.free == len(world.everyone) - len(staff)
+    assert report.by_role[Role.GUEST] == sum(p.role is Role.GUEST for p in world.everyone)
+    desk.deactivate_person(world.admin.actor, world.agent2.id)
+    desk.deactivate_person(world.admin.actor, world.globex_guest.id)
+    after = desk.seat_report(world.admin.actor)
+    assert (after.billable, after.free) == (report.billable - 1, report.free - 1)
+    for who in (world.agent, world.acme_admin, world.acme_guest):
+        with pytest.raises(PermissionDenied):
+            desk.seat_report(who.actor)

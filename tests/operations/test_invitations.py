@@ -244,3 +244,21 @@ def test_of_eight_threads_redeeming_one_token_exactly_one_succeeds(
     assert other == []
     assert won == [w.acme_guest.actor]
     assert lost == ["used"] * (REDEEMERS - 1)
+
+
+def test_the_expiry_follows_the_setting_that_counts_for_the_guests_organisation(
+    storage: Storage, clock: ManualClock
+) -> None:
+    desk, w, mailer = setup(storage, clock)
+    desk.set_setting(w.admin.actor, "invitations.expiry", timedelta(days=2))
+    desk.set_setting(
+        w.admin.actor, "invitations.expiry", timedelta(hours=1), organisation_id=w.acme.id
+    )
+    desk.invite_guest(w.admin.actor, w.acme_guest.id)
+    desk.invite_guest(w.admin.actor, w.globex_guest.id)
+    assert [m.expires_at - clock.now() for m in mailer.sent] == [
+        timedelta(hours=1),
+        timedelta(days=2),
+    ]
+    desk.invite_guest(w.admin.actor, w.acme_guest.id, expires_in=timedelta(minutes=5))
+    assert mailer.sent[-1].expires_at == clock.now() + timedelta(minutes=5), "given beats set"

@@ -189,6 +189,7 @@ VALID: dict[str, Args] = {
         "limit": 10,
     },
     "list_ticket_types": lambda s: {},
+    "seat_report": lambda s: {},
     "create_group": lambda s: {
         "name": "Second line",
         "member_ids": [s.world.agent2.id],
@@ -267,6 +268,18 @@ VALID: dict[str, Args] = {
         "channel": "web",
         "expected_version": None,
     },
+    "set_setting": lambda s: {
+        "name": "invitations.expiry",
+        "value": 3600,
+        "organisation_id": s.world.acme.id,
+    },
+    "clear_setting": lambda s: {"name": "invitations.expiry", "organisation_id": s.world.acme.id},
+    "effective_setting": lambda s: {
+        "name": "invitations.expiry",
+        "person_id": s.world.acme_guest.id,
+        "ticket_id": None,
+    },
+    "list_settings": lambda s: {"organisation_id": s.world.acme.id},
     "ticket_actions": lambda s: {"ticket_id": s.ticket_id},
     "timeline": lambda s: {"ticket_id": s.ticket_id},
     # HelpDesk's own: the one operation without an actor, delivery, and the batch.
@@ -558,6 +571,8 @@ WRITES = {
     "assign",
     "change_status",
     "add_comment",
+    "set_setting",
+    "clear_setting",
 }
 RUNS = [
     pytest.param(operation, in_batch, id=f"{operation}-{'in a batch' if in_batch else 'alone'}")

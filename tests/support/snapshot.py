@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from ticketkit.domain.settings import SETTINGS
 from ticketkit.policy import TRUE
 from ticketkit.ports import OrderBy, Storage
 
@@ -31,6 +32,10 @@ def snapshot(storage: Storage, tenant_id: UUID) -> dict[str, Any]:
             ),
             "projects": sorted(str(p.id) for p in uow.projects.list(TRUE)),
             "types": sorted(str(t.id) for t in uow.ticket_types.list(TRUE)),
+            "settings": {
+                s.name: (uow.settings.tenant_value(s.name), uow.settings.overrides(s.name))
+                for s in SETTINGS
+            },
             "next_numbers": {
                 str(p.id): _peek_number(storage, tenant_id, p.id) for p in uow.projects.list(TRUE)
             },

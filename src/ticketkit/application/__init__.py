@@ -4,7 +4,7 @@
 from ticketkit.application.delivery import DeliveryMode
 from ticketkit.application.descriptions import DESCRIPTION_TEMPLATES
 from ticketkit.application.desk import Batch, HelpDesk
-from ticketkit.application.directory import Bootstrap
+from ticketkit.application.directory import Bootstrap, SeatReport
 from ticketkit.application.invitations import InvitationMessage, InvitationSent, InvitationView
 from ticketkit.application.json_data import make_view_converter, to_json_data
 from ticketkit.application.views import (
@@ -14,6 +14,7 @@ from ticketkit.application.views import (
     NotificationMessage,
     Page,
     PersonView,
+    SettingView,
     TicketActions,
     TicketSort,
     TicketTypeView,
@@ -37,6 +38,8 @@ __all__ = [
     "NotificationMessage",
     "Page",
     "PersonView",
+    "SeatReport",
+    "SettingView",
     "TicketActions",
     "TicketSort",
     "TicketTypeView",

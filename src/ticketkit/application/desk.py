@@ -29,6 +29,7 @@ from ticketkit.clock import Clock, SystemClock
 from ticketkit.domain.model import (
     Actor,
 )
+from ticketkit.domain.settings import SETTINGS, SettingRegistry
 from ticketkit.domain.values import member
 from ticketkit.errors import Conflict, FieldError, ValidationError
 from ticketkit.hooks.plugins import Plugins
@@ -81,7 +82,8 @@ class HelpDesk(Operations):
     returns (``delivery=DeliveryMode.INLINE``: before it returns), each plugin call given
     up after ``delivery_timeout`` seconds; deliveries are written as done within
     ``acknowledge_within`` seconds (in batches). ``flush()`` waits for queued deliveries;
-    ``close()`` (or leaving ``with desk:``) also ends the delivery threads.
+    ``close()`` (or leaving ``with desk:``) also ends the delivery threads. ``settings`` are
+    the settings it knows (``SETTINGS``; a host adds its own with ``with_settings``).
 
     >>> desk = HelpDesk(MemoryStorage())          # doctest: +SKIP
     >>> boot = desk.bootstrap_tenant(...)        # doctest: +SKIP
@@ -100,8 +102,11 @@ class HelpDesk(Operations):
         acknowledge_within: float = 1.0,
         delivery: DeliveryMode | str = DeliveryMode.BACKGROUND,
         delivery_timeout: float = 10.0,
+        settings: SettingRegistry = SETTINGS,
     ) -> None:
         mode = member(DeliveryMode, delivery, "delivery")
+        if not isinstance(settings, SettingRegistry):
+            raise ValidationError.single("settings", "must be a SettingRegistry")
         if (
             isinstance(delivery_timeout, bool)
             or not isinstance(delivery_timeout, int | float)
@@ -117,7 +122,8 @@ class HelpDesk(Operations):
         self.new_id = new_id
         self.plugins = plugins or Plugins.create()
         self.signals = signals or Signals()
-        self._services = Services(policy=policy, clock=self.clock, new_id=new_id)
+        self.settings = settings
+        self._services = Services(policy=policy, clock=self.clock, new_id=new_id, settings=settings)
         self._dispatcher = Dispatcher(
             storage=storage,
             policy=policy,

@@ -7,7 +7,7 @@ Each operation is a function of the call's ``Session`` and its arguments; ``Help
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 import attrs
@@ -260,6 +260,26 @@ def list_people(
     check.raise_if(errors)
     found = sorted(s.uow.persons.list(all_of(*filters)), key=lambda p: (p.name, p.id))
     return [project_person(p, s.actor) for p in found[:limit]]
+
+
+@attrs.frozen(kw_only=True)
+class SeatReport:
+    """Active people by role, and how many are billable seats: the provider's staff
+    (admins, agents, light agents). Guests and customer admins are free."""
+
+    by_role: Mapping[Role, int]
+    billable: int
+    free: int
+
+
+def seat_report(s: Session) -> SeatReport:
+    """How many seats the tenant uses (admins): active people counted by role."""
+    s.require(Action.MANAGE_DIRECTORY)
+    counts = dict.fromkeys(Role, 0)
+    for person in s.uow.persons.list(Eq("active", True)):
+        counts[person.role] += 1
+    billable = sum(n for role, n in counts.items() if role.is_staff)
+    return SeatReport(by_role=counts, billable=billable, free=sum(counts.values()) - billable)
 
 
 def list_ticket_types(s: Session) -> list[TicketTypeView]:

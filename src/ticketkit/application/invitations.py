@@ -18,10 +18,10 @@ from uuid import UUID
 
 import attrs
 
+from ticketkit.application import settings
 from ticketkit.application import validation as check
 from ticketkit.application.session import Services, Session
 from ticketkit.domain.invitations import (
-    DEFAULT_EXPIRY,
     MAX_EXPIRY,
     MIN_EXPIRY,
     Closed,
@@ -95,9 +95,14 @@ class Issued:
         )
 
 
+#: The setting that says how long an invitation is valid (per organisation).
+EXPIRY_SETTING = "invitations.expiry"
+
+
 def invite_guest(s: Session, person_id: UUID, *, expires_in: timedelta | None = None) -> Issued:
     """Issue an invitation for the guest ``person_id`` (admins), closing her earlier ones.
-    It is valid for ``expires_in`` (default 7 days; at least a minute, at most 90 days)."""
+    It is valid for ``expires_in`` (at least a minute, at most 90 days), by default for
+    the ``invitations.expiry`` setting that counts for her organisation (7 days)."""
     s.require(Action.MANAGE_DIRECTORY)
     errors: list[FieldError] = []
     check.ident(errors, person_id, "person_id")
@@ -114,6 +119,7 @@ def invite_guest(s: Session, person_id: UUID, *, expires_in: timedelta | None = 
     if not person.active:
         raise ValidationError.single("person_id", "this person's access was withdrawn")
     now = s.now
+    default: timedelta = settings.value_for(s, EXPIRY_SETTING, person.organisation_id)
     s.uow.invitations.close_open(person.id, Closed.SUPERSEDED, at=now)
     ident = s.new_id()
     secret = new_secret()
@@ -124,7 +130,7 @@ def invite_guest(s: Session, person_id: UUID, *, expires_in: timedelta | None = 
         token_hash=hash_secret(s.tenant_id, ident, secret),
         created_by=s.person.id,
         created_at=now,
-        expires_at=now + (expires_in if expires_in is not None else DEFAULT_EXPIRY),
+        expires_at=now + (expires_in if expires_in is not None else default),
     )
     s.uow.invitations.add(invitation)
     return Issued(invitation=invitation, person=person, token=token_for(ident, secret))

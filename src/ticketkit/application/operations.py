@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Mapping
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 import attrs
 
-from ticketkit.application import directory, groups, tickets
+from ticketkit.application import directory, groups, settings, tickets
 from ticketkit.application.session import Session
 from ticketkit.application.tickets import TicketUpdate
 from ticketkit.application.views import (
@@ -21,6 +21,7 @@ from ticketkit.application.views import (
     CommentDraft,
     Page,
     PersonView,
+    SettingView,
     TicketActions,
     TicketSort,
     TicketTypeView,
@@ -42,6 +43,7 @@ from ticketkit.domain.model import (
     TicketType,
     Visibility,
 )
+from ticketkit.domain.settings import SettingInput
 from ticketkit.domain.workflow import Workflow
 
 P = ParamSpec("P")
@@ -153,6 +155,11 @@ class Operations(abc.ABC):
         their own organisation and staff (whose names, not e-mails, are on their tickets)."""
         return self._run(actor, READ, directory.get_person, person_id)
 
+    def seat_report(self, actor: Actor) -> directory.SeatReport:
+        """Active people by role, and how many are billable seats (staff) and free (guests,
+        customer admins); admins only."""
+        return self._run(actor, READ, directory.seat_report)
+
     def list_people(
         self,
         actor: Actor,
@@ -258,6 +265,52 @@ class Operations(abc.ABC):
             ticket_id,
             person_id,
         )
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def set_setting(
+        self,
+        actor: Actor,
+        name: str,
+        value: SettingInput,
+        *,
+        organisation_id: UUID | None = None,
+    ) -> SettingView:
+        """Set a setting for the tenant, or override it for an organisation and those below
+        it (admins only); ``value`` typed or in its JSON form (seconds for a duration)."""
+        return self._run(
+            actor, UPDATE, settings.set_setting, name, value, organisation_id=organisation_id
+        )
+
+    def clear_setting(
+        self, actor: Actor, name: str, *, organisation_id: UUID | None = None
+    ) -> SettingView:
+        """Remove the tenant's value or an organisation's override (admins only)."""
+        return self._run(
+            actor, UPDATE, settings.clear_setting, name, organisation_id=organisation_id
+        )
+
+    def effective_setting(
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        person_id: UUID | None = None,
+        ticket_id: UUID | None = None,
+    ) -> Any:
+        """The value of a setting that counts for the actor, another person (staff only) or
+        a ticket they may read: the nearest override up the organisation's parents, else
+        the tenant's value, else the default."""
+        return self._run(
+            actor, READ, settings.effective_setting, name, person_id=person_id, ticket_id=ticket_id
+        )
+
+    def list_settings(
+        self, actor: Actor, *, organisation_id: UUID | None = None
+    ) -> list[SettingView]:
+        """Every setting with its default, the tenant's value, the organisation's override
+        and the value that counts there: a settings page (admins only)."""
+        return self._run(actor, READ, settings.list_settings, organisation_id=organisation_id)
 
     # -- tickets -----------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event, GroupAssigned, TicketCreated
 from ticketkit.domain.model import Actor, Comment, Group, Person, Stamp, Ticket, TicketType
 from ticketkit.domain.notifications import Notification
+from ticketkit.domain.settings import SETTINGS, SettingRegistry
 from ticketkit.errors import NotFound, PermissionDenied
 from ticketkit.policy.rules import Access, Action, Policy
 from ticketkit.ports.repositories import UnitOfWork
@@ -35,6 +36,8 @@ class Services:
     policy: Policy
     clock: Clock
     new_id: Callable[[], UUID]
+    #: The settings the help desk knows (``ticketkit.domain.settings.SETTINGS``).
+    settings: SettingRegistry = SETTINGS
 
 
 def check_actor(actor: object) -> Actor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 from uuid import UUID
 
 import attrs
@@ -177,6 +177,29 @@ def project_person(person: Person, viewer: Access) -> PersonView:
         active=person.active,
         email=person.email if shown else None,
     )
+
+
+@attrs.frozen(kw_only=True)
+class SettingView:
+    """One setting as a settings page shows it, for the tenant or for one organisation:
+    what it is, its default, the tenant's value and the organisation's own override
+    (``UNSET`` where none is stored: None is a value some settings take), and the value
+    that counts there. Values are typed (a ``timedelta``, a ``ChildSharing``)."""
+
+    name: str
+    #: The value type as the docs name it: ``bool``, ``text``, ``duration``, or an
+    #: enumeration's values (``off | read | read_write``).
+    type: str
+    doc: str
+    overridable: bool
+    default: Any
+    tenant_value: Any = UNSET
+    #: The organisation the page is for (None: the tenant's page).
+    organisation_id: UUID | None = None
+    override: Any = UNSET
+    #: The organisation's nearest override up its parents, else the tenant's value, else
+    #: the default.
+    effective: Any
 
 
 E = TypeVar("E", bound=Event)

@@ -29,11 +29,21 @@ from ticketkit.domain.model import (
     TicketType,
     Visibility,
 )
+from ticketkit.domain.settings import (
+    SETTINGS,
+    ChildSharing,
+    Setting,
+    SettingInput,
+    SettingRegistry,
+    SettingValue,
+)
 from ticketkit.domain.workflow import Status, StatusCategory, Workflow, default_workflow
 
 __all__ = [
+    "SETTINGS",
     "Actor",
     "Change",
+    "ChildSharing",
     "Comment",
     "CommentAdded",
     "Event",
@@ -50,6 +60,10 @@ __all__ = [
     "Priority",
     "Project",
     "Role",
+    "Setting",
+    "SettingInput",
+    "SettingRegistry",
+    "SettingValue",
     "Status",
     "StatusCategory",
     "StatusChanged",

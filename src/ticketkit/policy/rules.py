@@ -48,6 +48,8 @@ class Action(enum.StrEnum):
     #: Add and remove followers of a ticket: customers their own colleagues (when they
     #: requested or follow the ticket), staff other staff. Anyone may stop following.
     MANAGE_FOLLOWERS = "manage_followers"
+    #: Set and clear the tenant's settings and organisations' overrides, and list them.
+    MANAGE_SETTINGS = "manage_settings"
 
 
 _CUSTOMER = frozenset(
@@ -66,7 +68,7 @@ _LIGHT_AGENT = frozenset(
         Action.MANAGE_FOLLOWERS,
     }
 )
-_AGENT = frozenset(Action) - {Action.MANAGE_DIRECTORY}
+_AGENT = frozenset(Action) - {Action.MANAGE_DIRECTORY, Action.MANAGE_SETTINGS}
 
 #: The role → permission matrix. Reading is governed by the visibility predicates below.
 PERMISSIONS: dict[Role, frozenset[Action]] = {

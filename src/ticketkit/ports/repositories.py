@@ -28,6 +28,7 @@ from ticketkit.domain.model import (
     TicketType,
 )
 from ticketkit.domain.notifications import Notification
+from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import TicketkitError
 from ticketkit.policy.predicates import Predicate
 
@@ -165,6 +166,33 @@ class InvitationRepository(abc.ABC):
         """Close every open invitation of ``person_id``; how many were open."""
 
 
+class SettingRepository(abc.ABC):
+    """Stored setting values in their JSON form: the tenant's value of a setting and the
+    overrides organisations set, at most one of each per setting and organisation. Writes
+    take effect at once within the unit of work and last if it commits."""
+
+    @abc.abstractmethod
+    def tenant_value(self, name: str) -> SettingValue | None:
+        """The tenant's value of the setting ``name``, or None when it has none."""
+
+    @abc.abstractmethod
+    def overrides(
+        self, name: str, organisation_ids: Iterable[UUID] | None = None
+    ) -> dict[UUID, SettingValue]:
+        """The overrides of the setting ``name`` by organisation id: those of
+        ``organisation_ids`` only, when given, else every organisation's."""
+
+    @abc.abstractmethod
+    def set(self, value: SettingValue) -> None:
+        """Store ``value`` as the tenant's value (``organisation_id`` None) or as that
+        organisation's override, replacing what was stored there."""
+
+    @abc.abstractmethod
+    def clear(self, name: str, organisation_id: UUID | None = None) -> bool:
+        """Remove the tenant's value of ``name`` (or the organisation's override); whether
+        there was one."""
+
+
 class CommentRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, comment: Comment) -> None: ...
@@ -257,6 +285,7 @@ class UnitOfWork(abc.ABC):
     tickets: TicketRepository
     followers: FollowerRepository
     invitations: InvitationRepository
+    settings: SettingRepository
     comments: CommentRepository
     events: EventRepository
     outbox: NotificationOutbox

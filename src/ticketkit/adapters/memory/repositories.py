@@ -14,6 +14,7 @@ from ticketkit.domain.events import Event
 from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.model import Comment, Group, Person, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
+from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import Predicate, evaluate
 from ticketkit.ports.repositories import (
@@ -26,6 +27,7 @@ from ticketkit.ports.repositories import (
     NotificationOutbox,
     OrderBy,
     Repository,
+    SettingRepository,
     TicketRepository,
 )
 
@@ -176,6 +178,53 @@ class Invitations(InvitationRepository):
     def apply(self, committed: dict[UUID, Invitation]) -> None:
         committed.update(self.added)
         committed.update(self.closed)
+
+
+#: A stored setting value's key: its organisation (None for the tenant's) and its name.
+SettingKey = tuple[UUID | None, str]
+
+
+class Settings(SettingRepository):
+    """Setting values: this unit of work's changes (None: cleared) over the committed ones."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self.changed: dict[SettingKey, SettingValue | None] = {}
+
+    def _get(self, key: SettingKey) -> SettingValue | None:
+        if key in self.changed:
+            return self.changed[key]
+        return self._uow._data.settings.get(key)
+
+    def tenant_value(self, name: str) -> SettingValue | None:
+        return self._get((None, name))
+
+    def overrides(
+        self, name: str, organisation_ids: Iterable[UUID] | None = None
+    ) -> dict[UUID, SettingValue]:
+        if organisation_ids is not None:
+            keys: Iterable[SettingKey] = [(o, name) for o in organisation_ids]
+        else:
+            keys = {*self._uow._data.settings, *self.changed}
+        found = {}
+        for key in keys:
+            organisation_id = key[0]
+            if organisation_id is not None and key[1] == name:
+                value = self._get(key)
+                if value is not None:
+                    found[organisation_id] = value
+        return found
+
+    def set(self, value: SettingValue) -> None:
+        self._uow._check_tenant(value)
+        self.changed[(value.organisation_id, value.name)] = value
+
+    def clear(self, name: str, organisation_id: UUID | None = None) -> bool:
+        self._uow._check_tenant(self._uow)
+        key = (organisation_id, name)
+        found = self._get(key) is not None
+        self.changed[key] = None
+        return found
 
 
 def _sort_key(order: Sequence[OrderBy]) -> Callable[[Ticket], Any]:
@@ -414,5 +463,6 @@ __all__ = [
     "Groups",
     "Invitations",
     "Outbox",
+    "Settings",
     "Tickets",
 ]

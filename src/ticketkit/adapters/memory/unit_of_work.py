@@ -17,6 +17,8 @@ from ticketkit.adapters.memory.repositories import (
     Groups,
     Invitations,
     Outbox,
+    SettingKey,
+    Settings,
     Tickets,
 )
 from ticketkit.domain.events import Event
@@ -32,6 +34,7 @@ from ticketkit.domain.model import (
     TicketType,
 )
 from ticketkit.domain.notifications import Notification
+from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import Conflict
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
@@ -48,6 +51,8 @@ class TenantData:
     groups: dict[UUID, Group] = attrs.Factory(dict)
     #: Followers of each ticket, in the order they started following.
     followers: dict[UUID, list[UUID]] = attrs.Factory(dict)
+    #: Setting values by organisation (None: the tenant's) and name.
+    settings: dict[SettingKey, SettingValue] = attrs.Factory(dict)
     tickets: dict[UUID, Ticket] = attrs.Factory(dict)
     comments: dict[UUID, Comment] = attrs.Factory(dict)
     comments_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
@@ -108,6 +113,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.groups = Groups(self)
         self.followers = self._followers = Followers(self)
         self.invitations = self._invitations = Invitations(self)
+        self.settings = self._settings = Settings(self)
         self.tickets = self._tickets = Tickets(self)
         self.comments = self._comments = Comments(self)
         self.events = self._events = Events(self)
@@ -196,6 +202,11 @@ class MemoryUnitOfWork(UnitOfWork):
                 data.tickets[ident] = ticket
             data.tickets.update(self._tickets.added)
             data.followers.update(self._followers.changed)
+            for key, value in self._settings.changed.items():
+                if value is None:
+                    data.settings.pop(key, None)
+                else:
+                    data.settings[key] = value
             for c in self._comments.added.values():
                 data.comments[c.id] = c
                 data.comments_by_ticket.setdefault(c.ticket_id, []).append(c.id)

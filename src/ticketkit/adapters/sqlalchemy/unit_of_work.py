@@ -51,6 +51,7 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     Tickets,
     TicketTypes,
 )
+from ticketkit.adapters.sqlalchemy.settings import Settings
 from ticketkit.domain.model import Organisation, Person, Project, Tenant, Ticket
 from ticketkit.errors import Conflict, StorageError, TicketkitError
 from ticketkit.policy.predicates import Predicate
@@ -173,6 +174,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.tickets = Tickets(self)
         self.followers = self._followers = Followers(self)
         self.invitations = Invitations(self)
+        self.settings = Settings(self)
         self.comments = Comments(self)
         self.events = Events(self)
         self.outbox = Outbox(self)

@@ -23,6 +23,10 @@ from ticketkit.adapters.sqlalchemy.tables.groups import (
     groups,
     ticket_followers,
 )
+from ticketkit.adapters.sqlalchemy.tables.settings import (
+    organisation_settings,
+    tenant_settings,
+)
 from ticketkit.adapters.sqlalchemy.tables.ticketing import (
     comments,
     events,
@@ -40,9 +44,11 @@ __all__ = [
     "invitations",
     "metadata",
     "notifications",
+    "organisation_settings",
     "organisations",
     "persons",
     "projects",
+    "tenant_settings",
     "tenants",
     "ticket_counters",
     "ticket_followers",
