@@ -174,6 +174,7 @@ VALID: dict[str, Args] = {
         "role": "guest",
     },
     "deactivate_person": lambda s: {"person_id": s.world.acme_guest.id},
+    "change_contact_role": lambda s: {"person_id": s.world.acme_guest.id, "role": "customer_admin"},
     "create_project": lambda s: {"organisation_id": s.world.acme.id, "name": "Billing"},
     "create_ticket_type": lambda s: {
         "name": "Question",
@@ -564,6 +565,7 @@ WRITES = {
     "create_organisation",
     "add_person",
     "deactivate_person",
+    "change_contact_role",
     "create_project",
     "create_ticket_type",
     "create_ticket",

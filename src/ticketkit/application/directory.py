@@ -33,7 +33,7 @@ from ticketkit.domain.model import (
 )
 from ticketkit.domain.text import MAX_BODY
 from ticketkit.domain.workflow import Workflow, default_workflow
-from ticketkit.errors import FieldError, NotFound, ValidationError
+from ticketkit.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
 from ticketkit.policy.rules import Action
 from ticketkit.ports.repositories import Storage
@@ -121,11 +121,22 @@ def create_organisation(
     return org
 
 
+#: The roles of a customer organisation's people: its contacts, which its customer admins
+#: manage (see ``Policy.manages_contacts_of``).
+CONTACT_ROLES = frozenset({Role.GUEST, Role.CUSTOMER_ADMIN})
+
+
 def add_person(
     s: Session, *, organisation_id: UUID, name: str, email: str, role: Role | str
 ) -> Person:
-    """Add a person to an organisation (admins only). Staff roles belong to the provider."""
-    s.require(Action.MANAGE_DIRECTORY)
+    """Add a person to an organisation: admins anyone (staff roles belong to the provider),
+    customer admins a guest or customer admin of their own organisation."""
+    admin = s.actor.may(Action.MANAGE_DIRECTORY)
+    if not admin:
+        s.require(Action.MANAGE_CONTACTS)
+        check.require_ident(organisation_id, "organisation_id")
+        if not s.policy.manages_contacts_of(s.actor.viewer, organisation_id):
+            raise PermissionDenied("add people to another organisation", "organisation_id")
     org = _organisation(s, organisation_id, "organisation_id")
     errors = check.name_errors("name", name)
     check.email(errors, email)
@@ -138,6 +149,8 @@ def add_person(
             errors.append(FieldError("role", "staff roles belong to the provider"))
         if not person_role.is_staff and provider:
             errors.append(FieldError("role", "the provider's people are staff"))
+        if not admin and person_role not in CONTACT_ROLES:
+            errors.append(FieldError("role", "customer admins add guests and customer admins"))
     check.raise_if(errors)
     assert person_role is not None
     person = Person(
@@ -155,20 +168,57 @@ def add_person(
 
 
 def deactivate_person(s: Session, person_id: UUID) -> Person:
-    """Take away a person's access at once (admins only): every call of theirs is refused
-    from now on, and their open invitations are withdrawn; their history stays."""
-    s.require(Action.MANAGE_DIRECTORY)
-    check.require_ident(person_id, "person_id")
-    person = s.uow.persons.get(person_id)
-    if person is None:
-        raise NotFound("Person", person_id)
+    """Take away a person's access at once (admins: anyone; customer admins: their own
+    organisation's contacts): every call of theirs is refused from now on, and their open
+    invitations are withdrawn; their history stays."""
+    person = managed_person(s, person_id, contacts_only=False)
     if person.id == s.person.id:
-        raise ValidationError.single("person_id", "admins cannot deactivate themselves")
+        raise ValidationError.single("person_id", "nobody can deactivate themselves")
     updated = attrs.evolve(person, active=False)
     s.uow.persons.save(updated)
     s.uow.invitations.close_open(person.id, Closed.WITHDRAWN, at=s.now)
     s.directory_changed()
     return updated
+
+
+def change_contact_role(s: Session, person_id: UUID, role: Role | str) -> Person:
+    """Make a contact a guest or a customer admin (admins, and customer admins for their own
+    organisation's contacts; not oneself)."""
+    person = managed_person(s, person_id, contacts_only=True)
+    errors: list[FieldError] = []
+    new_role = check.enum_value(Role, role, "role", errors)
+    if new_role is not None and new_role not in CONTACT_ROLES:
+        errors.append(FieldError("role", "a contact is a guest or a customer admin"))
+    check.raise_if(errors)
+    assert new_role is not None
+    if person.id == s.person.id:
+        raise ValidationError.single("person_id", "nobody can change their own role")
+    if new_role is person.role:
+        return person
+    updated = attrs.evolve(person, role=new_role)
+    s.uow.persons.save(updated)
+    s.directory_changed()
+    return updated
+
+
+def managed_person(s: Session, person_id: object, *, contacts_only: bool) -> Person:
+    """The person ``person_id`` if the acting person manages them: admins anyone of the
+    tenant (only contacts where ``contacts_only``), customer admins the contacts of their
+    own organisation. ``NotFound`` for someone they may not look up, ``PermissionDenied``
+    for someone they may see but not manage."""
+    if not s.actor.may(Action.MANAGE_DIRECTORY):
+        s.require(Action.MANAGE_CONTACTS)
+    check.require_ident(person_id, "person_id")
+    assert isinstance(person_id, UUID)
+    person = s.uow.persons.get(person_id)
+    if person is None or not s.actor.reads("people", person):
+        raise NotFound("Person", person_id)
+    admin = s.actor.may(Action.MANAGE_DIRECTORY)
+    if not s.policy.manages_contacts_of(s.actor.viewer, person.organisation_id) or (
+        (contacts_only or not admin) and person.role not in CONTACT_ROLES
+    ):
+        raise PermissionDenied("manage this person", "person_id")
+    return person
 
 
 def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:

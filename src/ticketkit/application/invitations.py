@@ -18,7 +18,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.application import settings
+from ticketkit.application import directory, settings
 from ticketkit.application import validation as check
 from ticketkit.application.session import Services, Session
 from ticketkit.domain.invitations import (
@@ -32,10 +32,9 @@ from ticketkit.domain.invitations import (
     parse_token,
     token_for,
 )
-from ticketkit.domain.model import Actor, Person, Role
-from ticketkit.errors import Conflict, FieldError, InvitationRefused, NotFound, ValidationError
+from ticketkit.domain.model import Actor, Person
+from ticketkit.errors import Conflict, FieldError, InvitationRefused, ValidationError
 from ticketkit.hooks.plugins import PluginFailure
-from ticketkit.policy.rules import Action
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
 
@@ -100,10 +99,10 @@ EXPIRY_SETTING = "invitations.expiry"
 
 
 def invite_guest(s: Session, person_id: UUID, *, expires_in: timedelta | None = None) -> Issued:
-    """Issue an invitation for the guest ``person_id`` (admins), closing her earlier ones.
+    """Issue an invitation for the contact ``person_id`` (a guest or customer admin; by
+    admins, or a customer admin of her organisation), closing her earlier ones.
     It is valid for ``expires_in`` (at least a minute, at most 90 days), by default for
     the ``invitations.expiry`` setting that counts for her organisation (7 days)."""
-    s.require(Action.MANAGE_DIRECTORY)
     errors: list[FieldError] = []
     check.ident(errors, person_id, "person_id")
     if expires_in is not None and (
@@ -111,11 +110,11 @@ def invite_guest(s: Session, person_id: UUID, *, expires_in: timedelta | None = 
     ):
         errors.append(FieldError("expires_in", "must be a duration from one minute to 90 days"))
     check.raise_if(errors)
-    person = s.uow.persons.get(person_id)
-    if person is None:
-        raise NotFound("Person", person_id)
-    if person.role is not Role.GUEST:
-        raise ValidationError.single("person_id", "only guests log in by invitation")
+    person = directory.managed_person(s, person_id, contacts_only=False)
+    if person.role not in directory.CONTACT_ROLES:
+        raise ValidationError.single(
+            "person_id", "only contacts (guests, customer admins) log in by invitation"
+        )
     if not person.active:
         raise ValidationError.single("person_id", "this person's access was withdrawn")
     now = s.now

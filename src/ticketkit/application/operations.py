@@ -107,7 +107,8 @@ class Operations(abc.ABC):
     def add_person(
         self, actor: Actor, *, organisation_id: UUID, name: str, email: str, role: Role | str
     ) -> Person:
-        """Add a person to an organisation (admins only). Staff roles belong to the provider."""
+        """Add a person to an organisation: admins anyone (staff roles belong to the
+        provider), customer admins a guest or customer admin of their own organisation."""
         return self._run(
             actor,
             # Run again after losing a race for the e-mail address (the unique index's
@@ -121,8 +122,14 @@ class Operations(abc.ABC):
         )
 
     def deactivate_person(self, actor: Actor, person_id: UUID) -> Person:
-        """Take away a person's access at once (admins only); their history stays."""
+        """Take away a person's access at once (admins: anyone; customer admins: their own
+        organisation's contacts); their history stays, their invitations are withdrawn."""
         return self._run(actor, WRITE, directory.deactivate_person, person_id)
+
+    def change_contact_role(self, actor: Actor, person_id: UUID, role: Role | str) -> Person:
+        """Make a contact a guest or a customer admin (admins; customer admins for their
+        own organisation's contacts, not themselves)."""
+        return self._run(actor, WRITE, directory.change_contact_role, person_id, role)
 
     def create_project(self, actor: Actor, *, organisation_id: UUID, name: str) -> Project:
         """Add a project (a ticket queue) owned by an organisation (admins only)."""

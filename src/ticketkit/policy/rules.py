@@ -50,6 +50,9 @@ class Action(enum.StrEnum):
     MANAGE_FOLLOWERS = "manage_followers"
     #: Set and clear the tenant's settings and organisations' overrides, and list them.
     MANAGE_SETTINGS = "manage_settings"
+    #: Add, invite, deactivate and change the role of the contacts (guests and customer
+    #: admins) of one's own organisation: a customer admin's part of the directory.
+    MANAGE_CONTACTS = "manage_contacts"
 
 
 _CUSTOMER = frozenset(
@@ -68,14 +71,18 @@ _LIGHT_AGENT = frozenset(
         Action.MANAGE_FOLLOWERS,
     }
 )
-_AGENT = frozenset(Action) - {Action.MANAGE_DIRECTORY, Action.MANAGE_SETTINGS}
+_AGENT = frozenset(Action) - {
+    Action.MANAGE_DIRECTORY,
+    Action.MANAGE_SETTINGS,
+    Action.MANAGE_CONTACTS,
+}
 
 #: The role → permission matrix. Reading is governed by the visibility predicates below.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.AGENT: _AGENT,
     Role.LIGHT_AGENT: _LIGHT_AGENT,
-    Role.CUSTOMER_ADMIN: _CUSTOMER,
+    Role.CUSTOMER_ADMIN: _CUSTOMER | {Action.MANAGE_CONTACTS},
     Role.GUEST: _CUSTOMER,
 }
 
@@ -268,6 +275,16 @@ class Policy:
 
     def may(self, viewer: Viewer, action: Action) -> bool:
         return action in self.permissions.get(viewer.role, frozenset())
+
+    def manages_contacts_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
+        """Whether the viewer may add, invite, deactivate and re-role the contacts (guests,
+        customer admins) of ``organisation_id``: admins of any organisation, customer admins
+        of their own."""
+        if self.may(viewer, Action.MANAGE_DIRECTORY):
+            return True
+        return (
+            self.may(viewer, Action.MANAGE_CONTACTS) and organisation_id == viewer.organisation_id
+        )
 
     def may_see_internal(self, viewer: Viewer) -> bool:
         """Whether assignee and internal fields belong in this viewer's projections."""
