@@ -193,3 +193,42 @@ def test_a_host_extends_its_own_converter(world: World) -> None:
     data = to_json_data(world.desk.timeline(world.agent.actor, t.id), converter=conv)
     assert data[0]["event"]["ticket_id"] == t.id.hex
     assert to_json_data(world.desk.get_ticket(world.agent.actor, t.id))["id"] == str(t.id)
+
+
+def test_settings_invitations_and_seats_serialise_without_tokens_or_unset_markers(
+    storage: Storage, clock: ManualClock
+) -> None:
+    from datetime import timedelta
+
+    from ticketkit import InvitationMessage
+
+    class Mailer:
+        def __init__(self) -> None:
+            self.sent: list[InvitationMessage] = []
+
+        @hookimpl
+        def ticketkit_invite(self, message: InvitationMessage) -> None:
+            self.sent.append(message)
+
+    mailer = Mailer()
+    desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([mailer]))
+    w = build_world(desk, clock)
+    desk.set_setting(
+        w.admin.actor, "invitations.expiry", timedelta(hours=2), organisation_id=w.acme.id
+    )
+    pages = {v.name: v for v in desk.list_settings(w.admin.actor, organisation_id=w.acme.id)}
+    expiry = to_json_data(pages["invitations.expiry"])
+    assert expiry["override"] == 7200 and expiry["effective"] == 7200
+    assert expiry["default"] == 7 * 86_400
+    assert "tenant_value" not in expiry, "not stored: left out, since None is a value"
+    logo = to_json_data(pages["branding.logo_url"])
+    assert "override" not in logo and logo["effective"] is None
+    sent = desk.invite_guest(w.admin.actor, w.acme_guest.id)
+    token = mailer.sent[-1].token
+    data = dumped(to_json_data(sent))
+    assert token not in data and token.partition(".")[2] not in data
+    assert '"person_name": "Gina"' in data
+    with pytest.raises(TypeError):
+        to_json_data(mailer.sent[-1])  # type: ignore[arg-type]  # the token is a credential
+    seats = to_json_data(desk.seat_report(w.admin.actor))
+    assert seats["by_role"]["guest"] >= 1 and json.loads(json.dumps(seats)) == seats

@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any, TypeAlias, get_args, overload
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
 
+from ticketkit.application.directory import SeatReport
+from ticketkit.application.invitations import InvitationSent, InvitationView
 from ticketkit.application.views import (
+    UNSET,
     Description,
     NotificationMessage,
     Page,
     PersonView,
+    SettingView,
     TicketActions,
     TicketTypeView,
     TicketView,
@@ -28,10 +34,12 @@ from ticketkit.application.views import (
 )
 from ticketkit.domain.events import Event
 from ticketkit.domain.model import Comment, Project
+from ticketkit.domain.settings import seconds_of
 from ticketkit.serialization import make_converter
 
 #: What ``to_json_data`` serialises: the projections operations hand to a person, and the
-#: comments and projects they read (which have no part hidden from a reader).
+#: comments and projects they read (which have no part hidden from a reader). Never an
+#: ``InvitationMessage``: its token is a credential, for the invitation plugin alone.
 View: TypeAlias = (
     TicketView
     | TimelineEntry
@@ -41,6 +49,10 @@ View: TypeAlias = (
     | PersonView
     | TicketTypeView
     | TicketActions
+    | SettingView
+    | InvitationView
+    | InvitationSent
+    | SeatReport
     | Comment
     | Project
 )
@@ -66,6 +78,18 @@ def make_view_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, Event), unstructure_event
     )
+    # Durations as a number of seconds, as settings store them.
+    conv.register_unstructure_hook(timedelta, seconds_of)
+
+    def unstructure_setting(view: SettingView) -> dict[str, Any]:
+        # A value not stored (UNSET) is left out: None is a value some settings take.
+        return {
+            field.name: conv.unstructure(getattr(view, field.name))
+            for field in attrs.fields(SettingView)
+            if getattr(view, field.name) is not UNSET
+        }
+
+    conv.register_unstructure_hook(SettingView, unstructure_setting)
     return conv
 
 

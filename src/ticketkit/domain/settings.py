@@ -58,12 +58,13 @@ def _make_converter() -> cattrs.Converter:
     durations as a number of seconds (a whole number when they are whole seconds)."""
     conv = cattrs.Converter()
     conv.register_unstructure_hook(enum.Enum, lambda v: v.value)
-    conv.register_unstructure_hook(timedelta, _seconds)
+    conv.register_unstructure_hook(timedelta, seconds_of)
     conv.register_structure_hook(timedelta, lambda v, _: timedelta(seconds=v))
     return conv
 
 
-def _seconds(value: timedelta) -> int | float:
+def seconds_of(value: timedelta) -> int | float:
+    """A duration's JSON form: its number of seconds, whole where it is whole."""
     if value.microseconds == 0:
         return value.days * 86_400 + value.seconds
     return value.total_seconds()
@@ -339,4 +340,5 @@ __all__ = [
     "SettingRegistry",
     "SettingValue",
     "resolve",
+    "seconds_of",
 ]
