@@ -65,6 +65,8 @@ from ticketkit.ports import Storage
 #: Examples per backend: each plays two runs of up to 10 visible and 12 hidden operations,
 #: reading everything after every visible step: about 13 s per backend on two cores.
 EXAMPLES = {"memory": 350, "sqlite": 75}
+#: The same for the customer admin of Gina's organisation as the reader (issue 18).
+ADMIN_EXAMPLES = {"memory": 120, "sqlite": 30}
 MAX_VISIBLE = 10
 MAX_HIDDEN = 12
 
@@ -251,9 +253,11 @@ class Run:
     steps: list[dict[str, object]] = attrs.field(factory=list)
     #: The world's agent groups by name.
     groups: dict[str, UUID] = attrs.field(factory=dict)
+    #: Who reads: Gina (``acme_guest``) or her organisation's customer admin (``acme_admin``).
+    reader: str = "acme_guest"
 
     @classmethod
-    def start(cls, storage: Storage) -> Run:
+    def start(cls, storage: Storage, reader: str = "acme_guest") -> Run:
         clock = ManualClock(START)
         ids = StepIds()
         inbox = Inbox()
@@ -266,7 +270,7 @@ class Run:
             delivery=DeliveryMode.INLINE,
         )
         world = build_world(desk, clock, name="Acme Hosting")
-        inbox.person_id = world.acme_guest.id
+        inbox.person_id = getattr(world, reader).id
         admin = world.admin.actor
         groups = {
             "first_line": desk.create_group(
@@ -282,7 +286,9 @@ class Run:
                 project_ids=[world.acme_project.id, world.globex_project.id],
             ).id,
         }
-        return cls(desk=desk, clock=clock, ids=ids, inbox=inbox, world=world, groups=groups)
+        return cls(
+            desk=desk, clock=clock, ids=ids, inbox=inbox, world=world, groups=groups, reader=reader
+        )
 
     # -- plain data, ids by name -----------------------------------------------------------
 
@@ -479,10 +485,10 @@ class Run:
     # -- what Gina reads -------------------------------------------------------------------
 
     def seen(self, probes: list[str], *, full: bool) -> dict[str, object]:
-        """Everything Gina can read now; with ``full`` also the answers to failing calls
-        and stale writes (no-op updates)."""
+        """Everything the reader (Gina, or her customer admin) can read now; with ``full``
+        also the answers to failing calls and stale writes (no-op updates)."""
         w, desk = self.world, self.desk
-        gina = w.acme_guest.actor
+        gina = getattr(w, self.reader).actor
         self.at("reads")
         shown: dict[str, object] = {}
         for sort in TicketSort:
@@ -523,6 +529,7 @@ class Run:
         shown["people"] = {
             name: self.outcome(desk.get_person, gina, getattr(w, name).id) for name in PEOPLE
         }
+        shown["contacts"] = self.outcome(desk.list_people, gina, organisation_id=w.acme.id)
         # Ids of things she may not see (hidden steps' first ids; none exist "without").
         shown["probes"] = {
             name: [
@@ -549,10 +556,12 @@ class Run:
         return shown
 
 
-def play(storage: Storage, scenario: Scenario, *, with_hidden: bool) -> dict[str, object]:
-    """Play ``scenario`` (its hidden operations only ``with_hidden``) and collect what Gina
-    reads after each visible step and, in full, at the end."""
-    run = Run.start(storage)
+def play(
+    storage: Storage, scenario: Scenario, *, with_hidden: bool, reader: str = "acme_guest"
+) -> dict[str, object]:
+    """Play ``scenario`` (its hidden operations only ``with_hidden``) and collect what the
+    reader (Gina by default) reads after each visible step and, in full, at the end."""
+    run = Run.start(storage, reader)
     hidden = iter(enumerate(scenario.hidden))
     pending = next(hidden, None)
     for step in range(len(scenario.visible) + 1):
@@ -633,6 +642,28 @@ def test_what_a_guest_reads_does_not_depend_on_what_she_may_not_see(
     def non_interference(scenario: Scenario) -> None:
         shown_with = play(new_storage(), scenario, with_hidden=True)
         shown_without = play(new_storage(), scenario, with_hidden=False)
+        found = differences(shown_with, shown_without)
+        assert not found, report(found)
+
+    non_interference()
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_what_a_customer_admin_reads_does_not_depend_on_what_she_may_not_see(
+    backend: str, new_storage: Callable[[], Storage]
+) -> None:
+    """The same property for the customer admin of Gina's organisation, who sees what
+    Gina sees and manages its contacts (issue 18, point 8)."""
+
+    @settings(
+        max_examples=ADMIN_EXAMPLES[backend],
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(scenario=scenarios(HIDDEN_BUT_NUMBERS))
+    def non_interference(scenario: Scenario) -> None:
+        shown_with = play(new_storage(), scenario, with_hidden=True, reader="acme_admin")
+        shown_without = play(new_storage(), scenario, with_hidden=False, reader="acme_admin")
         found = differences(shown_with, shown_without)
         assert not found, report(found)
 
