@@ -106,12 +106,14 @@ class Actor:
 
 @attrs.frozen(kw_only=True)
 class Project:
-    """A queue of tickets owned by one organisation."""
+    """A queue of tickets owned by one organisation; ``number`` counts 1, 2, 3 … per tenant
+    (a supporter asks for access to a project by it)."""
 
     tenant_id: UUID
     id: UUID
     organisation_id: UUID
     name: str
+    number: int
     created_at: datetime = attrs.field(validator=_aware)
 
 

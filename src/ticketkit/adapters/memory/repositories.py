@@ -11,8 +11,9 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
+from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.invitations import Closed, Invitation
-from ticketkit.domain.model import Comment, Group, Person, Ticket
+from ticketkit.domain.model import Comment, Group, Person, Project, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import Conflict
@@ -26,6 +27,7 @@ from ticketkit.ports.repositories import (
     InvitationRepository,
     NotificationOutbox,
     OrderBy,
+    ProjectRepository,
     Repository,
     SettingRepository,
     TicketRepository,
@@ -80,6 +82,24 @@ class Directory(Repository[T]):
 
     def list(self, where: Predicate) -> list[T]:
         return [i for i in self._staged.values() if evaluate(where, i)]
+
+
+class Projects(Directory[Project], ProjectRepository):
+    """Projects, numbered per tenant."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        super().__init__(uow, "projects")
+
+    def next_number(self) -> int:
+        return max((p.number for p in self._staged.values()), default=0) + 1
+
+    def check(self, committed: dict[UUID, Project]) -> None:
+        """Before commit applies anything: a number another unit of work committed
+        meanwhile is a ``Conflict`` (as SQL's unique constraint)."""
+        taken = {p.number: p.id for p in committed.values()}
+        for project in self._staged.added.values():
+            if taken.setdefault(project.number, project.id) != project.id:
+                raise Conflict("Project", project.id)
 
 
 class Groups(Directory[Group], GroupRepository):
@@ -453,6 +473,13 @@ class Access(AccessReader):
             if p.organisation_id in orgs
         )
 
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
+        return [
+            g
+            for g in self._uow.grants._staged.values()  # type: ignore[attr-defined]
+            if g.state is GrantState.ACTIVE and g.for_grantee(person_id, organisation_id)
+        ]
+
 
 __all__ = [
     "Access",
@@ -463,6 +490,7 @@ __all__ = [
     "Groups",
     "Invitations",
     "Outbox",
+    "Projects",
     "Settings",
     "Tickets",
 ]

@@ -27,12 +27,13 @@ from ticketkit.adapters.sqlalchemy.mapping import (
     COMMENTS,
     EVENTS,
     NOTIFICATIONS,
+    PROJECTS,
     TICKET_TYPES,
     TICKETS,
     TableMapping,
 )
 from ticketkit.domain.events import Event
-from ticketkit.domain.model import Comment, Ticket, TicketType
+from ticketkit.domain.model import Comment, Project, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import And, Eq, In, Predicate, all_of
@@ -41,6 +42,7 @@ from ticketkit.ports.repositories import (
     EventRepository,
     NotificationOutbox,
     OrderBy,
+    ProjectRepository,
     Repository,
     TicketRepository,
 )
@@ -76,6 +78,27 @@ class Directory(Repository[T]):
 
     def list(self, where: Predicate) -> list[T]:
         return self._uow._select(self._mapping, where)
+
+
+_p = tables.projects
+_LAST_PROJECT_NUMBER = select(func.coalesce(func.max(_p.c.number), 0)).where(
+    _p.c.tenant_id == bindparam("tenant")
+)
+
+
+class Projects(Directory[Project], ProjectRepository):
+    """Projects, numbered per tenant: the next number is one more than the highest written
+    (the unit of work's own projects flushed first); the unique ``(tenant_id, number)``
+    turns a number two transactions took at once into ``Conflict`` for the later one."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow, PROJECTS)
+
+    def next_number(self) -> int:
+        uow = self._uow
+        uow._flush(PROJECTS)
+        found = uow._connector.writer().execute(_LAST_PROJECT_NUMBER, {"tenant": uow.tenant_id})
+        return int(found.scalar_one()) + 1
 
 
 class CommittedTypes:
@@ -381,6 +404,7 @@ __all__ = [
     "Directory",
     "Events",
     "Outbox",
+    "Projects",
     "TicketTypes",
     "Tickets",
 ]
