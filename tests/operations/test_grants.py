@@ -21,7 +21,7 @@ from ticketkit import (
     TicketkitError,
     ValidationError,
 )
-from ticketkit.domain import Grant, Person
+from ticketkit.domain import Grant, Person, TicketCreated
 from ticketkit.ports import Storage
 
 
@@ -329,3 +329,44 @@ def test_grantees_never_reach_billing(s: Setup) -> None:
     assert policy.may_see_billing(viewers[w.acme_admin.id], w.acme.id)
     assert not policy.may_see_billing(viewers[w.acme_admin.id], w.globex.id)
     assert policy.may_see_billing(admin, w.acme.id) and policy.may_see_billing(agent, w.acme.id)
+
+
+def test_agents_see_a_ticket_was_opened_under_a_grant_and_the_owner_does_not(s: Setup) -> None:
+    w, desk = s.w, s.w.desk
+    grant = granted(s, "create_tickets")
+    ticket = desk.create_ticket(
+        s.tina.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Certificate",
+        fields={"sla_level": "Gold"},
+    )
+    own = desk.create_ticket(
+        w.acme_guest.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Own",
+        fields={"sla_level": "Gold"},
+    )
+
+    def created_under(person: Person, ticket_id: object) -> object:
+        first = desk.timeline(person.actor, ticket_id)[0].event  # type: ignore[arg-type]
+        assert isinstance(first, TicketCreated)
+        return first.grant_id
+
+    assert created_under(w.agent, ticket.id) == grant.id
+    assert created_under(w.light_agent, ticket.id) == grant.id
+    assert created_under(s.theo, ticket.id) == grant.id, "the supporter's own organisation"
+    assert created_under(w.acme_guest, ticket.id) is None, "not the owner's to see"
+    assert created_under(w.acme_admin, ticket.id) is None
+    assert created_under(w.agent, own.id) is None
+    # Staff opening a ticket for the supporter record the grant she acts under too.
+    for_her = desk.create_ticket(
+        w.agent.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="For Tina",
+        fields={"sla_level": "Gold"},
+        requester_id=s.tina.id,
+    )
+    assert created_under(w.agent, for_her.id) == grant.id

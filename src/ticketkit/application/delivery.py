@@ -713,7 +713,7 @@ class Dispatcher:
         if not may_receive(recipient, ticket, event):
             return None
         visible = uow.events.for_ticket(ticket.id, recipient.events)
-        event = as_seen(event, sum(1 for e in visible if e.seq <= event.seq))
+        event = as_seen(event, sum(1 for e in visible if e.seq <= event.seq), recipient)
         ticket_type = uow.ticket_types.get(ticket.type_id)
         comment = None
         if isinstance(event, CommentAdded):

@@ -244,7 +244,7 @@ class Session:
                     Prepared(
                         notification=note,
                         recipient=access,
-                        event=as_seen(event, access.count_events(tally)),
+                        event=as_seen(event, access.count_events(tally), access),
                         ticket=ticket,
                         ticket_type=ticket_type,
                         comment=comment if isinstance(event, CommentAdded) else None,

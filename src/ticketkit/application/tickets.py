@@ -89,6 +89,7 @@ def create_ticket(
     check.channel(errors, channel)
     values = _field_values(s, ticket_type, {} if fields is None else fields, errors, creating=True)
     requester = s.person
+    acting = s.actor
     if requester_id is not None and requester_id != s.person.id:
         s.require(Action.ACT_FOR_OTHERS, "requester_id")
         someone = s.access(requester_id)
@@ -96,7 +97,7 @@ def create_ticket(
             raise NotFound("Person", requester_id)
         if not someone.reads("projects", project):
             errors.append(FieldError("requester_id", "cannot see this project"))
-        requester = someone.person
+        requester, acting = someone.person, someone
     if assignee_id is not None:
         s.require(Action.ASSIGN, "assignee_id", project_id=project.id)
         _check_assignee(s, assignee_id)
@@ -122,6 +123,8 @@ def create_ticket(
         assignee_id=assignee_id,
         group_id=group.id if group is not None else None,
         routed_by=_routing_stamp(s) if group is not None else None,
+        # The requester reads the project through a grant: the history says which.
+        grant_id=held.grant_id if (held := acting.viewer.grant_on(project.id)) else None,
     )
     s.uow.tickets.add(ticket)
     s.record(ticket, events, ticket_type, followers=())
@@ -324,7 +327,7 @@ def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
                 continue
         entries.append(
             TimelineEntry(
-                event=as_seen(event, position),
+                event=as_seen(event, position, s.actor),
                 comment=comment,
                 description=describe(event, comment=comment, ticket_type=ticket_type, names=names),
             )
