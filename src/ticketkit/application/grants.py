@@ -250,7 +250,7 @@ def _still_open(s: Session, grant: Grant, state: GrantState, message: str) -> No
 
 def _decide(s: Session, grant: Grant, state: GrantState) -> Grant:
     decided = grant.decide(state, by=s.person.id, at=s.now)
-    s.uow.grants.save(decided)
+    s.uow.grants.decide(decided, expected=grant.state)
     s.directory_changed()
     return decided
 

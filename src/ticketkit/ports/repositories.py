@@ -16,7 +16,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
-from ticketkit.domain.grants import Grant
+from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.model import (
     Comment,
@@ -85,6 +85,16 @@ class ProjectRepository(Repository[Project]):
         """The project of this tenant numbered ``number``, or None."""
         found = self.list(Eq("number", number))
         return found[0] if found else None
+
+
+class GrantRepository(Repository[Grant]):
+    """Delegation grants. A grant's state moves by compare-and-set, so that of an accept and
+    a revoke racing for one grant exactly one wins, on every backend."""
+
+    @abc.abstractmethod
+    def decide(self, grant: Grant, *, expected: GrantState) -> None:
+        """Store ``grant`` (its new state and who decided it) if the stored one is still in
+        state ``expected``; ``Conflict`` (now or at commit) when someone else moved it."""
 
 
 class TicketRepository(abc.ABC):
@@ -301,7 +311,7 @@ class UnitOfWork(abc.ABC):
     organisations: Repository[Organisation]
     persons: Repository[Person]
     projects: ProjectRepository
-    grants: Repository[Grant]
+    grants: GrantRepository
     ticket_types: Repository[TicketType]
     groups: GroupRepository
     tickets: TicketRepository

@@ -23,6 +23,7 @@ from ticketkit.ports.repositories import (
     CommentRepository,
     EventRepository,
     FollowerRepository,
+    GrantRepository,
     GroupRepository,
     InvitationRepository,
     NotificationOutbox,
@@ -100,6 +101,31 @@ class Projects(Directory[Project], ProjectRepository):
         for project in self._staged.added.values():
             if taken.setdefault(project.number, project.id) != project.id:
                 raise Conflict("Project", project.id)
+
+
+class Grants(Directory[Grant], GrantRepository):
+    """Grants; a decision is checked at commit against the committed state it expected."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        super().__init__(uow, "grants")
+        #: The state each decided grant was expected to be in when committed.
+        self.expected: dict[UUID, GrantState] = {}
+
+    def decide(self, grant: Grant, *, expected: GrantState) -> None:
+        self._uow._check_tenant(grant)
+        current = self._staged.get(grant.id)
+        if current is None or current.state is not expected:
+            raise Conflict("Grant", grant.id)
+        self.expected.setdefault(grant.id, expected)
+        self._staged.added[grant.id] = grant
+
+    def check(self, committed: dict[UUID, Grant]) -> None:
+        """Before commit applies anything: a grant another unit of work moved meanwhile is
+        a ``Conflict``."""
+        for ident, state in self.expected.items():
+            stored = committed.get(ident)
+            if stored is not None and stored.state is not state:
+                raise Conflict("Grant", ident)
 
 
 class Groups(Directory[Group], GroupRepository):
@@ -487,6 +513,7 @@ __all__ = [
     "Directory",
     "Events",
     "Followers",
+    "Grants",
     "Groups",
     "Invitations",
     "Outbox",

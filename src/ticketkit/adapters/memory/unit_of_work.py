@@ -14,6 +14,7 @@ from ticketkit.adapters.memory.repositories import (
     Directory,
     Events,
     Followers,
+    Grants,
     Groups,
     Invitations,
     Outbox,
@@ -112,7 +113,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.organisations = Directory[Organisation](self, "organisations")
         self.persons = self._persons = Directory[Person](self, "persons")
         self.projects = self._projects = Projects(self)
-        self.grants = Directory[Grant](self, "grants")
+        self.grants = self._grants = Grants(self)
         self.ticket_types = Directory[TicketType](self, "ticket_types")
         self.groups = Groups(self)
         self.followers = self._followers = Followers(self)
@@ -194,6 +195,7 @@ class MemoryUnitOfWork(UnitOfWork):
             self._check_emails()
             self._invitations.check(data.invitations)
             self._projects.check(data.projects)
+            self._grants.check(data.grants)
             if self._new_tenant is not None:
                 if data.tenant is not None:
                     raise Conflict("Tenant", self.tenant_id)

@@ -48,13 +48,13 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     CommittedTypes,
     Directory,
     Events,
+    Grants,
     Outbox,
     Projects,
     Tickets,
     TicketTypes,
 )
 from ticketkit.adapters.sqlalchemy.settings import Settings
-from ticketkit.domain.grants import Grant
 from ticketkit.domain.model import Organisation, Person, Tenant, Ticket
 from ticketkit.errors import Conflict, StorageError, TicketkitError
 from ticketkit.policy.predicates import Predicate
@@ -171,7 +171,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.organisations = Directory[Organisation](self, ORGANISATIONS)
         self.persons = Directory[Person](self, PERSONS)
         self.projects = Projects(self)
-        self.grants = Directory[Grant](self, GRANTS)
+        self.grants = Grants(self)
         self._committed_types = storage.ticket_types
         self.ticket_types = TicketTypes(self, TICKET_TYPES)
         self.groups = self._groups = Groups(self)
