@@ -131,7 +131,12 @@ def test_ticket_numbers_are_gap_free_across_rollbacks(storage: Storage) -> None:
 def test_ticket_numbers_count_per_project(storage: Storage) -> None:
     s = seed(storage)
     other = Project(
-        tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=s.org, name="Other", created_at=NOW
+        number=101,
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        organisation_id=s.org,
+        name="Other",
+        created_at=NOW,
     )
     with storage.unit_of_work(s.tenant) as uow:
         uow.projects.add(other)
@@ -154,7 +159,12 @@ def test_ticket_numbers_count_per_project(storage: Storage) -> None:
 def test_a_project_made_in_the_unit_of_work_numbers_from_one(storage: Storage) -> None:
     s = seed(storage)
     new = Project(
-        tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=s.org, name="New", created_at=NOW
+        number=102,
+        tenant_id=s.tenant,
+        id=uuid.uuid4(),
+        organisation_id=s.org,
+        name="New",
+        created_at=NOW,
     )
     with storage.unit_of_work(s.tenant) as uow:
         uow.projects.add(new)
@@ -199,8 +209,15 @@ def test_a_query_for_one_of_several_values_pages_like_one_sorted_list(storage: S
     the one sorting every match would give."""
     s = seed(storage)
     others = [
-        Project(tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=s.org, name=n, created_at=NOW)
-        for n in ("B", "C")
+        Project(
+            number=number,
+            tenant_id=s.tenant,
+            id=uuid.uuid4(),
+            organisation_id=s.org,
+            name=n,
+            created_at=NOW,
+        )
+        for number, n in ((103, "B"), (104, "C"))
     ]
     projects = [s.project, *(p.id for p in others)]
     tickets = [
@@ -461,7 +478,12 @@ def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None
         renamed = attrs.evolve(expected[guests[0]], name="Renamed")  # type: ignore[arg-type]
         uow.persons.save(renamed)
         late = Project(
-            tenant_id=s.tenant, id=uuid.uuid4(), organisation_id=lonely, name="L", created_at=NOW
+            number=105,
+            tenant_id=s.tenant,
+            id=uuid.uuid4(),
+            organisation_id=lonely,
+            name="L",
+            created_at=NOW,
         )
         uow.projects.add(late)
         found = uow.persons.get_many(guests)

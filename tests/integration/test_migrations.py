@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0007"
+HEAD = "ticketkit_0008"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -550,3 +550,74 @@ def test_the_settings_migration_adds_both_tables_and_undoes_cleanly(
     }
     with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
         conn.execute(overrides.insert().values(**row))
+
+
+def test_the_grants_migration_numbers_existing_projects_by_creation_order_per_tenant(
+    empty_engine: sa.Engine,
+) -> None:
+    """0008 numbers the projects that exist, 1, 2, 3 … per tenant in the order they were
+    created (then by insertion), adds the grants table, and going back to 0007 drops both
+    the numbers and the grants and keeps the projects."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    upgrade(empty_engine, "ticketkit_0007")
+    t = metadata.tables
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    tenants = [uuid.uuid4(), uuid.uuid4()]
+    # (tenant, minutes after start, ordinal): created out of insertion order, one tie.
+    projects = {
+        uuid.uuid4(): (tenants[0], 30, 1),
+        uuid.uuid4(): (tenants[0], 10, 2),
+        uuid.uuid4(): (tenants[0], 30, 3),
+        uuid.uuid4(): (tenants[1], 5, 4),
+    }
+    with empty_engine.begin() as conn:
+        for n, tenant in enumerate(tenants):
+            conn.execute(
+                t["ticketkit_tenants"].insert().values(tenant_id=tenant, name="T", created_at=start)
+            )
+            conn.execute(
+                t["ticketkit_organisations"]
+                .insert()
+                .values(
+                    tenant_id=tenant,
+                    id=tenant,
+                    name="O",
+                    kind="customer",
+                    created_at=start,
+                    ordinal=n,
+                )
+            )
+        for ident, (tenant, minutes, ordinal) in projects.items():
+            conn.execute(
+                t["ticketkit_projects"]
+                .insert()
+                .values(
+                    tenant_id=tenant,
+                    id=ident,
+                    organisation_id=tenant,
+                    name="P",
+                    created_at=start + timedelta(minutes=minutes),
+                    ordinal=ordinal,
+                )
+            )
+    upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+    with empty_engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t["ticketkit_projects"].c.id, t["ticketkit_projects"].c.number)
+        )
+        numbers = {row.id: row.number for row in rows}
+    ids = list(projects)
+    assert [numbers[i] for i in ids] == [2, 1, 3, 1]
+
+    downgrade(empty_engine, "ticketkit_0007")
+    assert "ticketkit_grants" not in table_names(empty_engine)
+    with empty_engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("ticketkit_projects")}
+        count = conn.execute(sa.text("SELECT count(*) FROM ticketkit_projects")).scalar_one()
+    assert "number" not in columns and count == len(projects)
+    upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+    assert migrated_names(empty_engine) == metadata_names()

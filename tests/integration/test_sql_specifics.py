@@ -440,8 +440,9 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
     storage: SqlStorage, statements: list[tuple[str, bool]]
 ) -> None:
     """The actor, the requester and their organisations' projects (the ticket's among them)
-    come in one round trip, which is a third of a ticket's cost on PostgreSQL; the groups
-    serving the project (where the ticket goes) are the one other read."""
+    come in one round trip, which is a third of a ticket's cost on PostgreSQL; the active
+    grants of the customers among them (the requester's) are one more, and the groups
+    serving the project (where the ticket goes) the one other read."""
     clock = ManualClock(NOW)
     w = build_world(HelpDesk(storage, clock=clock), clock)
     for title in ("Disk full", "Disk full again"):  # the first reads the type, then cached
@@ -455,9 +456,10 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
             requester_id=w.acme_guest.id,
         )
     reads = [sql for sql, _ in statements if sql.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 2, reads
+    assert len(reads) == 3, reads
     assert f"FROM {tables.persons.name}" in reads[0]
-    assert tables.group_projects.name in reads[1]
+    assert f"FROM {tables.grants.name}" in reads[1]
+    assert tables.group_projects.name in reads[2]
 
 
 def test_queries_see_buffered_rows_and_rollback_discards_them(
@@ -728,6 +730,7 @@ def test_projects_added_in_the_unit_of_work_are_not_hidden_by_the_prefetch(
     from ticketkit.domain import Project
 
     extra = Project(
+        number=106,
         tenant_id=seeded.tenant,
         id=uuid.uuid4(),
         organisation_id=seeded.org,

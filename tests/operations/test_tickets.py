@@ -303,7 +303,9 @@ def test_guest_may_not_write_internal_comments_or_filter_by_assignee(world: Worl
         lambda: world.desk.change_status(world.acme_guest.actor, t.id, "open"),
         lambda: world.desk.assign(world.acme_guest.actor, t.id, world.agent.id),
         lambda: new_ticket(world, requester_id=world.acme_admin.id),
-        lambda: world.desk.add_person(  # her own contacts only (test_customer_admins.py)
+        # A customer admin adds contacts to her own organisation (issue 18, point 2); to
+        # another organisation she may not.
+        lambda: world.desk.add_person(
             world.acme_admin.actor,
             organisation_id=world.globex.id,
             name="X",

@@ -154,6 +154,10 @@ class Shared:
     #: A guest to invite, and two open invitations' tokens: to inspect, and to redeem.
     invitee_id: uuid.UUID
     tokens: tuple[str, str]
+    #: A grant of Globex's project offered to Acme's guest, and Acme's open request for
+    #: another project of Globex's.
+    offer_id: uuid.UUID
+    request_id: uuid.UUID
 
 
 def draft() -> CommentDraft:
@@ -211,6 +215,25 @@ VALID: dict[str, Args] = {
     "add_follower": lambda s: {"ticket_id": s.ticket_id, "person_id": s.world.agent2.id},
     "remove_follower": lambda s: {"ticket_id": s.ticket_id, "person_id": s.world.agent2.id},
     "list_projects": lambda s: {},
+    "get_project_by_number": lambda s: {"number": s.world.acme_project.number},
+    "offer_grant": lambda s: {
+        "project_id": s.world.acme_project.id,
+        "grantee_person_id": None,
+        "grantee_organisation_id": s.world.globex.id,
+        "scope": ["read", "comment"],
+        "expires_at": datetime(2027, 1, 1, tzinfo=UTC),
+    },
+    "accept_grant": lambda s: {"actor": s.world.acme_guest.actor, "grant_id": s.offer_id},
+    "request_grant": lambda s: {
+        "actor": s.world.acme_admin.actor,
+        "project_number": s.world.globex_project.number,
+        "scope": ["read", "administer"],
+        "expires_at": datetime(2027, 1, 1, tzinfo=UTC),
+    },
+    "accept_grant_request": lambda s: {"grant_id": s.request_id},
+    "decline_grant_request": lambda s: {"grant_id": s.request_id},
+    "revoke_grant": lambda s: {"grant_id": s.offer_id},
+    "list_grants": lambda s: {},
     "create_ticket": lambda s: {
         "project_id": s.world.acme_project.id,
         "type_id": s.world.incident.id,
@@ -463,6 +486,11 @@ def shared(request: pytest.FixtureRequest) -> Shared:
     )
     desk.invite_guest(admin, world.acme_guest.id)
     desk.invite_guest(admin, world.globex_guest.id)
+    offer = desk.offer_grant(
+        admin, world.globex_project.id, grantee_person_id=world.acme_guest.id, scope=["read"]
+    )
+    web = desk.create_project(admin, organisation_id=world.globex.id, name="Globex Web")
+    request = desk.request_grant(world.acme_admin.actor, web.number, ["read"])
     return Shared(
         world=world,
         storage=storage,
@@ -470,6 +498,8 @@ def shared(request: pytest.FixtureRequest) -> Shared:
         group_id=group.id,
         invitee_id=invitee.id,
         tokens=(mailer.sent[0].token, mailer.sent[1].token),
+        offer_id=offer.id,
+        request_id=request.id,
     )
 
 
@@ -515,7 +545,7 @@ def invoke(shared: Shared, operation: str, args: dict[str, object], *, in_batch:
 def valid_args(shared: Shared, operation: str) -> dict[str, object]:
     args = VALID[operation](shared)
     if operation not in NO_ACTOR:
-        args["actor"] = shared.world.admin.actor
+        args.setdefault("actor", shared.world.admin.actor)
     return args
 
 

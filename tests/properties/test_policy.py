@@ -150,7 +150,7 @@ def check_policy_invariants(storage: Storage, w: World) -> None:
         all_tickets = uow.tickets.query(TRUE, [OrderBy("number")], 10_000)
         all_comments = {t.id: uow.comments.for_ticket(t.id, TRUE) for t in all_tickets}
         all_events = {t.id: uow.events.for_ticket(t.id, TRUE) for t in all_tickets}
-        viewers = {p.id: policy.viewer(p, uow.access) for p in w.everyone}
+        viewers = {p.id: policy.viewer(p, uow.access, w.clock.now()) for p in w.everyone}
         projects = {p.id: p for p in uow.projects.list(TRUE)}
         everyone = uow.persons.list(TRUE)
     for person in w.everyone:

@@ -3,6 +3,7 @@ outbox rows."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime
 from uuid import UUID
@@ -66,13 +67,17 @@ def organisation(
     )
 
 
+_PROJECT_NUMBERS = itertools.count(1)
+
+
 def project(tenant: UUID, org: UUID, name: str = "J", ident: UUID | None = None) -> Project:
-    """A project of ``org`` (a fresh id unless one is given)."""
+    """A project of ``org`` (a fresh id unless one is given; a number no other has)."""
     return Project(
         tenant_id=tenant,
         id=ident or uuid.uuid4(),
         organisation_id=org,
         name=name,
+        number=next(_PROJECT_NUMBERS),
         created_at=NOW,
     )
 

@@ -30,7 +30,11 @@ def snapshot(storage: Storage, tenant_id: UUID) -> dict[str, Any]:
                 for p in uow.persons.list(TRUE)
                 for i in uow.invitations.of_person(p.id)
             ),
-            "projects": sorted(str(p.id) for p in uow.projects.list(TRUE)),
+            "projects": sorted((str(p.id), p.number) for p in uow.projects.list(TRUE)),
+            "grants": sorted(
+                (str(g.id), g.state.value, str(g.decided_by), str(g.decided_at))
+                for g in uow.grants.list(TRUE)
+            ),
             "types": sorted(str(t.id) for t in uow.ticket_types.list(TRUE)),
             "settings": {
                 s.name: (uow.settings.tenant_value(s.name), uow.settings.overrides(s.name))

@@ -659,7 +659,9 @@ class Dispatcher:
                 for item in items:
                     ident = item.notification.recipient_id
                     if ident not in current:
-                        current[ident] = self._access_now(item.recipient, found.get(ident), uow)
+                        current[ident] = self._access_now(
+                            item.recipient, found.get(ident), uow, now
+                        )
         ready: list[Prepared] = []
         dropped: list[Notification] = []
         for item in prepared:
@@ -676,13 +678,15 @@ class Dispatcher:
                 ready.append(attrs.evolve(item, recipient=access))
         return ready, dropped
 
-    def _access_now(self, then: Access, person: Person | None, uow: UnitOfWork) -> Access | None:
+    def _access_now(
+        self, then: Access, person: Person | None, uow: UnitOfWork, now: datetime
+    ) -> Access | None:
         """``person``'s access now, or None when gone or deactivated. When it resolves to
         what it was when the notification was written (the same person and viewer), that
         ``Access`` serves again, with the rules it has built already."""
         if person is None or not person.active:
             return None
-        viewer = self.policy.viewer(person, uow.access)
+        viewer = self.policy.viewer(person, uow.access, now)
         if person == then.person and viewer == then.viewer:
             return then
         return Access(self.policy, person, viewer)
@@ -697,7 +701,7 @@ class Dispatcher:
         if note.recipient_id not in people:
             person = uow.access.people([note.recipient_id]).get(note.recipient_id)
             people[note.recipient_id] = (
-                self.policy.access(person, uow.access)
+                self.policy.access(person, uow.access, self.clock.now())
                 if person is not None and person.active
                 else None
             )
@@ -709,7 +713,7 @@ class Dispatcher:
         if not may_receive(recipient, ticket, event):
             return None
         visible = uow.events.for_ticket(ticket.id, recipient.events)
-        event = as_seen(event, sum(1 for e in visible if e.seq <= event.seq))
+        event = as_seen(event, sum(1 for e in visible if e.seq <= event.seq), recipient)
         ticket_type = uow.ticket_types.get(ticket.type_id)
         comment = None
         if isinstance(event, CommentAdded):

@@ -231,6 +231,7 @@ def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:
         id=s.new_id(),
         organisation_id=organisation_id,
         name=name.strip(),
+        number=s.uow.projects.next_number(),
         created_at=s.now,
     )
     s.uow.projects.add(project)
@@ -343,6 +344,18 @@ def list_projects(s: Session) -> list[Project]:
     """The projects the person may see and create tickets in, by name."""
     found = s.uow.projects.list(s.actor.projects)
     return sorted(found, key=lambda p: (p.name, p.id))
+
+
+def get_project_by_number(s: Session, number: int) -> Project:
+    """The project numbered ``number``, if the person may see it (NotFound otherwise, the
+    same as for a number no project has)."""
+    errors: list[FieldError] = []
+    check.number(errors, number, "number")
+    check.raise_if(errors)
+    project = s.uow.projects.by_number(number)
+    if project is None or not s.actor.reads("projects", project):
+        raise NotFound("Project", f"#{number}")
+    return project
 
 
 def _email_is_free(s: Session, address: str, errors: list[FieldError]) -> None:

@@ -205,7 +205,7 @@ def _follower(
         raise NotFound("Person", person_id)
     if not adding and person.id == s.person.id:
         return person  # anyone may stop following
-    s.require(Action.MANAGE_FOLLOWERS, "person_id")
+    s.require(Action.MANAGE_FOLLOWERS, "person_id", project_id=ticket.project_id)
     if s.actor.viewer.is_staff:
         if adding and not person.role.is_staff:
             raise ValidationError.single("person_id", "staff add only staff as followers")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 import attrs
 
-from ticketkit.application import directory, groups, settings, tickets
+from ticketkit.application import directory, grants, groups, settings, tickets
+from ticketkit.application.grants import GrantOverview
 from ticketkit.application.session import Session
 from ticketkit.application.tickets import TicketUpdate
 from ticketkit.application.views import (
@@ -30,6 +32,7 @@ from ticketkit.application.views import (
     Unset,
 )
 from ticketkit.domain.fields import FieldSpec
+from ticketkit.domain.grants import Grant, GrantScope
 from ticketkit.domain.model import (
     Actor,
     Comment,
@@ -133,8 +136,9 @@ class Operations(abc.ABC):
 
     def create_project(self, actor: Actor, *, organisation_id: UUID, name: str) -> Project:
         """Add a project (a ticket queue) owned by an organisation (admins only)."""
+        # Two projects made at once may take the same number: the later one runs again.
         return self._run(
-            actor, WRITE, directory.create_project, organisation_id=organisation_id, name=name
+            actor, UPDATE, directory.create_project, organisation_id=organisation_id, name=name
         )
 
     def create_ticket_type(
@@ -195,6 +199,70 @@ class Operations(abc.ABC):
     def list_projects(self, actor: Actor) -> list[Project]:
         """The projects the person may see and create tickets in, by name."""
         return self._run(actor, READ, directory.list_projects)
+
+    def get_project_by_number(self, actor: Actor, number: int) -> Project:
+        """The project numbered ``number`` in the tenant, if the actor may see it."""
+        return self._run(actor, READ, directory.get_project_by_number, number)
+
+    # -- delegation grants -------------------------------------------------------------------
+
+    def offer_grant(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        *,
+        grantee_person_id: UUID | None = None,
+        grantee_organisation_id: UUID | None = None,
+        scope: Iterable[GrantScope | str],
+        expires_at: datetime | None = None,
+    ) -> Grant:
+        """Offer a project to a technical supporter (a person or an organisation), within
+        ``scope`` and until ``expires_at``: customer admins of its owner, admins."""
+        return self._run(
+            actor,
+            WRITE,
+            grants.offer_grant,
+            project_id,
+            grantee_person_id=grantee_person_id,
+            grantee_organisation_id=grantee_organisation_id,
+            scope=scope,
+            expires_at=expires_at,
+        )
+
+    def accept_grant(self, actor: Actor, grant_id: UUID) -> Grant:
+        """Accept a grant offered to oneself or (customer admins) one's organisation."""
+        return self._run(actor, UPDATE, grants.accept_grant, grant_id)
+
+    def request_grant(
+        self,
+        actor: Actor,
+        project_number: int,
+        scope: Iterable[GrantScope | str],
+        *,
+        expires_at: datetime | None = None,
+    ) -> Grant:
+        """Ask for access to another organisation's project by its number, for one's own
+        organisation (customer admins)."""
+        return self._run(
+            actor, WRITE, grants.request_grant, project_number, scope, expires_at=expires_at
+        )
+
+    def accept_grant_request(self, actor: Actor, grant_id: UUID) -> Grant:
+        """Accept a supporter's request: customer admins of the project's owner, admins."""
+        return self._run(actor, UPDATE, grants.accept_grant_request, grant_id)
+
+    def decline_grant_request(self, actor: Actor, grant_id: UUID) -> Grant:
+        """Decline a supporter's request: customer admins of the project's owner, admins."""
+        return self._run(actor, UPDATE, grants.decline_grant_request, grant_id)
+
+    def revoke_grant(self, actor: Actor, grant_id: UUID) -> Grant:
+        """End a grant: the owner side at any time, or the grantee giving it up."""
+        return self._run(actor, UPDATE, grants.revoke_grant, grant_id)
+
+    def list_grants(self, actor: Actor) -> GrantOverview:
+        """Open requests waiting for the actor, grants of her organisation's projects, and
+        the projects she supports now."""
+        return self._run(actor, READ, grants.list_grants)
 
     # -- groups and followers ----------------------------------------------------------------
 

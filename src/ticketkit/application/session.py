@@ -82,13 +82,14 @@ class Session:
         check_actor(actor)
         if actor.tenant_id != self.uow.tenant_id:
             raise NotFound("Person", actor.person_id)
+        # Access is judged at this instant (a grant's expiry against it).
+        self.now: datetime = self.services.clock.now()
         self.prefetch((actor.person_id, *people))
         found = self.access(actor.person_id)
         if found is None:
             raise NotFound("Person", actor.person_id)
         self.actor: Access = found
         self.person: Person = found.person
-        self.now: datetime = self.services.clock.now()
         self.stamp = Stamp(
             actor_id=self.person.id,
             organisation_id=self.person.organisation_id,
@@ -136,16 +137,19 @@ class Session:
         for ident in wanted:
             person = found.get(ident)
             self._people[ident.int] = (
-                self.policy.access(person, self.uow.access)
+                self.policy.access(person, self.uow.access, self.now)
                 if person is not None and person.active
                 else None
             )
 
     # -- shared steps ----------------------------------------------------------------------
 
-    def require(self, action: Action, field: str | None = None) -> None:
-        """``PermissionDenied`` unless the acting person may do ``action``."""
-        if not self.actor.may(action):
+    def require(
+        self, action: Action, field: str | None = None, *, project_id: UUID | None = None
+    ) -> None:
+        """``PermissionDenied`` unless the acting person may do ``action`` (on the tickets
+        of ``project_id``, when given: a project held through a grant, within its scope)."""
+        if not self.actor.may(action, project_id):
             raise PermissionDenied(action.value.replace("_", " "), field)
 
     def visible_ticket(self, ticket_id: UUID, *, for_update: bool = False) -> Ticket:
@@ -240,7 +244,7 @@ class Session:
                     Prepared(
                         notification=note,
                         recipient=access,
-                        event=as_seen(event, access.count_events(tally)),
+                        event=as_seen(event, access.count_events(tally), access),
                         ticket=ticket,
                         ticket_type=ticket_type,
                         comment=comment if isinstance(event, CommentAdded) else None,

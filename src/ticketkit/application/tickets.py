@@ -79,7 +79,7 @@ def create_ticket(
     project = s.uow.projects.get(project_id)
     if project is None or not s.actor.reads("projects", project):
         raise NotFound("Project", project_id)
-    s.require(Action.CREATE_TICKET)
+    s.require(Action.CREATE_TICKET, project_id=project.id)
     ticket_type = s.ticket_type(type_id)
     errors: list[FieldError] = []
     check.text(errors, "title", title, MAX_TITLE)
@@ -89,6 +89,7 @@ def create_ticket(
     check.channel(errors, channel)
     values = _field_values(s, ticket_type, {} if fields is None else fields, errors, creating=True)
     requester = s.person
+    acting = s.actor
     if requester_id is not None and requester_id != s.person.id:
         s.require(Action.ACT_FOR_OTHERS, "requester_id")
         someone = s.access(requester_id)
@@ -96,14 +97,14 @@ def create_ticket(
             raise NotFound("Person", requester_id)
         if not someone.reads("projects", project):
             errors.append(FieldError("requester_id", "cannot see this project"))
-        requester = someone.person
+        requester, acting = someone.person, someone
     if assignee_id is not None:
-        s.require(Action.ASSIGN, "assignee_id")
+        s.require(Action.ASSIGN, "assignee_id", project_id=project.id)
         _check_assignee(s, assignee_id)
     if group_id is UNSET:
         group = _routed_group(s, project.id, assignee_id)
     else:
-        s.require(Action.ASSIGN, "group_id")
+        s.require(Action.ASSIGN, "group_id", project_id=project.id)
         group = _check_group(s, group_id, assignee_id, errors) if group_id is not None else None
     check.raise_if(errors)
     assert prio is not None
@@ -122,6 +123,8 @@ def create_ticket(
         assignee_id=assignee_id,
         group_id=group.id if group is not None else None,
         routed_by=_routing_stamp(s) if group is not None else None,
+        # The requester reads the project through a grant: the history says which.
+        grant_id=held.grant_id if (held := acting.viewer.grant_on(project.id)) else None,
     )
     s.uow.tickets.add(ticket)
     s.record(ticket, events, ticket_type, followers=())
@@ -282,7 +285,10 @@ def ticket_actions(s: Session, ticket_id: UUID) -> TicketActions:
     """What the acting person may do to this ticket now (see ``TicketActions``)."""
     ticket = s.visible_ticket(ticket_id)
     ticket_type = s.ticket_type(ticket.type_id)
-    may = s.actor.may
+
+    def may(action: Action) -> bool:
+        return s.actor.may(action, ticket.project_id)
+
     public = may(Action.UPDATE_PUBLIC_FIELDS)
     internal = may(Action.UPDATE_INTERNAL_FIELDS)
     fields = [name for name in ("title", "description", "priority") if public]
@@ -321,7 +327,7 @@ def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
                 continue
         entries.append(
             TimelineEntry(
-                event=as_seen(event, position),
+                event=as_seen(event, position, s.actor),
                 comment=comment,
                 description=describe(event, comment=comment, ticket_type=ticket_type, names=names),
             )
@@ -356,18 +362,18 @@ def _apply(
     public: list[Change] = []
     internal: list[Change] = []
     if u.title is not None:
-        s.require(Action.UPDATE_PUBLIC_FIELDS, "title")
+        s.require(Action.UPDATE_PUBLIC_FIELDS, "title", project_id=ticket.project_id)
         if check.text(errors, "title", u.title, MAX_TITLE) and u.title.strip() != ticket.title:
             public.append(Change(field="title", old=ticket.title, new=u.title.strip()))
     if u.description is not None:
-        s.require(Action.UPDATE_PUBLIC_FIELDS, "description")
+        s.require(Action.UPDATE_PUBLIC_FIELDS, "description", project_id=ticket.project_id)
         if (
             check.text(errors, "description", u.description, MAX_BODY, allow_empty=True)
             and u.description != ticket.description
         ):
             public.append(Change(field="description", old=ticket.description, new=u.description))
     if u.priority is not None:
-        s.require(Action.UPDATE_PUBLIC_FIELDS, "priority")
+        s.require(Action.UPDATE_PUBLIC_FIELDS, "priority", project_id=ticket.project_id)
         prio = check.enum_value(Priority, u.priority, "priority", errors)
         if prio is not None and prio != ticket.priority:
             public.append(Change(field="priority", old=ticket.priority, new=prio))
@@ -380,11 +386,11 @@ def _apply(
                 change = Change(field=f"fields.{name}", old=old, new=value)
                 (internal if specs[name].internal else public).append(change)
         if any(not specs[n].internal for n in values):
-            s.require(Action.UPDATE_PUBLIC_FIELDS, "fields")
+            s.require(Action.UPDATE_PUBLIC_FIELDS, "fields", project_id=ticket.project_id)
     group_id, assignee_id = _assignment(s, ticket, u, errors)
     new_status = _target_status(s, ticket, ticket_type, u.status, errors)
     if u.comment is not None:
-        _check_comment(s, u.comment, errors)
+        _check_comment(s, u.comment, errors, ticket.project_id)
     check.raise_if(errors)
 
     # Every check passed: apply and record.
@@ -427,7 +433,7 @@ def _target_status(
     """The status to move to, if ``status`` asks for a move the workflow allows."""
     if status is None:
         return None
-    s.require(Action.CHANGE_STATUS, "status")
+    s.require(Action.CHANGE_STATUS, "status", project_id=ticket.project_id)
     workflow = ticket_type.workflow
     target = workflow.status(status) if isinstance(status, str) else None
     if target is None:
@@ -491,12 +497,12 @@ def _assignment(
     that they belong to, or to none."""
     group_id, assignee_id = ticket.group_id, ticket.assignee_id
     if u.assignee_id is not UNSET:
-        s.require(Action.ASSIGN, "assignee_id")
+        s.require(Action.ASSIGN, "assignee_id", project_id=ticket.project_id)
         if u.assignee_id is not None:
             _check_assignee(s, u.assignee_id)
         assignee_id = u.assignee_id
     if u.group_id is not UNSET:
-        s.require(Action.ASSIGN, "group_id")
+        s.require(Action.ASSIGN, "group_id", project_id=ticket.project_id)
         group_id = u.group_id
         if u.group_id is not None:
             given = assignee_id if u.assignee_id is not UNSET else None
@@ -545,14 +551,16 @@ def _check_group(
     return group
 
 
-def _check_comment(s: Session, draft: CommentDraft, errors: list[FieldError]) -> None:
+def _check_comment(
+    s: Session, draft: CommentDraft, errors: list[FieldError], project_id: UUID
+) -> None:
     if not isinstance(draft, CommentDraft):
         errors.append(FieldError("comment", "must be a CommentDraft"))
         return
     vis = check.enum_value(Visibility, draft.visibility, "comment.visibility", errors)
     if vis is Visibility.PUBLIC:
-        s.require(Action.COMMENT_PUBLIC, "comment.visibility")
+        s.require(Action.COMMENT_PUBLIC, "comment.visibility", project_id=project_id)
     elif vis is Visibility.INTERNAL:
-        s.require(Action.COMMENT_INTERNAL, "comment.visibility")
+        s.require(Action.COMMENT_INTERNAL, "comment.visibility", project_id=project_id)
     check.text(errors, "comment.body", draft.body, MAX_BODY)
     check.channel(errors, draft.channel, "comment.channel")

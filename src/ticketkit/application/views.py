@@ -16,7 +16,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.domain.events import Event
+from ticketkit.domain.events import Event, TicketCreated
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.model import (
     Comment,
@@ -205,10 +205,23 @@ class SettingView:
 E = TypeVar("E", bound=Event)
 
 
-def as_seen(event: E, position: int) -> E:
+def as_seen(event: E, position: int, reader: Access) -> E:
     """``event`` numbered by its ``position`` among the events of its ticket that one person
-    may see: the ticket's own numbering would show gaps where hidden events stand."""
-    return event if event.seq == position else attrs.evolve(event, seq=position)
+    may see: the ticket's own numbering would show gaps where hidden events stand.
+
+    The grant a ticket was opened under (``TicketCreated.grant_id``) is for staff, who see
+    who the technical supporter is, and for the supporter's own organisation; the
+    project's owner and anyone else see None."""
+    if event.seq != position:
+        event = attrs.evolve(event, seq=position)
+    if (
+        isinstance(event, TicketCreated)
+        and event.grant_id is not None
+        and not reader.viewer.is_staff
+        and event.organisation_id != reader.viewer.organisation_id
+    ):
+        event = attrs.evolve(event, grant_id=None)
+    return event
 
 
 @attrs.frozen(kw_only=True)

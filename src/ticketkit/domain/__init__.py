@@ -13,6 +13,7 @@ from ticketkit.domain.events import (
     TicketCreated,
 )
 from ticketkit.domain.fields import FieldKind, FieldSpec
+from ticketkit.domain.grants import Grant, GrantScope, GrantState
 from ticketkit.domain.model import (
     Actor,
     Comment,
@@ -52,6 +53,9 @@ __all__ = [
     "FieldValue",
     "FollowerAdded",
     "FollowerRemoved",
+    "Grant",
+    "GrantScope",
+    "GrantState",
     "Group",
     "GroupAssigned",
     "Organisation",

@@ -48,6 +48,9 @@ class TicketCreated(Event):
     priority: Priority
     #: Only the public field values; internal ones follow in an internal ``TicketChanged``.
     fields: Mapping[str, FieldValue] = attrs.field(factory=dict)
+    #: The delegation grant the requester read the project through, if she did (a technical
+    #: supporter's ticket); shown to staff and the supporter's organisation only.
+    grant_id: UUID | None = None
 
 
 @attrs.frozen(kw_only=True)

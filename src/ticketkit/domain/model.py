@@ -106,12 +106,14 @@ class Actor:
 
 @attrs.frozen(kw_only=True)
 class Project:
-    """A queue of tickets owned by one organisation."""
+    """A queue of tickets owned by one organisation; ``number`` counts 1, 2, 3 … per tenant
+    (a supporter asks for access to a project by it)."""
 
     tenant_id: UUID
     id: UUID
     organisation_id: UUID
     name: str
+    number: int
     created_at: datetime = attrs.field(validator=_aware)
 
 
@@ -233,6 +235,7 @@ class Ticket:
         assignee_id: UUID | None = None,
         group_id: UUID | None = None,
         routed_by: Stamp | None = None,
+        grant_id: UUID | None = None,
     ) -> tuple[Ticket, list[Event]]:
         """A new ticket in the type's initial status, and the events that record it: the
         public ``TicketCreated``, then internal events for internal fields, group and
@@ -270,6 +273,7 @@ class Ticket:
                 status=status.key,
                 priority=priority,
                 fields={k: v for k, v in ticket.fields.items() if k not in internal},
+                grant_id=grant_id,
             )
         ]
         hidden = [

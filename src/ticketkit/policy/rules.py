@@ -4,17 +4,24 @@
 every call (never cached across calls). ``Policy`` turns a viewer into predicates over tickets,
 comments and events, and answers action checks. Delegation grants and parent/child
 organisations arrive as more facts in ``Viewer.project_ids`` resolution, not new code paths.
+
+Delegation grants (``domain/grants.py``) are such facts: a customer-side viewer reads her
+organisation's projects and those of her active, unexpired grants, judged with the call's
+``now`` when the viewer is resolved; on a project she holds only by a grant, what she may
+do is her role's permissions within the grant's scope.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
 
 import attrs
 
+from ticketkit.domain.grants import Grant, GrantScope
 from ticketkit.domain.model import Person, Role, Visibility
 from ticketkit.policy.predicates import (
     FALSE,
@@ -53,6 +60,10 @@ class Action(enum.StrEnum):
     #: Add, invite, deactivate and change the role of the contacts (guests and customer
     #: admins) of one's own organisation: a customer admin's part of the directory.
     MANAGE_CONTACTS = "manage_contacts"
+    #: Offer, accept requests for, and revoke grants of one's own organisation's projects
+    #: (customer admins), or of any organisation's (admins); accept grants to one's own
+    #: organisation and request them (customer admins).
+    MANAGE_GRANTS = "manage_grants"
 
 
 _CUSTOMER = frozenset(
@@ -75,6 +86,7 @@ _AGENT = frozenset(Action) - {
     Action.MANAGE_DIRECTORY,
     Action.MANAGE_SETTINGS,
     Action.MANAGE_CONTACTS,
+    Action.MANAGE_GRANTS,
 }
 
 #: The role → permission matrix. Reading is governed by the visibility predicates below.
@@ -82,7 +94,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.AGENT: _AGENT,
     Role.LIGHT_AGENT: _LIGHT_AGENT,
-    Role.CUSTOMER_ADMIN: _CUSTOMER | {Action.MANAGE_CONTACTS},
+    Role.CUSTOMER_ADMIN: _CUSTOMER | {Action.MANAGE_CONTACTS, Action.MANAGE_GRANTS},
     Role.GUEST: _CUSTOMER,
 }
 
@@ -105,6 +117,30 @@ class DirectoryReader(Protocol):
 
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]: ...
 
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]: ...
+
+
+#: What each scope of a grant lets its grantee do on the project's tickets (within what
+#: the grantee's role allows anywhere). Any other action is refused on a granted project.
+SCOPE_ACTIONS: dict[GrantScope, frozenset[Action]] = {
+    GrantScope.READ: frozenset(),
+    GrantScope.COMMENT: frozenset({Action.COMMENT_PUBLIC}),
+    GrantScope.CREATE_TICKETS: frozenset({Action.CREATE_TICKET}),
+    GrantScope.ADMINISTER: frozenset(
+        {Action.UPDATE_PUBLIC_FIELDS, Action.CHANGE_STATUS, Action.MANAGE_FOLLOWERS}
+    ),
+}
+
+
+@attrs.frozen(cache_hash=True)
+class GrantedProject:
+    """A project a viewer reads through a grant: which grant, and what it allows."""
+
+    project_id: UUID
+    grant_id: UUID
+    scope: frozenset[GrantScope]
+    actions: frozenset[Action]
+
 
 @attrs.frozen(kw_only=True, cache_hash=True)
 class Viewer:
@@ -119,10 +155,23 @@ class Viewer:
     organisation_id: UUID
     role: Role
     project_ids: frozenset[UUID] | None
+    #: The projects the viewer reads only through an active, unexpired grant (never one of
+    #: her own organisation's). Empty for staff.
+    granted: frozenset[GrantedProject] = frozenset()
+    _by_project: dict[UUID, GrantedProject] = attrs.field(
+        init=False, eq=False, hash=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_by_project", {g.project_id: g for g in self.granted})
 
     @property
     def is_staff(self) -> bool:
         return self.role.is_staff
+
+    def grant_on(self, project_id: UUID) -> GrantedProject | None:
+        """The grant the viewer reads ``project_id`` through, or None (own, or none)."""
+        return self._by_project.get(project_id)
 
 
 @attrs.frozen
@@ -135,23 +184,40 @@ class Policy:
 
     permissions: dict[Role, frozenset[Action]] = attrs.field(factory=lambda: dict(PERMISSIONS))
 
-    def viewer(self, person: Person, directory: DirectoryReader) -> Viewer:
-        """Resolve what ``person`` may read right now."""
+    def viewer(self, person: Person, directory: DirectoryReader, now: datetime) -> Viewer:
+        """Resolve what ``person`` may read at ``now``: her organisation's projects and
+        those of her grants active at ``now`` (``now < expires_at``), in O(grants)."""
+        granted: dict[UUID, GrantedProject] = {}
         if person.role.is_staff:
             projects: frozenset[UUID] | None = None
         else:
-            projects = directory.project_ids_of([person.organisation_id])
+            own = directory.project_ids_of([person.organisation_id])
+            for grant in directory.active_grants(person.id, person.organisation_id):
+                if not grant.active_at(now) or grant.project_id in own:
+                    continue
+                granted[grant.project_id] = self._merge(granted.get(grant.project_id), grant)
+            projects = own | granted.keys()
         return Viewer(
             tenant_id=person.tenant_id,
             person_id=person.id,
             organisation_id=person.organisation_id,
             role=person.role,
             project_ids=projects,
+            granted=frozenset(granted.values()),
         )
 
-    def access(self, person: Person, directory: DirectoryReader) -> Access:
-        """``person``'s access resolved from current state, for the length of one call."""
-        return Access(self, person, self.viewer(person, directory))
+    @staticmethod
+    def _merge(held: GrantedProject | None, grant: Grant) -> GrantedProject:
+        """One project under several grants (to her and to her organisation): the union of
+        their scopes, named by the oldest-made grant."""
+        scope = grant.scope | (held.scope if held is not None else frozenset())
+        grant_id = grant.id if held is None else min(held.grant_id, grant.id)
+        actions = frozenset().union(*(SCOPE_ACTIONS[s] for s in scope))
+        return GrantedProject(grant.project_id, grant_id, scope, actions)
+
+    def access(self, person: Person, directory: DirectoryReader, now: datetime) -> Access:
+        """``person``'s access resolved from current state at ``now``, for one call."""
+        return Access(self, person, self.viewer(person, directory, now))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -273,8 +339,22 @@ class Policy:
 
     # -- doing -----------------------------------------------------------------------------
 
-    def may(self, viewer: Viewer, action: Action) -> bool:
-        return action in self.permissions.get(viewer.role, frozenset())
+    def may(self, viewer: Viewer, action: Action, project_id: UUID | None = None) -> bool:
+        """Whether the viewer's role allows ``action``; on a project she reads only through
+        a grant (``project_id``), also the grant's scope must."""
+        if action not in self.permissions.get(viewer.role, frozenset()):
+            return False
+        held = viewer.grant_on(project_id) if project_id is not None else None
+        return held is None or action in held.actions
+
+    def may_see_billing(self, viewer: Viewer, organisation_id: UUID) -> bool:
+        """Whether the viewer may see the billing (time entries, contracts, invoices) of
+        ``organisation_id``: admins and agents of the provider, and the organisation's own
+        customer admins; never guests, light agents, nor anyone through a grant (a grant
+        has no billing scope, and a grantee belongs to another organisation)."""
+        if viewer.role in (Role.ADMIN, Role.AGENT):
+            return True
+        return viewer.role is Role.CUSTOMER_ADMIN and viewer.organisation_id == organisation_id
 
     def manages_contacts_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
         """Whether the viewer may add, invite, deactivate and re-role the contacts (guests,
@@ -286,13 +366,52 @@ class Policy:
             self.may(viewer, Action.MANAGE_CONTACTS) and organisation_id == viewer.organisation_id
         )
 
+    def manages_grants_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
+        """Whether the viewer may offer, accept requests for, decline and revoke grants of
+        ``organisation_id``'s projects: admins for any organisation, customer admins for
+        their own (so a grantee never re-delegates a project it only holds a grant to)."""
+        if not self.may(viewer, Action.MANAGE_GRANTS):
+            return False
+        return viewer.role is Role.ADMIN or organisation_id == viewer.organisation_id
+
+    def answers_for_grantee(self, viewer: Viewer, grantee: Grant) -> bool:
+        """Whether the viewer speaks for the grantee of ``grantee``: the person herself, or
+        a customer admin of the grantee organisation."""
+        if grantee.grantee_person_id is not None:
+            return grantee.grantee_person_id == viewer.person_id
+        return (
+            self.may(viewer, Action.MANAGE_GRANTS)
+            and not viewer.is_staff
+            and grantee.grantee_organisation_id == viewer.organisation_id
+        )
+
+    def grants(self, viewer: Viewer) -> Predicate:
+        """Grants the viewer may see: admins and agents every one of the tenant (support
+        sees who the technical supporter is); customers those of their organisation's
+        projects and those to them or their organisation."""
+        scope = Eq("tenant_id", viewer.tenant_id)
+        if viewer.role in (Role.ADMIN, Role.AGENT):
+            return scope
+        if viewer.is_staff:
+            return FALSE
+        return all_of(
+            scope,
+            any_of(
+                Eq("organisation_id", viewer.organisation_id),
+                Eq("grantee_organisation_id", viewer.organisation_id),
+                Eq("grantee_person_id", viewer.person_id),
+            ),
+        )
+
     def may_see_internal(self, viewer: Viewer) -> bool:
         """Whether assignee and internal fields belong in this viewer's projections."""
         return self.may(viewer, Action.SEE_INTERNAL_FIELDS)
 
 
 #: The policy's reading rules by name, as ``Access`` hands them out.
-Rule = Literal["tickets", "comments", "events", "projects", "people", "groups", "followers"]
+Rule = Literal[
+    "tickets", "comments", "events", "projects", "people", "groups", "followers", "grants"
+]
 
 
 class Access:
@@ -313,8 +432,10 @@ class Access:
         self._counter: Callable[[Mapping[tuple[Visibility, UUID], int]], int] | None = None
         self._events: Callable[[Mapping[tuple[Visibility, UUID], int]], int] | None = None
 
-    def may(self, action: Action) -> bool:
-        return self.policy.may(self.viewer, action)
+    def may(self, action: Action, project_id: UUID | None = None) -> bool:
+        """Whether this person may do ``action`` (on ``project_id``'s tickets, when given:
+        a project held through a grant narrows it to the grant's scope)."""
+        return self.policy.may(self.viewer, action, project_id)
 
     @property
     def sees_internal(self) -> bool:
@@ -356,6 +477,11 @@ class Access:
         """Followers (people) of a readable ticket this person may know of."""
         return self._rule("followers")
 
+    @property
+    def grants(self) -> Predicate:
+        """Delegation grants this person may see."""
+        return self._rule("grants")
+
     def reads(self, rule: Rule, record: object) -> bool:
         """Whether ``record`` passes the rule named ``rule`` (tickets, comments, events,
         projects, people) for this person: the in-memory side of the predicate that SQL
@@ -391,10 +517,12 @@ DEFAULT_POLICY = Policy()
 __all__ = [
     "DEFAULT_POLICY",
     "PERMISSIONS",
+    "SCOPE_ACTIONS",
     "TRUE",
     "Access",
     "Action",
     "DirectoryReader",
+    "GrantedProject",
     "Policy",
     "Viewer",
 ]

@@ -16,6 +16,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
+from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.model import (
     Comment,
@@ -30,7 +31,7 @@ from ticketkit.domain.model import (
 from ticketkit.domain.notifications import Notification
 from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import TicketkitError
-from ticketkit.policy.predicates import Predicate
+from ticketkit.policy.predicates import Eq, Predicate
 
 T = TypeVar("T")
 
@@ -69,6 +70,31 @@ class Repository(abc.ABC, Generic[T]):
 
     @abc.abstractmethod
     def list(self, where: Predicate) -> list[T]: ...
+
+
+class ProjectRepository(Repository[Project]):
+    """Projects, which count 1, 2, 3 … per tenant."""
+
+    @abc.abstractmethod
+    def next_number(self) -> int:
+        """The number the next project of the tenant gets: one more than the highest taken,
+        gap-free for committed units of work (two units of work taking the same number
+        concurrently: the later one to commit gets ``Conflict``)."""
+
+    def by_number(self, number: int) -> Project | None:
+        """The project of this tenant numbered ``number``, or None."""
+        found = self.list(Eq("number", number))
+        return found[0] if found else None
+
+
+class GrantRepository(Repository[Grant]):
+    """Delegation grants. A grant's state moves by compare-and-set, so that of an accept and
+    a revoke racing for one grant exactly one wins, on every backend."""
+
+    @abc.abstractmethod
+    def decide(self, grant: Grant, *, expected: GrantState) -> None:
+        """Store ``grant`` (its new state and who decided it) if the stored one is still in
+        state ``expected``; ``Conflict`` (now or at commit) when someone else moved it."""
 
 
 class TicketRepository(abc.ABC):
@@ -271,6 +297,11 @@ class AccessReader(abc.ABC):
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
         """Ids of the projects owned by these organisations."""
 
+    @abc.abstractmethod
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
+        """The grants in state active to the person or to her organisation, expired ones
+        included (the policy judges expiry with the clock): one read."""
+
 
 class UnitOfWork(abc.ABC):
     """One transaction on one tenant. Rolls back unless ``commit`` was called."""
@@ -279,7 +310,8 @@ class UnitOfWork(abc.ABC):
     read_only: bool = False
     organisations: Repository[Organisation]
     persons: Repository[Person]
-    projects: Repository[Project]
+    projects: ProjectRepository
+    grants: GrantRepository
     ticket_types: Repository[TicketType]
     groups: GroupRepository
     tickets: TicketRepository

@@ -11,8 +11,9 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
+from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.invitations import Closed, Invitation
-from ticketkit.domain.model import Comment, Group, Person, Ticket
+from ticketkit.domain.model import Comment, Group, Person, Project, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import Conflict
@@ -22,10 +23,12 @@ from ticketkit.ports.repositories import (
     CommentRepository,
     EventRepository,
     FollowerRepository,
+    GrantRepository,
     GroupRepository,
     InvitationRepository,
     NotificationOutbox,
     OrderBy,
+    ProjectRepository,
     Repository,
     SettingRepository,
     TicketRepository,
@@ -80,6 +83,49 @@ class Directory(Repository[T]):
 
     def list(self, where: Predicate) -> list[T]:
         return [i for i in self._staged.values() if evaluate(where, i)]
+
+
+class Projects(Directory[Project], ProjectRepository):
+    """Projects, numbered per tenant."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        super().__init__(uow, "projects")
+
+    def next_number(self) -> int:
+        return max((p.number for p in self._staged.values()), default=0) + 1
+
+    def check(self, committed: dict[UUID, Project]) -> None:
+        """Before commit applies anything: a number another unit of work committed
+        meanwhile is a ``Conflict`` (as SQL's unique constraint)."""
+        taken = {p.number: p.id for p in committed.values()}
+        for project in self._staged.added.values():
+            if taken.setdefault(project.number, project.id) != project.id:
+                raise Conflict("Project", project.id)
+
+
+class Grants(Directory[Grant], GrantRepository):
+    """Grants; a decision is checked at commit against the committed state it expected."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        super().__init__(uow, "grants")
+        #: The state each decided grant was expected to be in when committed.
+        self.expected: dict[UUID, GrantState] = {}
+
+    def decide(self, grant: Grant, *, expected: GrantState) -> None:
+        self._uow._check_tenant(grant)
+        current = self._staged.get(grant.id)
+        if current is None or current.state is not expected:
+            raise Conflict("Grant", grant.id)
+        self.expected.setdefault(grant.id, expected)
+        self._staged.added[grant.id] = grant
+
+    def check(self, committed: dict[UUID, Grant]) -> None:
+        """Before commit applies anything: a grant another unit of work moved meanwhile is
+        a ``Conflict``."""
+        for ident, state in self.expected.items():
+            stored = committed.get(ident)
+            if stored is not None and stored.state is not state:
+                raise Conflict("Grant", ident)
 
 
 class Groups(Directory[Group], GroupRepository):
@@ -453,6 +499,13 @@ class Access(AccessReader):
             if p.organisation_id in orgs
         )
 
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
+        return [
+            g
+            for g in self._uow.grants._staged.values()  # type: ignore[attr-defined]
+            if g.state is GrantState.ACTIVE and g.for_grantee(person_id, organisation_id)
+        ]
+
 
 __all__ = [
     "Access",
@@ -460,9 +513,11 @@ __all__ = [
     "Directory",
     "Events",
     "Followers",
+    "Grants",
     "Groups",
     "Invitations",
     "Outbox",
+    "Projects",
     "Settings",
     "Tickets",
 ]

@@ -14,14 +14,17 @@ from ticketkit.adapters.memory.repositories import (
     Directory,
     Events,
     Followers,
+    Grants,
     Groups,
     Invitations,
     Outbox,
+    Projects,
     SettingKey,
     Settings,
     Tickets,
 )
 from ticketkit.domain.events import Event
+from ticketkit.domain.grants import Grant
 from ticketkit.domain.invitations import Invitation
 from ticketkit.domain.model import (
     Comment,
@@ -60,6 +63,7 @@ class TenantData:
     events_by_ticket: dict[UUID, list[UUID]] = attrs.Factory(dict)
     outbox: dict[UUID, Notification] = attrs.Factory(dict)
     invitations: dict[UUID, Invitation] = attrs.Factory(dict)
+    grants: dict[UUID, Grant] = attrs.Factory(dict)
     #: The last ticket number taken in each project.
     last_numbers: dict[UUID, int] = attrs.Factory(dict)
     #: Held by the one unit of work that reads tickets to change them (``for_update``).
@@ -108,7 +112,8 @@ class MemoryUnitOfWork(UnitOfWork):
     def _reset(self) -> None:
         self.organisations = Directory[Organisation](self, "organisations")
         self.persons = self._persons = Directory[Person](self, "persons")
-        self.projects = Directory[Project](self, "projects")
+        self.projects = self._projects = Projects(self)
+        self.grants = self._grants = Grants(self)
         self.ticket_types = Directory[TicketType](self, "ticket_types")
         self.groups = Groups(self)
         self.followers = self._followers = Followers(self)
@@ -189,11 +194,20 @@ class MemoryUnitOfWork(UnitOfWork):
                     raise Conflict("TicketNumber", t.number)
             self._check_emails()
             self._invitations.check(data.invitations)
+            self._projects.check(data.projects)
+            self._grants.check(data.grants)
             if self._new_tenant is not None:
                 if data.tenant is not None:
                     raise Conflict("Tenant", self.tenant_id)
                 data.tenant = self._new_tenant
-            for repo_name in ("organisations", "persons", "projects", "ticket_types", "groups"):
+            for repo_name in (
+                "organisations",
+                "persons",
+                "projects",
+                "grants",
+                "ticket_types",
+                "groups",
+            ):
                 repo = getattr(self, repo_name)
                 getattr(data, repo_name).update(repo._staged.added)
             for project_id, taken in self._tickets.numbers_taken.items():

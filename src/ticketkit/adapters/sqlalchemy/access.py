@@ -20,11 +20,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.mapping import (
+    GRANTS,
     PERSONS,
     PROJECTS,
 )
 from ticketkit.adapters.sqlalchemy.types import Id
+from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.model import Person
+from ticketkit.policy.predicates import Eq, all_of, any_of, one_of
 from ticketkit.ports.repositories import (
     AccessReader,
 )
@@ -93,6 +96,9 @@ class Access(AccessReader):
         self._array_params = array_params
         #: Project ids by organisations; the unit of work clears it whenever projects change.
         self.project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
+        #: Active grants by (person, organisation), read for every customer of one load at
+        #: once; the unit of work clears it whenever grants change.
+        self.grants: dict[tuple[UUID, UUID], list[Grant]] = {}
 
     def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
         uow = self._uow
@@ -149,7 +155,26 @@ class Access(AccessReader):
                     projects[row.project_id] = PROJECTS.from_row(uow._conv, joined)
         for org, ids in by_org.items():
             self.project_ids.setdefault(frozenset({org}), frozenset(ids))
+        customers = [p for p in found.values() if not p.role.is_staff]
+        staged = self._uow._staged[GRANTS.kind]
+        if customers and not staged.added and not staged.changed:
+            self._load_grants(customers)
         return found
+
+    def _load_grants(self, customers: list[Person]) -> None:
+        """The active grants of all ``customers`` in one query, which resolving their
+        access reads next."""
+        persons = {p.id for p in customers}
+        orgs = {p.organisation_id for p in customers}
+        rule = all_of(
+            Eq("state", GrantState.ACTIVE),
+            any_of(one_of("grantee_person_id", persons), one_of("grantee_organisation_id", orgs)),
+        )
+        loaded = self._uow.grants.list(rule)
+        for person in customers:
+            self.grants[(person.id, person.organisation_id)] = [
+                g for g in loaded if g.for_grantee(person.id, person.organisation_id)
+            ]
 
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
         orgs = frozenset(organisation_ids)
@@ -164,6 +189,21 @@ class Access(AccessReader):
         found = frozenset(uow._connector.reader().execute(_PROJECT_IDS, params).scalars())
         self.project_ids[orgs] = found
         return found
+
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
+        cached = self.grants.get((person_id, organisation_id))
+        if cached is not None:
+            return cached
+        # One query, on the grantee indexes (expiry is the policy's to judge, by its clock).
+        return self._uow.grants.list(
+            all_of(
+                Eq("state", GrantState.ACTIVE),
+                any_of(
+                    Eq("grantee_person_id", person_id),
+                    Eq("grantee_organisation_id", organisation_id),
+                ),
+            )
+        )
 
 
 __all__ = ["Access"]

@@ -23,6 +23,7 @@ from ticketkit.adapters.sqlalchemy.bulk import BulkInsert, RowDict
 from ticketkit.adapters.sqlalchemy.types import parse_uuid
 from ticketkit.domain.events import Event
 from ticketkit.domain.fields import FieldSpec
+from ticketkit.domain.grants import Grant, GrantState, decode_scope, encode_scope
 from ticketkit.domain.model import (
     Comment,
     Organisation,
@@ -157,6 +158,7 @@ def _project_row(conv: cattrs.Converter, p: Project) -> RowDict:
         "id": p.id,
         "organisation_id": p.organisation_id,
         "name": p.name,
+        "number": p.number,
         "created_at": p.created_at,
     }
 
@@ -167,7 +169,44 @@ def _project(conv: cattrs.Converter, r: Row[Any]) -> Project:
         id=r.id,
         organisation_id=r.organisation_id,
         name=r.name,
+        number=r.number,
         created_at=r.created_at,
+    )
+
+
+def _grant_row(conv: cattrs.Converter, g: Grant) -> RowDict:
+    return {
+        "tenant_id": g.tenant_id,
+        "id": g.id,
+        "project_id": g.project_id,
+        "organisation_id": g.organisation_id,
+        "grantee_person_id": g.grantee_person_id,
+        "grantee_organisation_id": g.grantee_organisation_id,
+        "scope": encode_scope(g.scope),
+        "expires_at": g.expires_at,
+        "state": g.state.value,
+        "created_by": g.created_by,
+        "created_at": g.created_at,
+        "decided_by": g.decided_by,
+        "decided_at": g.decided_at,
+    }
+
+
+def _grant(conv: cattrs.Converter, r: Row[Any]) -> Grant:
+    return Grant(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        project_id=r.project_id,
+        organisation_id=r.organisation_id,
+        grantee_person_id=r.grantee_person_id,
+        grantee_organisation_id=r.grantee_organisation_id,
+        scope=decode_scope(r.scope),
+        expires_at=r.expires_at,
+        state=GrantState(r.state),
+        created_by=r.created_by,
+        created_at=r.created_at,
+        decided_by=r.decided_by,
+        decided_at=r.decided_at,
     )
 
 
@@ -423,6 +462,7 @@ PERSONS = TableMapping("Person", tables.persons, _person_row, _person, _by_ordin
 PROJECTS = TableMapping(
     "Project", tables.projects, _project_row, _project, _by_ordinal(tables.projects)
 )
+GRANTS = TableMapping("Grant", tables.grants, _grant_row, _grant, _by_ordinal(tables.grants))
 TICKET_TYPES = TableMapping(
     "TicketType",
     tables.ticket_types,
@@ -454,6 +494,7 @@ FLUSH_ORDER: tuple[TableMapping[Any], ...] = (
     ORGANISATIONS,
     PERSONS,
     PROJECTS,
+    GRANTS,
     TICKET_TYPES,
     TICKETS,
     COMMENTS,
@@ -466,6 +507,7 @@ __all__ = [
     "COMMENTS",
     "EVENTS",
     "FLUSH_ORDER",
+    "GRANTS",
     "NOTIFICATIONS",
     "ORGANISATIONS",
     "PERSONS",

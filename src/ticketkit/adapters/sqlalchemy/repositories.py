@@ -26,21 +26,26 @@ from ticketkit.adapters.sqlalchemy.compile import column
 from ticketkit.adapters.sqlalchemy.mapping import (
     COMMENTS,
     EVENTS,
+    GRANTS,
     NOTIFICATIONS,
+    PROJECTS,
     TICKET_TYPES,
     TICKETS,
     TableMapping,
 )
 from ticketkit.domain.events import Event
-from ticketkit.domain.model import Comment, Ticket, TicketType
+from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.model import Comment, Project, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import And, Eq, In, Predicate, all_of
 from ticketkit.ports.repositories import (
     CommentRepository,
     EventRepository,
+    GrantRepository,
     NotificationOutbox,
     OrderBy,
+    ProjectRepository,
     Repository,
     TicketRepository,
 )
@@ -76,6 +81,69 @@ class Directory(Repository[T]):
 
     def list(self, where: Predicate) -> list[T]:
         return self._uow._select(self._mapping, where)
+
+
+_p = tables.projects
+_LAST_PROJECT_NUMBER = select(func.coalesce(func.max(_p.c.number), 0)).where(
+    _p.c.tenant_id == bindparam("tenant")
+)
+
+
+class Projects(Directory[Project], ProjectRepository):
+    """Projects, numbered per tenant: the next number is one more than the highest written
+    (the unit of work's own projects flushed first); the unique ``(tenant_id, number)``
+    turns a number two transactions took at once into ``Conflict`` for the later one."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow, PROJECTS)
+
+    def next_number(self) -> int:
+        uow = self._uow
+        uow._flush(PROJECTS)
+        found = uow._connector.writer().execute(_LAST_PROJECT_NUMBER, {"tenant": uow.tenant_id})
+        return int(found.scalar_one()) + 1
+
+
+_g = tables.grants
+_DECIDE = (
+    _g.update()
+    .where(
+        _g.c.tenant_id == bindparam("w_tenant"),
+        _g.c.id == bindparam("w_id"),
+        _g.c.state == bindparam("w_expected"),
+    )
+    .values(
+        state=bindparam("state"),
+        decided_by=bindparam("decided_by"),
+        decided_at=bindparam("decided_at"),
+    )
+)
+
+
+class Grants(Directory[Grant], GrantRepository):
+    """Grants: a decision is one conditional ``UPDATE`` (a compare-and-set on the state), so
+    PostgreSQL's second writer waits for the first and then matches no row, and SQLite has
+    one writer at a time."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow, GRANTS)
+
+    def decide(self, grant: Grant, *, expected: GrantState) -> None:
+        uow = self._uow
+        uow._check_tenant(grant)
+        uow._flush(GRANTS)  # the grant may be new in this unit of work
+        params = {
+            "w_tenant": uow.tenant_id,
+            "w_id": grant.id,
+            "w_expected": expected.value,
+            "state": grant.state.value,
+            "decided_by": grant.decided_by,
+            "decided_at": grant.decided_at,
+        }
+        if uow._connector.writer().execute(_DECIDE, params).rowcount != 1:
+            raise Conflict("Grant", grant.id)
+        uow._staged[GRANTS.kind].known[grant.id] = grant
+        uow._access.grants.clear()
 
 
 class CommittedTypes:
@@ -381,6 +449,7 @@ __all__ = [
     "Directory",
     "Events",
     "Outbox",
+    "Projects",
     "TicketTypes",
     "Tickets",
 ]

@@ -35,6 +35,7 @@ from ticketkit.adapters.sqlalchemy.groups import Followers, Groups
 from ticketkit.adapters.sqlalchemy.invitations import Invitations
 from ticketkit.adapters.sqlalchemy.mapping import (
     FLUSH_ORDER,
+    GRANTS,
     ORGANISATIONS,
     PERSONS,
     PROJECTS,
@@ -47,12 +48,14 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     CommittedTypes,
     Directory,
     Events,
+    Grants,
     Outbox,
+    Projects,
     Tickets,
     TicketTypes,
 )
 from ticketkit.adapters.sqlalchemy.settings import Settings
-from ticketkit.domain.model import Organisation, Person, Project, Tenant, Ticket
+from ticketkit.domain.model import Organisation, Person, Tenant, Ticket
 from ticketkit.errors import Conflict, StorageError, TicketkitError
 from ticketkit.policy.predicates import Predicate
 from ticketkit.ports.repositories import Storage, UnitOfWork
@@ -167,7 +170,8 @@ class SqlUnitOfWork(UnitOfWork):
         self._counters: dict[UUID, _Counter] = {}
         self.organisations = Directory[Organisation](self, ORGANISATIONS)
         self.persons = Directory[Person](self, PERSONS)
-        self.projects = Directory[Project](self, PROJECTS)
+        self.projects = Projects(self)
+        self.grants = Grants(self)
         self._committed_types = storage.ticket_types
         self.ticket_types = TicketTypes(self, TICKET_TYPES)
         self.groups = self._groups = Groups(self)
@@ -184,6 +188,7 @@ class SqlUnitOfWork(UnitOfWork):
         for staged in self._staged.values():
             staged.clear()
         self._access.project_ids.clear()
+        self._access.grants.clear()
         self._new_tenant = None
         self._counters.clear()
         self._followers.forget()
@@ -246,6 +251,8 @@ class SqlUnitOfWork(UnitOfWork):
         if staged.find(ident) is not None:
             raise Conflict(mapping.kind, ident)
         staged.added[ident] = item
+        if mapping is GRANTS:
+            self._access.grants.clear()
         if mapping is PROJECTS:
             self._access.project_ids.clear()
             # A project's number counter is made with it, so that taking a number is
@@ -262,6 +269,8 @@ class SqlUnitOfWork(UnitOfWork):
             staged.added[ident] = item
         else:
             staged.changed[ident] = item
+        if mapping is GRANTS:
+            self._access.grants.clear()
         if mapping is PROJECTS:
             self._access.project_ids.clear()
 

@@ -7,7 +7,7 @@ Foreign keys are ``DEFERRABLE INITIALLY DEFERRED``: the storage adapter buffers 
 flushes one table at a time, and the database checks every reference at commit.
 """
 
-from ticketkit.adapters.sqlalchemy.tables.access import invitations
+from ticketkit.adapters.sqlalchemy.tables.access import grants, invitations
 from ticketkit.adapters.sqlalchemy.tables.base import NAMING_CONVENTION, metadata
 from ticketkit.adapters.sqlalchemy.tables.delivery import notifications
 from ticketkit.adapters.sqlalchemy.tables.directory import (
@@ -38,6 +38,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "comments",
     "events",
+    "grants",
     "group_members",
     "group_projects",
     "groups",

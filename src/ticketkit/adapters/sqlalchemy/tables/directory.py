@@ -3,7 +3,15 @@ and the tenant's ticket types."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, PrimaryKeyConstraint, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+)
 
 from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name, ordinal, tenant_fk
 from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, json_type, text_type
@@ -56,11 +64,14 @@ projects = Table(
     *ids(),
     Column("organisation_id", Id(), nullable=False),
     Column("name", text_type(), nullable=False),
+    #: 1, 2, 3 … per tenant: how a supporter names the project it asks to look after.
+    Column("number", BigInteger(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     ordinal(),
     PrimaryKeyConstraint("tenant_id", "id"),
     fk(organisations.name, "organisation_id"),
     Index(None, "tenant_id", "organisation_id"),
+    UniqueConstraint("tenant_id", "number"),
 )
 
 ticket_types = Table(
