@@ -1,0 +1,123 @@
+"""Pages of people whose access is wider than one organisation (issue 18): a technical
+supporter holding 50 grants, beside a plain guest, among 100,000 tickets.
+
+Each figure is the p95 of the person's first ticket page (25 by last public activity); the
+bar is the supporter's p95 within 2x the plain guest's, in the same run. Resolving access
+costs one read of the person's grants (O(grants)), never a query per ticket: the statement
+count per page is printed too.
+
+    python bench/access.py [--tickets 100000] [--grants 50] [--backend sqlite|postgres|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from tickets import DEFAULT_PG, PG_SCHEMA, Loader, Setup, fresh_schema, latency
+
+from ticketkit import HelpDesk, OrganisationKind, Role
+from ticketkit.adapters.sqlalchemy import (
+    SqlStorage,
+    create_postgres_engine,
+    create_sqlite_engine,
+    upgrade,
+)
+
+
+class Statements:
+    """Counts the statements an engine runs while ``on``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.count, self.on = 0, False
+        sa.event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *args: Any) -> None:
+        if self.on:
+            self.count += 1
+
+
+def run_backend(name: str, engine: sa.Engine, *, tickets: int, grants: int, runs: int) -> None:
+    upgrade(engine)
+    storage = SqlStorage(engine)
+    desk = HelpDesk(storage)
+    setup = Setup(desk)
+    admin = setup.admin
+    print(f"\n== {name} ==")
+    # The supporter's organisation and her customer admin; one customer per grant.
+    partner = desk.create_organisation(admin, name="Partner", kind=OrganisationKind.CUSTOMER)
+    sam = desk.add_person(
+        admin,
+        organisation_id=partner.id,
+        name="Sam",
+        email="sam@partner.example",
+        role=Role.CUSTOMER_ADMIN,
+    )
+    supported = []
+    for i in range(grants):
+        org = desk.create_organisation(admin, name=f"Client {i}", kind=OrganisationKind.CUSTOMER)
+        project = desk.create_project(admin, organisation_id=org.id, name=f"Site {i}")
+        grant = desk.offer_grant(
+            admin, project.id, grantee_person_id=sam.id, scope=["read", "comment"]
+        )
+        desk.accept_grant(sam.actor, grant.id)
+        supported.append((project, org))
+    loader = Loader(setup, storage)
+    guest = setup.guests[0]
+    # The plain guest's project and the supported ones share the tickets evenly.
+    per_project = tickets // (grants + 1)
+    loader.load(setup.projects[0].id, guest.id, per_project, status=lambda k: "open")
+    for project, _org in supported:
+        loader.load(project.id, guest.id, per_project, status=lambda k: "open")
+    counter = Statements(engine)
+
+    def page(actor: Any) -> Any:
+        return lambda: desk.list_tickets(actor, limit=25)
+
+    for label, actor in (("plain guest", guest.actor), (f"supporter, {grants} grants", sam.actor)):
+        counter.on, counter.count = True, 0
+        page(actor)()
+        counter.on = False
+        p50, p95 = latency(page(actor), runs)
+        print(
+            f"{label:>22}: p50 {p50:.2f} ms  p95 {p95:.2f} ms  ({counter.count} statements "
+            "per page)"
+        )
+        if label == "plain guest":
+            plain95 = p95
+        else:
+            print(f"supporter p95 ÷ plain guest p95: {p95 / plain95:.2f}x (bar 2x)")
+    print("parent-organisation user over 20 children: comes with issue 18, point 5")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--grants", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--postgres-url", default=DEFAULT_PG)
+    args = parser.parse_args(argv)
+    sizes = {"tickets": args.tickets, "grants": args.grants, "runs": args.runs}
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_sqlite_engine(Path(tmp) / "access.sqlite")
+            run_backend("SQLite (file, WAL)", engine, **sizes)
+            engine.dispose()
+    if args.backend in ("postgres", "both"):
+        fresh_schema(args.postgres_url, create=True)
+        engine = create_postgres_engine(
+            args.postgres_url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"}
+        )
+        run_backend("PostgreSQL", engine, **sizes)
+        engine.dispose()
+        fresh_schema(args.postgres_url, create=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
