@@ -1,11 +1,11 @@
-"""Who hears of what, and getting it to them.
+"""Getting notifications to the plugins after the commit: the ``Dispatcher``.
 
-Recipients are chosen inside the operation's unit of work (``Session.record``, so the outbox
-row commits with the change) and every recipient passes the same visibility policy as a
-read would. Delivery runs after the commit — on the dispatcher's own thread unless the
-host asks for it inline — gives every plugin call a timeout, isolates plugin failures and
-leaves failed rows for ``retry``, which checks the policy again against the state at that
-later time.
+Who hears of what is chosen in the operation's unit of work (``recipients``). Delivery runs
+after the commit — on the dispatcher's own thread, watched by a watchdog, unless the host
+asks for it inline (then through ``plugin_calls``) — gives every plugin call a timeout,
+checks each recipient again, isolates plugin failures, acknowledges in batches
+(``acknowledgements``) and leaves failed rows for ``retry``, which checks the policy again
+against the state at that later time.
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ from uuid import UUID
 
 import attrs
 
+from ticketkit.application.acknowledgements import Acknowledgements
+from ticketkit.application.plugin_calls import PluginCalls
+from ticketkit.application.recipients import Prepared, may_receive
 from ticketkit.application.views import NotificationMessage, as_seen, project_ticket
 from ticketkit.clock import Clock
-from ticketkit.domain.events import CommentAdded, Event, TicketAssigned
-from ticketkit.domain.model import Comment, Person, Ticket, TicketType
+from ticketkit.domain.events import CommentAdded
+from ticketkit.domain.model import Person
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.hooks.plugins import PluginFailure, Plugins
 from ticketkit.hooks.signals import Signals
@@ -53,37 +56,6 @@ def _flush_at_exit() -> None:
             log.exception("delivering at exit failed; the rows stay pending for retry")
 
 
-def may_receive(recipient: Access, ticket: Ticket, event: Event) -> bool:
-    """The notification rule *is* the read rule: the ticket and the event must be visible."""
-    return recipient.reads("tickets", ticket) and recipient.reads("events", event)
-
-
-def recipients(
-    ticket: Ticket,
-    event: Event,
-    *,
-    followers: Iterable[UUID] = (),
-    group_members: Iterable[UUID] = (),
-) -> list[UUID]:
-    """Who may hear of ``event``: requester and assignee (old and new, for an assignment),
-    the ticket's ``followers``, and ``group_members`` (``Session.record`` passes the members
-    of the ticket's group for the event that brought an unassigned ticket to it: a new
-    ticket, or one moved to the group); never its actor. Each must still pass
-    ``may_receive``."""
-    candidates = [ticket.requester_id, ticket.assignee_id]
-    if isinstance(event, TicketAssigned):
-        candidates += [event.old_assignee_id, event.new_assignee_id]
-    candidates += followers
-    candidates += group_members
-    seen: set[UUID] = {event.actor_id}
-    found = []
-    for person_id in candidates:
-        if person_id is not None and person_id not in seen:
-            seen.add(person_id)
-            found.append(person_id)
-    return found
-
-
 _T = TypeVar("_T")
 
 
@@ -95,18 +67,6 @@ def _by_tenant(items: Iterable[_T], tenant_of: Callable[[_T], UUID]) -> dict[UUI
     return groups
 
 
-@attrs.frozen(kw_only=True)
-class Prepared:
-    """A notification with everything needed to deliver it, as checked in its transaction."""
-
-    notification: Notification
-    recipient: Access
-    event: Event
-    ticket: Ticket
-    ticket_type: TicketType
-    comment: Comment | None
-
-
 class DeliveryMode(enum.StrEnum):
     """Where a help desk hands an operation's notifications to the notifier plugins."""
 
@@ -114,128 +74,6 @@ class DeliveryMode(enum.StrEnum):
     BACKGROUND = "background"
     #: In the caller's thread, before the operation returns (each call still timed out).
     INLINE = "inline"
-
-
-@attrs.define(eq=False)
-class _Call:
-    """One plugin call handed to a call thread; the fields after ``fn`` change under the
-    ``PluginCalls`` lock."""
-
-    plugin: str
-    fn: Callable[[], None]
-    done: threading.Event = attrs.field(factory=threading.Event)
-    error: BaseException | None = None
-    finished: bool = False
-    given_up: bool = False
-
-
-@attrs.frozen(eq=False)
-class _CallThread:
-    """A thread that makes plugin calls, and where to hand it the next one."""
-
-    inbox: queue.SimpleQueue[_Call | None]
-    thread: threading.Thread
-
-
-@attrs.define
-class PluginCalls:
-    """Runs plugin calls on threads of their own and waits at most ``timeout`` seconds
-    for each: a call that takes longer is given up, which is a failure of that attempt.
-
-    Python cannot stop a thread: a call given up runs on until the plugin returns, and its
-    result is ignored (the attempt is already recorded failed and will be retried). While a
-    plugin has such a call running, further calls to it fail at once instead of taking
-    another thread, so a hung plugin holds at most one thread and no caller for longer than
-    ``timeout``. Idle threads end after ``idle_exit`` seconds.
-    """
-
-    timeout: float
-    idle_exit: float = 10.0
-    _idle: list[_CallThread] = attrs.field(factory=list, init=False)
-    _hung: dict[str, int] = attrs.field(factory=dict, init=False)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
-
-    def __call__(self, plugin: str, fn: Callable[[], None]) -> None:
-        """Call ``fn`` (a call to ``plugin``); raise what it raised, or ``TimeoutError``."""
-        call = _Call(plugin=plugin, fn=fn)
-        with self._lock:
-            self._raise_if_hung(plugin)
-            caller = self._idle.pop() if self._idle else self._start_thread()
-        caller.inbox.put(call)
-        if not call.done.wait(self.timeout):
-            with self._lock:
-                if not call.finished:
-                    call.given_up = True
-                    self._hung[plugin] = self._hung.get(plugin, 0) + 1
-                    raise TimeoutError(f"no answer within {self.timeout:g} s")
-        if call.error is not None:
-            raise call.error
-
-    def check(self, plugin: str) -> None:
-        """Raise ``TimeoutError`` while ``plugin`` has a call given up still running."""
-        with self._lock:
-            self._raise_if_hung(plugin)
-
-    def hung(self, plugin: str, *, by: int) -> None:
-        """Count a call to ``plugin`` given up (``by=1``) or returned after that (``-1``)
-        elsewhere: the delivery thread's own calls (``Dispatcher``) share this count."""
-        with self._lock:
-            self._hung[plugin] = self._hung.get(plugin, 0) + by
-
-    def _raise_if_hung(self, plugin: str) -> None:
-        if self._hung.get(plugin):
-            raise TimeoutError(
-                f"still busy with a call given up after {self.timeout:g} s; not called"
-            )
-
-    def close(self) -> None:
-        """End the idle threads (a hung call's thread ends when its plugin returns)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for caller in idle:
-            caller.inbox.put(None)
-        for caller in idle:
-            caller.thread.join()
-
-    def _start_thread(self) -> _CallThread:
-        inbox: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
-        caller = _CallThread(
-            inbox,
-            threading.Thread(
-                target=self._serve, args=(inbox,), name="ticketkit-plugin-call", daemon=True
-            ),
-        )
-        caller.thread.start()
-        return caller
-
-    def _serve(self, inbox: queue.SimpleQueue[_Call | None]) -> None:
-        while True:
-            try:
-                call = inbox.get(timeout=self.idle_exit)
-            except queue.Empty:
-                with self._lock:
-                    mine = [c for c in self._idle if c.inbox is inbox]
-                    if mine:
-                        self._idle.remove(mine[0])
-                        return
-                continue  # taken by a caller just now: its call is on the way
-            if call is None:
-                return
-            try:
-                call.fn()
-            except BaseException as exc:  # the plugin's failure, reported to the caller
-                call.error = exc
-            with self._lock:
-                call.finished = True
-                if call.given_up:
-                    self._hung[call.plugin] -= 1
-                    log.warning(
-                        "notifier %s returned after its attempt was given up (%s)",
-                        call.plugin,
-                        "failed" if call.error is not None else "succeeded",
-                    )
-                self._idle.append(_CallThread(inbox, threading.current_thread()))
-            call.done.set()
 
 
 @attrs.frozen
@@ -342,10 +180,8 @@ class Dispatcher:
     _progress: threading.Condition = attrs.field(init=False)
     #: Set by ``flush``: deliver what is queued without lingering.
     _hurry: threading.Event = attrs.field(factory=threading.Event, init=False)
-    _acks: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
-    _acks_since: float = attrs.field(default=0.0, init=False)
+    _acks: Acknowledgements = attrs.field(init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
-    _timer: threading.Timer | None = attrs.field(default=None, init=False)
 
     @property
     def calls(self) -> PluginCalls:
@@ -355,6 +191,7 @@ class Dispatcher:
 
     def __attrs_post_init__(self) -> None:
         self._calls = PluginCalls(self.attempt_timeout)
+        self._acks = Acknowledgements(self.storage, batch=self.ack_batch, delay=self.ack_delay)
         self._queue = queue.Queue(self.queue_limit)
         self._progress = threading.Condition(self._lock)
         self._watching = threading.Condition(self._lock)
@@ -533,7 +370,7 @@ class Dispatcher:
             with self._progress:
                 target = self._queued
                 self._progress.wait_for(lambda: self._done >= target)
-        self._write_acks()
+        self._acks.write()
 
     def close(self) -> None:
         """``flush``, then end the delivery thread, its watchdog and the idle plugin-call
@@ -553,55 +390,6 @@ class Dispatcher:
         if watchdog is not None and watchdog is not threading.current_thread():
             watchdog.join()
         self._calls.close()
-
-    def _write_acks(self) -> None:
-        """Write every acknowledgement held in memory: one set-based write per tenant and
-        set of plugins, instead of one row update per notification."""
-        with self._lock:
-            acks, self._acks = self._acks, {}
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        for tenant_id, notes in acks.items():
-            groups: dict[tuple[str, ...], list[Notification]] = {}
-            for note in notes:
-                groups.setdefault(note.delivered_to, []).append(note)
-            with self.storage.unit_of_work(tenant_id) as uow:
-                for delivered_to, group in groups.items():
-                    uow.outbox.acknowledge(
-                        [n.id for n in group],
-                        delivered_to=delivered_to,
-                        at=max(n.updated_at for n in group),
-                    )
-                uow.commit()
-
-    def _acknowledge(self, notes: list[Notification]) -> None:
-        if not notes:
-            return
-        now = time.monotonic()
-        with self._lock:
-            if not self._acks:
-                self._acks_since = now
-            for tenant_id, mine in _by_tenant(notes, lambda n: n.tenant_id).items():
-                self._acks.setdefault(tenant_id, []).extend(mine)
-            due = (
-                sum(len(v) for v in self._acks.values()) >= self.ack_batch
-                or now - self._acks_since >= self.ack_delay
-            )
-            if not due and self._timer is None:
-                # Nothing else may come to write these soon: the timer does, in time.
-                self._timer = threading.Timer(self.ack_delay, self._flush_in_time)
-                self._timer.daemon = True
-                self._timer.start()
-        if due:
-            self._write_acks()
-
-    def _flush_in_time(self) -> None:
-        try:
-            self._write_acks()
-        except Exception:
-            # The rows stay pending; a retry after the grace period delivers them again.
-            log.exception("writing delivery acknowledgements failed")
 
     def retry(self, tenant_id: UUID, *, limit: int) -> int:
         """Deliver notifications that failed fewer than ``max_attempts`` times, or are still
@@ -798,7 +586,7 @@ class Dispatcher:
         acknowledgements (at once too, without ``defer_acks``)."""
         delivered = [n for n in run.outcomes if n.status is DeliveryStatus.DELIVERED]
         if defer_acks:
-            self._acknowledge(delivered)
+            self._acks.add(delivered)
         write_now = [
             n for n in run.outcomes if not defer_acks or n.status is not DeliveryStatus.DELIVERED
         ]

@@ -17,7 +17,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.application import validation as check
-from ticketkit.application.delivery import Prepared, may_receive, recipients
+from ticketkit.application.recipients import Prepared, may_receive, recipients
 from ticketkit.application.views import TicketView, as_seen, project_ticket
 from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event, GroupAssigned, TicketCreated
