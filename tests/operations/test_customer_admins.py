@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.mailer import Mailer
 from tests.support.snapshot import snapshot
 from tests.support.world import World, build_world
 from ticketkit import (
     HelpDesk,
-    InvitationMessage,
     ManualClock,
     NotFound,
     PermissionDenied,
     Role,
     ValidationError,
-    hookimpl,
 )
 from ticketkit.hooks import Plugins
 from ticketkit.ports import Storage
-
-
-class Mailer:
-    def __init__(self) -> None:
-        self.sent: list[InvitationMessage] = []
-
-    @hookimpl
-    def ticketkit_invite(self, message: InvitationMessage) -> None:
-        self.sent.append(message)
 
 
 @pytest.fixture

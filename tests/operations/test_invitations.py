@@ -13,6 +13,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
+from tests.support.mailer import Mailer
 from tests.support.world import World, build_world
 from ticketkit import (
     HelpDesk,
@@ -28,21 +29,6 @@ from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.adapters.sqlalchemy import SqlStorage, tables
 from ticketkit.hooks import Plugins
 from ticketkit.ports import Storage
-
-
-class Mailer:
-    """A ``ticketkit_invite`` plugin that keeps what it was handed, as a mail would."""
-
-    def __init__(self) -> None:
-        self.sent: list[InvitationMessage] = []
-
-    @hookimpl
-    def ticketkit_invite(self, message: InvitationMessage) -> None:
-        self.sent.append(message)
-
-    @property
-    def token(self) -> str:
-        return self.sent[-1].token
 
 
 def setup(storage: Storage, clock: ManualClock, *plugins: object) -> tuple[HelpDesk, World, Mailer]:

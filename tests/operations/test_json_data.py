@@ -200,15 +200,7 @@ def test_settings_invitations_and_seats_serialise_without_tokens_or_unset_marker
 ) -> None:
     from datetime import timedelta
 
-    from ticketkit import InvitationMessage
-
-    class Mailer:
-        def __init__(self) -> None:
-            self.sent: list[InvitationMessage] = []
-
-        @hookimpl
-        def ticketkit_invite(self, message: InvitationMessage) -> None:
-            self.sent.append(message)
+    from tests.support.mailer import Mailer
 
     mailer = Mailer()
     desk = HelpDesk(storage, clock=clock, plugins=Plugins.create([mailer]))

@@ -35,6 +35,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
+from tests.support.mailer import Mailer
 from tests.support.snapshot import snapshot
 from tests.support.world import World, build_world
 from ticketkit import (
@@ -45,14 +46,12 @@ from ticketkit import (
     FieldSpec,
     HelpDesk,
     Hours,
-    InvitationMessage,
     ManualClock,
     Status,
     StatusCategory,
     TicketkitError,
     ValidationError,
     Workflow,
-    hookimpl,
 )
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.application.operations import Operations
@@ -501,17 +500,6 @@ def shared(request: pytest.FixtureRequest) -> Shared:
         offer_id=offer.id,
         request_id=request.id,
     )
-
-
-class Mailer:
-    """Keeps the invitations' tokens, as a mail plugin would send them."""
-
-    def __init__(self) -> None:
-        self.sent: list[InvitationMessage] = []
-
-    @hookimpl
-    def ticketkit_invite(self, message: InvitationMessage) -> None:
-        self.sent.append(message)
 
 
 class Rollback(Exception):
