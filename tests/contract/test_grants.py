@@ -50,10 +50,10 @@ def test_grants_round_trip_and_a_persons_active_grants_are_read(storage: Storage
         assert uow.grants.get(to_her.id) == to_her
         assert uow.grants.get(to_her.id).scope == {GrantScope.READ, GrantScope.COMMENT}  # type: ignore[union-attr]
         assert uow.grants.get(to_her.id).expires_at == expiry  # type: ignore[union-attr]
-        found = uow.access.active_grants(supporter, partner)
+        found = uow.access.active_grants(supporter, [partner])
         assert {g.id for g in found} == {to_her.id, to_firm.id}
         assert uow.access.people([supporter])  # the batched load answers alike
-        assert {g.id for g in uow.access.active_grants(supporter, partner)} == {
+        assert {g.id for g in uow.access.active_grants(supporter, [partner])} == {
             to_her.id,
             to_firm.id,
         }

@@ -228,3 +228,14 @@ def test_ticket_type_matches_golden_json_and_round_trips() -> None:
     data = json.loads(json.dumps(conv.unstructure(ticket_type)))
     check_golden("ticket_type", data)
     assert conv.structure(data, TicketType) == ticket_type
+
+
+def test_a_ticket_type_written_before_owners_existed_reads_as_the_providers() -> None:
+    """Ticket types serialised before types had an owning organisation (migration 0009)
+    still read, as the provider's types: not shared, not confidential."""
+    conv = make_converter()
+    data = json.loads((GOLDEN / "ticket_type.json").read_text(encoding="utf-8"))
+    for key in ("organisation_id", "shared", "confidential"):
+        data.pop(key)
+    old = conv.structure(data, TicketType)
+    assert (old.organisation_id, old.shared, old.confidential) == (None, False, False)

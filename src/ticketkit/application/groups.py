@@ -230,7 +230,7 @@ def _change(s: Session, ticket: Ticket, person: Person, after: list[UUID], *, ad
     public for a customer), a new version, and the notifications it causes."""
     base = ticket.version
     visibility = s.policy.follower_visibility(person)
-    by = s.stamp
+    by = s.stamp_on(ticket.project_id)
     event = (
         ticket.follow(person.id, visibility, by=by)
         if adding

@@ -98,6 +98,15 @@ class Session:
         )
         return self
 
+    def stamp_on(self, project_id: UUID) -> Stamp:
+        """The acting person's stamp for work on ``project_id``'s tickets: as the member of
+        the organisation she holds the project through (her own, or a further
+        membership's), so her work there is that organisation's."""
+        held = self.actor.viewer.held_on(project_id)
+        if held is None or held.organisation_id == self.stamp.organisation_id:
+            return self.stamp
+        return attrs.evolve(self.stamp, organisation_id=held.organisation_id)
+
     @property
     def tenant_id(self) -> UUID:
         return self.uow.tenant_id

@@ -110,7 +110,7 @@ def create_ticket(
     assert prio is not None
     # Every check passed: from here on, writes.
     ticket, events = Ticket.open(
-        by=s.stamp,
+        by=s.stamp_on(project.id),
         tenant_id=s.tenant_id,
         number=s.uow.tickets.next_number(project.id),
         project_id=project.id,
@@ -395,7 +395,7 @@ def _apply(
 
     # Every check passed: apply and record.
     base_version = ticket.version
-    by = s.stamp
+    by = s.stamp_on(ticket.project_id)
     events: list[Event] = []
     if public:
         events.append(ticket.edit(public, Visibility.PUBLIC, by=by))

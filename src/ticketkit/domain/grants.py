@@ -18,7 +18,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.domain.model import _aware
+from ticketkit.domain.model import _aware, optional_aware
 
 
 class GrantScope(enum.StrEnum):
@@ -52,13 +52,6 @@ class GrantState(enum.StrEnum):
 OPEN_STATES = frozenset({GrantState.OFFERED, GrantState.REQUESTED})
 
 
-def _optional_aware(
-    instance: object, attribute: attrs.Attribute[datetime | None], value: datetime | None
-) -> None:
-    if value is not None:
-        _aware(instance, attribute, value)  # type: ignore[arg-type]
-
-
 def _scopes(value: frozenset[GrantScope]) -> frozenset[GrantScope]:
     """Every scope implies read."""
     return frozenset(value) | {GrantScope.READ}
@@ -76,13 +69,13 @@ class Grant:
     grantee_person_id: UUID | None = None
     grantee_organisation_id: UUID | None = None
     scope: frozenset[GrantScope] = attrs.field(converter=_scopes)
-    expires_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    expires_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     state: GrantState
     created_by: UUID
     created_at: datetime = attrs.field(validator=_aware)
     #: Who accepted, declined or revoked it last, and when.
     decided_by: UUID | None = None
-    decided_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    decided_at: datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def __attrs_post_init__(self) -> None:
         if (self.grantee_person_id is None) == (self.grantee_organisation_id is None):

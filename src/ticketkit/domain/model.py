@@ -56,6 +56,14 @@ def _aware(instance: object, attribute: attrs.Attribute[datetime], value: dateti
         raise ValidationError.single(attribute.name, "datetimes must be timezone-aware")
 
 
+def optional_aware(
+    instance: object, attribute: attrs.Attribute[datetime | None], value: datetime | None
+) -> None:
+    """``_aware`` for an optional instant: None passes."""
+    if value is not None:
+        _aware(instance, attribute, value)  # type: ignore[arg-type]
+
+
 @attrs.frozen(kw_only=True)
 class Tenant:
     """One provider's whole help desk; nothing ever crosses a tenant."""
@@ -132,7 +140,14 @@ class Group:
 
 @attrs.frozen(kw_only=True)
 class TicketType:
-    """A kind of ticket: its custom fields, description template and status workflow."""
+    """A kind of ticket: its custom fields, description template and status workflow.
+
+    A type is the provider's, for every organisation (``organisation_id`` None), or one
+    organisation's own: used in its projects, and in those of the organisations below it
+    when ``shared`` down the tree. A ``confidential`` type is its organisation's alone:
+    never shared, and its tickets are read only inside that organisation (and by the
+    provider's staff), even by a parent organisation that sees the rest of its projects.
+    """
 
     tenant_id: UUID
     id: UUID
@@ -141,6 +156,17 @@ class TicketType:
     description_template: str = ""
     workflow: Workflow
     created_at: datetime = attrs.field(validator=_aware)
+    organisation_id: UUID | None = None
+    shared: bool = False
+    confidential: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.confidential and self.organisation_id is None:
+            raise ValidationError.single(
+                "confidential", "only an organisation's own type can be confidential"
+            )
+        if self.confidential and self.shared:
+            raise ValidationError.single("shared", "a confidential type is never shared")
 
     @fields.validator
     def _unique_field_names(self, attribute: object, value: tuple[FieldSpec, ...]) -> None:

@@ -2,13 +2,15 @@
 
 ``Viewer`` holds the facts about the acting person, resolved from current storage state on
 every call (never cached across calls). ``Policy`` turns a viewer into predicates over tickets,
-comments and events, and answers action checks. Delegation grants and parent/child
-organisations arrive as more facts in ``Viewer.project_ids`` resolution, not new code paths.
+comments and events, and answers action checks.
 
-Delegation grants (``domain/grants.py``) are such facts: a customer-side viewer reads her
-organisation's projects and those of her active, unexpired grants, judged with the call's
-``now`` when the viewer is resolved; on a project she holds only by a grant, what she may
-do is her role's permissions within the grant's scope.
+Everything beyond one's own organisation arrives as more facts when the viewer is resolved,
+not as new code paths: further memberships (``domain/memberships.py``), the projects of
+child organisations a parent shares (the setting ``sharing.child_organisations``), and
+delegation grants (``domain/grants.py``, judged with the call's ``now``). Each project she
+holds so carries what she may do there (``HeldProject``): the role of the membership it
+comes through, narrowed by the sharing or the grant's scope. So what a person sees and does
+on one organisation's tickets depends on her standing there only.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.grants import Grant, GrantScope
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Person, Role, Visibility
+from ticketkit.domain.settings import ChildSharing
 from ticketkit.policy.predicates import (
     FALSE,
     TRUE,
     Eq,
+    Not,
     Predicate,
     all_of,
     any_of,
@@ -113,11 +118,20 @@ class _CommentGroup:
 
 
 class DirectoryReader(Protocol):
-    """The reads the policy needs to resolve a viewer (implemented by every unit of work)."""
+    """The reads the policy needs to resolve a viewer (``AccessReader``, implemented by
+    every unit of work)."""
 
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]: ...
 
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]: ...
+    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]: ...
+
+    def memberships_of(self, person_id: UUID) -> list[Membership]: ...
+
+    def child_sharing(self, organisation_ids: Iterable[UUID]) -> dict[UUID, ChildSharing]: ...
+
+    def descendants_of(self, organisation_id: UUID) -> frozenset[UUID]: ...
+
+    def confidential_types(self) -> dict[UUID, UUID]: ...
 
 
 #: What each scope of a grant lets its grantee do on the project's tickets (within what
@@ -131,15 +145,38 @@ SCOPE_ACTIONS: dict[GrantScope, frozenset[Action]] = {
     ),
 }
 
+#: What a parent organisation's people may do on its children's projects when it shares
+#: them ``read_write`` (within their role): a customer's own part of a ticket, nothing
+#: internal. ``read`` allows none of it.
+CHILD_ACTIONS = _CUSTOMER
+
 
 @attrs.frozen(cache_hash=True)
-class GrantedProject:
-    """A project a viewer reads through a grant: which grant, and what it allows."""
+class HeldProject:
+    """A project the viewer reads other than as her own organisation's project: as a
+    further membership's, as a parent of its organisation, or through a grant; and what she
+    may do on its tickets there.
+
+    ``organisation_id`` is the organisation she acts as on it (her membership's, or her
+    own); ``borrowed`` projects (a child's, a grant's) hide their organisation's
+    confidential ticket types; ``grant_id`` names the grant when one gives it.
+    """
 
     project_id: UUID
-    grant_id: UUID
-    scope: frozenset[GrantScope]
+    organisation_id: UUID
     actions: frozenset[Action]
+    borrowed: bool
+    grant_id: UUID | None = None
+
+    def merge(self, other: HeldProject) -> HeldProject:
+        """One project reached two ways: what either allows; named by the oldest grant."""
+        grants = [g for g in (self.grant_id, other.grant_id) if g is not None]
+        return attrs.evolve(
+            self,
+            actions=self.actions | other.actions,
+            borrowed=self.borrowed and other.borrowed,
+            grant_id=min(grants) if grants else None,
+        )
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -147,7 +184,8 @@ class Viewer:
     """The acting person's access, resolved for one call.
 
     ``project_ids`` is None for staff (every project of the tenant) and otherwise the set of
-    projects whose tickets the person may read.
+    projects whose tickets the person may read: her own organisation's (with her role's
+    permissions), and those she holds otherwise (``held``), each with its own.
     """
 
     tenant_id: UUID
@@ -155,23 +193,45 @@ class Viewer:
     organisation_id: UUID
     role: Role
     project_ids: frozenset[UUID] | None
-    #: The projects the viewer reads only through an active, unexpired grant (never one of
-    #: her own organisation's). Empty for staff.
-    granted: frozenset[GrantedProject] = frozenset()
-    _by_project: dict[UUID, GrantedProject] = attrs.field(
+    #: The projects she reads other than as her own organisation's. Empty for staff.
+    held: frozenset[HeldProject] = frozenset()
+    #: Her further memberships: (organisation, her role there).
+    memberships: frozenset[tuple[UUID, Role]] = frozenset()
+    #: Confidential ticket types whose tickets she may not read on borrowed projects.
+    hidden_types: frozenset[UUID] = frozenset()
+    _by_project: dict[UUID, HeldProject] = attrs.field(
         init=False, eq=False, hash=False, repr=False
     )
+    _roles: dict[UUID, Role] = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_by_project", {g.project_id: g for g in self.granted})
+        object.__setattr__(self, "_by_project", {h.project_id: h for h in self.held})
+        roles = dict(self.memberships)
+        roles[self.organisation_id] = self.role
+        object.__setattr__(self, "_roles", roles)
 
     @property
     def is_staff(self) -> bool:
         return self.role.is_staff
 
-    def grant_on(self, project_id: UUID) -> GrantedProject | None:
-        """The grant the viewer reads ``project_id`` through, or None (own, or none)."""
+    @property
+    def organisation_ids(self) -> frozenset[UUID]:
+        """Her own organisation and those of her further memberships."""
+        return frozenset(self._roles)
+
+    def role_in(self, organisation_id: UUID) -> Role | None:
+        """Her role as a member of ``organisation_id`` (None: she is none)."""
+        return self._roles.get(organisation_id)
+
+    def held_on(self, project_id: UUID) -> HeldProject | None:
+        """How she holds ``project_id`` when not as her own organisation's (None: own, or
+        not at all)."""
         return self._by_project.get(project_id)
+
+    def grant_on(self, project_id: UUID) -> HeldProject | None:
+        """How she holds ``project_id`` when a grant gives it to her, else None."""
+        held = self._by_project.get(project_id)
+        return held if held is not None and held.grant_id is not None else None
 
 
 @attrs.frozen
@@ -185,35 +245,87 @@ class Policy:
     permissions: dict[Role, frozenset[Action]] = attrs.field(factory=lambda: dict(PERMISSIONS))
 
     def viewer(self, person: Person, directory: DirectoryReader, now: datetime) -> Viewer:
-        """Resolve what ``person`` may read at ``now``: her organisation's projects and
-        those of her grants active at ``now`` (``now < expires_at``), in O(grants)."""
-        granted: dict[UUID, GrantedProject] = {}
+        """Resolve what ``person`` may read at ``now``, in O(memberships + children +
+        grants) reads of facts, never one per ticket:
+
+        - her organisation's projects, with her role;
+        - each further membership's organisation's projects, with her role there;
+        - where one of her organisations shares its children (``sharing.child_organisations``
+          read or read_write), the projects of every organisation below it, to read, or to
+          read and write as a customer (``CHILD_ACTIONS``), with her role there;
+        - the projects of her grants active at ``now`` (``now < expires_at``), within
+          their scopes and the role of the membership they were given to.
+
+        On a child's or a grant's project, tickets of the owner's confidential types stay
+        hidden. A project reached several ways allows what any of them allows.
+        """
         if person.role.is_staff:
-            projects: frozenset[UUID] | None = None
-        else:
-            own = directory.project_ids_of([person.organisation_id])
-            for grant in directory.active_grants(person.id, person.organisation_id):
-                if not grant.active_at(now) or grant.project_id in own:
-                    continue
-                granted[grant.project_id] = self._merge(granted.get(grant.project_id), grant)
-            projects = own | granted.keys()
+            return Viewer(
+                tenant_id=person.tenant_id,
+                person_id=person.id,
+                organisation_id=person.organisation_id,
+                role=person.role,
+                project_ids=None,
+            )
+        home = person.organisation_id
+        roles = {home: person.role}
+        for membership in directory.memberships_of(person.id):
+            roles.setdefault(membership.organisation_id, membership.role)
+        own = directory.project_ids_of([home])
+        held: dict[UUID, HeldProject] = {}
+
+        def hold(found: HeldProject) -> None:
+            earlier = held.get(found.project_id)
+            held[found.project_id] = found if earlier is None else earlier.merge(found)
+
+        for org, role in roles.items():
+            if org != home:
+                for project_id in directory.project_ids_of([org]):
+                    hold(HeldProject(project_id, org, self.permissions[role], borrowed=False))
+        members = own | held.keys()
+        borrowed_from: set[UUID] = set()
+        for org, sharing in directory.child_sharing(roles).items():
+            below = directory.descendants_of(org) - roles.keys()
+            if not below:
+                continue
+            borrowed_from |= below
+            actions = (
+                self.permissions[roles[org]] & CHILD_ACTIONS
+                if sharing is ChildSharing.READ_WRITE
+                else frozenset()
+            )
+            for project_id in directory.project_ids_of(below) - members:
+                hold(HeldProject(project_id, org, actions, borrowed=True))
+        for grant in directory.active_grants(person.id, roles):
+            if not grant.active_at(now) or grant.project_id in members:
+                continue
+            given_to = (
+                home if grant.grantee_person_id == person.id else grant.grantee_organisation_id
+            )
+            if given_to is None or given_to not in roles:
+                continue
+            org = given_to
+            scoped = frozenset[Action]().union(*(SCOPE_ACTIONS[s] for s in grant.scope))
+            actions = self.permissions[roles[org]] & scoped
+            borrowed_from.add(grant.organisation_id)
+            hold(HeldProject(grant.project_id, org, actions, borrowed=True, grant_id=grant.id))
+        hidden: frozenset[UUID] = frozenset()
+        if borrowed_from:
+            hidden = frozenset(
+                type_id
+                for type_id, owner in directory.confidential_types().items()
+                if owner in borrowed_from and owner not in roles
+            )
         return Viewer(
             tenant_id=person.tenant_id,
             person_id=person.id,
-            organisation_id=person.organisation_id,
+            organisation_id=home,
             role=person.role,
-            project_ids=projects,
-            granted=frozenset(granted.values()),
+            project_ids=own | held.keys(),
+            held=frozenset(held.values()),
+            memberships=frozenset((org, role) for org, role in roles.items() if org != home),
+            hidden_types=hidden,
         )
-
-    @staticmethod
-    def _merge(held: GrantedProject | None, grant: Grant) -> GrantedProject:
-        """One project under several grants (to her and to her organisation): the union of
-        their scopes, named by the oldest-made grant."""
-        scope = grant.scope | (held.scope if held is not None else frozenset())
-        grant_id = grant.id if held is None else min(held.grant_id, grant.id)
-        actions = frozenset().union(*(SCOPE_ACTIONS[s] for s in scope))
-        return GrantedProject(grant.project_id, grant_id, scope, actions)
 
     def access(self, person: Person, directory: DirectoryReader, now: datetime) -> Access:
         """``person``'s access resolved from current state at ``now``, for one call."""
@@ -222,11 +334,24 @@ class Policy:
     # -- reading ---------------------------------------------------------------------------
 
     def tickets(self, viewer: Viewer) -> Predicate:
-        """Tickets the viewer may read."""
+        """Tickets the viewer may read: those of her projects; on a borrowed project (a
+        child's, a grant's) not those of its organisation's confidential types."""
         scope = Eq("tenant_id", viewer.tenant_id)
         if viewer.project_ids is None:
             return scope
-        return all_of(scope, one_of("project_id", viewer.project_ids))
+        if not viewer.hidden_types:
+            return all_of(scope, one_of("project_id", viewer.project_ids))
+        borrowed = {h.project_id for h in viewer.held if h.borrowed}
+        return all_of(
+            scope,
+            any_of(
+                one_of("project_id", viewer.project_ids - borrowed),
+                all_of(
+                    one_of("project_id", borrowed),
+                    Not(one_of("type_id", viewer.hidden_types)),
+                ),
+            ),
+        )
 
     def comments(self, viewer: Viewer) -> Predicate:
         """Comments the viewer may read, on a ticket they may read: public ones, and internal
@@ -299,7 +424,7 @@ class Policy:
         staff = [role for role in Role if role.is_staff]
         return all_of(
             scope,
-            any_of(one_of("role", staff), Eq("organisation_id", viewer.organisation_id)),
+            any_of(one_of("role", staff), one_of("organisation_id", viewer.organisation_ids)),
         )
 
     def groups(self, viewer: Viewer) -> Predicate:
@@ -340,12 +465,14 @@ class Policy:
     # -- doing -----------------------------------------------------------------------------
 
     def may(self, viewer: Viewer, action: Action, project_id: UUID | None = None) -> bool:
-        """Whether the viewer's role allows ``action``; on a project she reads only through
-        a grant (``project_id``), also the grant's scope must."""
-        if action not in self.permissions.get(viewer.role, frozenset()):
-            return False
-        held = viewer.grant_on(project_id) if project_id is not None else None
-        return held is None or action in held.actions
+        """Whether the viewer may do ``action``: her role allows it; on the tickets of a
+        project she holds other than as her own organisation's (``project_id``), what
+        she holds it by allows it (a membership's role, a child's sharing, a grant's
+        scope)."""
+        held = viewer.held_on(project_id) if project_id is not None else None
+        if held is not None:
+            return action in held.actions
+        return action in self.permissions.get(viewer.role, frozenset())
 
     def may_see_billing(self, viewer: Viewer, organisation_id: UUID) -> bool:
         """Whether the viewer may see the billing (time entries, contracts, invoices) of
@@ -354,7 +481,7 @@ class Policy:
         has no billing scope, and a grantee belongs to another organisation)."""
         if viewer.role in (Role.ADMIN, Role.AGENT):
             return True
-        return viewer.role is Role.CUSTOMER_ADMIN and viewer.organisation_id == organisation_id
+        return viewer.role_in(organisation_id) is Role.CUSTOMER_ADMIN
 
     def manages_contacts_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
         """Whether the viewer may add, invite, deactivate and re-role the contacts (guests,
@@ -362,17 +489,21 @@ class Policy:
         of their own."""
         if self.may(viewer, Action.MANAGE_DIRECTORY):
             return True
-        return (
-            self.may(viewer, Action.MANAGE_CONTACTS) and organisation_id == viewer.organisation_id
-        )
+        return self._member_may(viewer, organisation_id, Action.MANAGE_CONTACTS)
 
     def manages_grants_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
         """Whether the viewer may offer, accept requests for, decline and revoke grants of
         ``organisation_id``'s projects: admins for any organisation, customer admins for
         their own (so a grantee never re-delegates a project it only holds a grant to)."""
-        if not self.may(viewer, Action.MANAGE_GRANTS):
-            return False
-        return viewer.role is Role.ADMIN or organisation_id == viewer.organisation_id
+        if viewer.role is Role.ADMIN:
+            return True
+        return self._member_may(viewer, organisation_id, Action.MANAGE_GRANTS)
+
+    def _member_may(self, viewer: Viewer, organisation_id: UUID, action: Action) -> bool:
+        """Whether the viewer's role as a member of ``organisation_id`` allows ``action``
+        (False when she is none)."""
+        role = viewer.role_in(organisation_id)
+        return role is not None and action in self.permissions.get(role, frozenset())
 
     def answers_for_grantee(self, viewer: Viewer, grantee: Grant) -> bool:
         """Whether the viewer speaks for the grantee of ``grantee``: the person herself, or
@@ -380,9 +511,9 @@ class Policy:
         if grantee.grantee_person_id is not None:
             return grantee.grantee_person_id == viewer.person_id
         return (
-            self.may(viewer, Action.MANAGE_GRANTS)
-            and not viewer.is_staff
-            and grantee.grantee_organisation_id == viewer.organisation_id
+            not viewer.is_staff
+            and grantee.grantee_organisation_id is not None
+            and self._member_may(viewer, grantee.grantee_organisation_id, Action.MANAGE_GRANTS)
         )
 
     def grants(self, viewer: Viewer) -> Predicate:
@@ -397,8 +528,8 @@ class Policy:
         return all_of(
             scope,
             any_of(
-                Eq("organisation_id", viewer.organisation_id),
-                Eq("grantee_organisation_id", viewer.organisation_id),
+                one_of("organisation_id", viewer.organisation_ids),
+                one_of("grantee_organisation_id", viewer.organisation_ids),
                 Eq("grantee_person_id", viewer.person_id),
             ),
         )
@@ -522,7 +653,8 @@ __all__ = [
     "Access",
     "Action",
     "DirectoryReader",
-    "GrantedProject",
+    "CHILD_ACTIONS",
+    "HeldProject",
     "Policy",
     "Viewer",
 ]

@@ -18,6 +18,7 @@ import attrs
 from ticketkit.domain.events import Event
 from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.invitations import Closed, Invitation
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import (
     Comment,
     Group,
@@ -29,11 +30,17 @@ from ticketkit.domain.model import (
     TicketType,
 )
 from ticketkit.domain.notifications import Notification
-from ticketkit.domain.settings import SettingValue
+from ticketkit.domain.settings import SETTINGS, ChildSharing, SettingValue, resolve
 from ticketkit.errors import TicketkitError
-from ticketkit.policy.predicates import Eq, Predicate
+from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
 
 T = TypeVar("T")
+
+#: The setting by which a parent organisation's people see its children's projects.
+CHILD_SHARING = "sharing.child_organisations"
+#: The most levels walked up or down the organisation tree (it is built parent first, so
+#: it has no cycle; this only bounds a damaged one).
+MAX_TREE_DEPTH = 100
 
 
 @attrs.frozen
@@ -280,13 +287,26 @@ class NotificationOutbox(abc.ABC):
         never overwrites a retry's outcome."""
 
 
+class MembershipRepository(Repository[Membership]):
+    """People's memberships of organisations other than their own; ``save`` ends one."""
+
+    def of_person(self, person_id: UUID) -> list[Membership]:
+        """The person's memberships in force, oldest first."""
+        found = self.list(all_of(Eq("person_id", person_id), Eq("ended_at", None)))
+        return sorted(found, key=lambda m: (m.created_at, m.id))
+
+
 class AccessReader(abc.ABC):
     """The reads the policy needs to resolve what people may see: the people themselves and
-    the facts their access depends on (today: the projects their organisations own).
+    the facts their access depends on: their organisations' projects, their further
+    memberships, their grants, the organisation tree and its sharing setting, and which
+    ticket types are confidential.
 
-    An explicit port, so an adapter can answer both in one round trip, and so the access
-    capabilities to come (grants, parent organisations) add their facts here.
+    An explicit port, so an adapter can answer several in one round trip. The facts with a
+    default here are answered from the unit of work's repositories (``uow``).
     """
+
+    uow: UnitOfWork
 
     @abc.abstractmethod
     def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
@@ -298,9 +318,65 @@ class AccessReader(abc.ABC):
         """Ids of the projects owned by these organisations."""
 
     @abc.abstractmethod
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
-        """The grants in state active to the person or to her organisation, expired ones
-        included (the policy judges expiry with the clock): one read."""
+    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]:
+        """The grants in state active to the person or to one of her organisations, expired
+        ones included (the policy judges expiry with the clock): one read."""
+
+    def memberships_of(self, person_id: UUID) -> list[Membership]:
+        """The person's memberships in force of organisations other than her own."""
+        return self.uow.memberships.of_person(person_id)
+
+    def child_sharing(self, organisation_ids: Iterable[UUID]) -> dict[UUID, ChildSharing]:
+        """The value of ``sharing.child_organisations`` that counts for each of these
+        organisations, where it is not off (its nearest override up its parents, else the
+        tenant's, else the default: off)."""
+        setting = SETTINGS.get(CHILD_SHARING)
+        assert setting is not None
+        stored = self.uow.settings.tenant_value(CHILD_SHARING)
+        tenant = setting.load(stored.value) if stored is not None else None
+        overrides = {
+            org: setting.load(v.value)
+            for org, v in self.uow.settings.overrides(CHILD_SHARING).items()
+        }
+        if not overrides and tenant in (None, ChildSharing.OFF):
+            return {}  # off everywhere: no organisation's parents need reading
+        found: dict[UUID, ChildSharing] = {}
+        for org in organisation_ids:
+            chain = self.chain_of(org)
+            value = resolve(setting, chain, overrides, tenant, tenant_set=stored is not None)
+            if value is not ChildSharing.OFF:
+                found[org] = value
+        return found
+
+    def chain_of(self, organisation_id: UUID) -> list[UUID]:
+        """The organisation and its parents, nearest first (an unknown one: empty)."""
+        chain: list[UUID] = []
+        found = self.uow.organisations.get(organisation_id)
+        while found is not None and found.id not in chain and len(chain) < MAX_TREE_DEPTH:
+            chain.append(found.id)
+            found = self.uow.organisations.get(found.parent_id) if found.parent_id else None
+        return chain
+
+    def descendants_of(self, organisation_id: UUID) -> frozenset[UUID]:
+        """The organisations below ``organisation_id``: its children, theirs, and so on
+        (one read per level)."""
+        found: set[UUID] = set()
+        level = {organisation_id}
+        for _ in range(MAX_TREE_DEPTH):
+            below = {o.id for o in self.uow.organisations.list(one_of("parent_id", level))}
+            level = below - found - {organisation_id}
+            if not level:
+                break
+            found |= level
+        return frozenset(found)
+
+    def confidential_types(self) -> dict[UUID, UUID]:
+        """The tenant's confidential ticket types: type id → the organisation owning it."""
+        return {
+            t.id: t.organisation_id
+            for t in self.uow.ticket_types.list(Eq("confidential", True))
+            if t.organisation_id is not None
+        }
 
 
 class UnitOfWork(abc.ABC):
@@ -310,6 +386,7 @@ class UnitOfWork(abc.ABC):
     read_only: bool = False
     organisations: Repository[Organisation]
     persons: Repository[Person]
+    memberships: MembershipRepository
     projects: ProjectRepository
     grants: GrantRepository
     ticket_types: Repository[TicketType]

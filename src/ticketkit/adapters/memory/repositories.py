@@ -13,6 +13,7 @@ import attrs
 from ticketkit.domain.events import Event
 from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.invitations import Closed, Invitation
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Comment, Group, Person, Project, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.domain.settings import SettingValue
@@ -26,6 +27,7 @@ from ticketkit.ports.repositories import (
     GrantRepository,
     GroupRepository,
     InvitationRepository,
+    MembershipRepository,
     NotificationOutbox,
     OrderBy,
     ProjectRepository,
@@ -482,11 +484,28 @@ class Outbox(NotificationOutbox):
         outbox.update(self.changed)
 
 
-class Access(AccessReader):
-    """People and the projects of their organisations, from this unit of work's view."""
+class Memberships(Directory[Membership], MembershipRepository):
+    """Memberships; a person has one membership in force per organisation (checked at
+    commit, as SQL's partial unique index does)."""
 
     def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
+        super().__init__(uow, "memberships")
+
+    def check(self, committed: dict[UUID, Membership]) -> None:
+        """Before commit applies anything: a membership in force staged for a person and
+        organisation that another unit of work gave one meanwhile is a ``Conflict``."""
+        held = {(m.person_id, m.organisation_id): m.id for m in committed.values() if m.active}
+        for m in self._staged.added.values():
+            key = (m.person_id, m.organisation_id)
+            if m.active and held.setdefault(key, m.id) != m.id:
+                raise Conflict("Membership", m.id)
+
+
+class Access(AccessReader):
+    """People and the facts of their access, from this unit of work's view."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = self.uow = uow
 
     def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
         return self._uow.persons.get_many(idents)
@@ -499,11 +518,13 @@ class Access(AccessReader):
             if p.organisation_id in orgs
         )
 
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
+    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]:
+        orgs = set(organisation_ids)
         return [
             g
             for g in self._uow.grants._staged.values()  # type: ignore[attr-defined]
-            if g.state is GrantState.ACTIVE and g.for_grantee(person_id, organisation_id)
+            if g.state is GrantState.ACTIVE
+            and (g.grantee_person_id == person_id or g.grantee_organisation_id in orgs)
         ]
 
 
@@ -516,6 +537,7 @@ __all__ = [
     "Grants",
     "Groups",
     "Invitations",
+    "Memberships",
     "Outbox",
     "Projects",
     "Settings",

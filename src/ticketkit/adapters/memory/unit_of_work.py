@@ -17,6 +17,7 @@ from ticketkit.adapters.memory.repositories import (
     Grants,
     Groups,
     Invitations,
+    Memberships,
     Outbox,
     Projects,
     SettingKey,
@@ -26,6 +27,7 @@ from ticketkit.adapters.memory.repositories import (
 from ticketkit.domain.events import Event
 from ticketkit.domain.grants import Grant
 from ticketkit.domain.invitations import Invitation
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import (
     Comment,
     Group,
@@ -49,6 +51,7 @@ class TenantData:
     tenant: Tenant | None = None
     organisations: dict[UUID, Organisation] = attrs.Factory(dict)
     persons: dict[UUID, Person] = attrs.Factory(dict)
+    memberships: dict[UUID, Membership] = attrs.Factory(dict)
     projects: dict[UUID, Project] = attrs.Factory(dict)
     ticket_types: dict[UUID, TicketType] = attrs.Factory(dict)
     groups: dict[UUID, Group] = attrs.Factory(dict)
@@ -112,6 +115,7 @@ class MemoryUnitOfWork(UnitOfWork):
     def _reset(self) -> None:
         self.organisations = Directory[Organisation](self, "organisations")
         self.persons = self._persons = Directory[Person](self, "persons")
+        self.memberships = self._memberships = Memberships(self)
         self.projects = self._projects = Projects(self)
         self.grants = self._grants = Grants(self)
         self.ticket_types = Directory[TicketType](self, "ticket_types")
@@ -196,6 +200,7 @@ class MemoryUnitOfWork(UnitOfWork):
             self._invitations.check(data.invitations)
             self._projects.check(data.projects)
             self._grants.check(data.grants)
+            self._memberships.check(data.memberships)
             if self._new_tenant is not None:
                 if data.tenant is not None:
                     raise Conflict("Tenant", self.tenant_id)
@@ -203,6 +208,7 @@ class MemoryUnitOfWork(UnitOfWork):
             for repo_name in (
                 "organisations",
                 "persons",
+                "memberships",
                 "projects",
                 "grants",
                 "ticket_types",

@@ -14,6 +14,8 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    exists,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -21,16 +23,18 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.mapping import (
     GRANTS,
+    MEMBERSHIPS,
     PERSONS,
     PROJECTS,
+    TableMapping,
 )
 from ticketkit.adapters.sqlalchemy.types import Id
 from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Person
 from ticketkit.policy.predicates import Eq, all_of, any_of, one_of
-from ticketkit.ports.repositories import (
-    AccessReader,
-)
+from ticketkit.domain.settings import ChildSharing
+from ticketkit.ports.repositories import CHILD_SHARING, AccessReader
 
 if TYPE_CHECKING:
     from ticketkit.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, Staged
@@ -49,12 +53,24 @@ class _Prefixed:
         return getattr(self._row, self._prefix + name)
 
 
+def _sharing_is_set() -> Any:
+    """Whether the tenant or any organisation has a value of ``sharing.child_organisations``
+    stored: when none has, it is off for everyone and no organisation tree is read."""
+    ts, os_ = tables.tenant_settings, tables.organisation_settings
+    return or_(
+        exists().where(ts.c.tenant_id == bindparam("tenant"), ts.c.name == CHILD_SHARING),
+        exists().where(os_.c.tenant_id == bindparam("tenant"), os_.c.name == CHILD_SHARING),
+    ).label("sharing_set")
+
+
 def _persons_with_projects(*, array: bool) -> Select[Any]:
-    """People with their organisation's projects (one row per project, or one with NULLs),
-    only the columns the row mappings read. With ``array`` (PostgreSQL) the ids go as one
-    ``= ANY(array)`` parameter: the statement is then the same for any number of ids, where
-    an expanding ``IN`` is rendered anew on every execution."""
-    people, projects = tables.persons, tables.projects
+    """People with their further memberships in force and the projects of their
+    organisations (one row per membership and project, or with NULLs), and whether child
+    sharing is set anywhere: only the columns the row mappings read. With ``array``
+    (PostgreSQL) the ids go as one ``= ANY(array)`` parameter: the statement is then the
+    same for any number of ids, where an expanding ``IN`` is rendered anew on every
+    execution."""
+    people, projects, members = tables.persons, tables.projects, tables.memberships
     ids = (
         people.c.id == any_(bindparam("idents", type_=ARRAY(Id())))
         if array
@@ -63,14 +79,26 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
     return (
         select(
             *(c for c in people.c if c.key != "ordinal"),
+            *(c.label(f"member_{c.key}") for c in members.c if c.key != "ordinal"),
             *(c.label(f"project_{c.key}") for c in projects.c if c.key != "ordinal"),
+            _sharing_is_set(),
         )
         .select_from(
             people.outerjoin(
+                members,
+                and_(
+                    members.c.tenant_id == people.c.tenant_id,
+                    members.c.person_id == people.c.id,
+                    members.c.ended_at.is_(None),
+                ),
+            ).outerjoin(
                 projects,
                 and_(
                     projects.c.tenant_id == people.c.tenant_id,
-                    projects.c.organisation_id == people.c.organisation_id,
+                    or_(
+                        projects.c.organisation_id == people.c.organisation_id,
+                        projects.c.organisation_id == members.c.organisation_id,
+                    ),
                 ),
             )
         )
@@ -96,9 +124,38 @@ class Access(AccessReader):
         self._array_params = array_params
         #: Project ids by organisations; the unit of work clears it whenever projects change.
         self.project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
-        #: Active grants by (person, organisation), read for every customer of one load at
-        #: once; the unit of work clears it whenever grants change.
-        self.grants: dict[tuple[UUID, UUID], list[Grant]] = {}
+        #: Active grants by person, read for every customer of one load at once; the unit
+        #: of work clears it whenever grants change.
+        self.grants: dict[UUID, list[Grant]] = {}
+        #: Memberships in force by person, read with the people; cleared when they change.
+        self.memberships: dict[UUID, list[Membership]] = {}
+        #: Whether any value of child sharing is stored (None: not known), read with the
+        #: people; the settings repository forgets it when it writes.
+        self.sharing_set: bool | None = None
+        self.uow = uow
+
+    def changed(self, mapping: TableMapping[Any]) -> None:
+        """Forget the facts that ``mapping``'s change (staged in the unit of work) makes
+        stale."""
+        if mapping is GRANTS:
+            self.grants.clear()
+        elif mapping is PROJECTS:
+            self.project_ids.clear()
+        elif mapping is MEMBERSHIPS:
+            self.memberships.clear()
+            self.grants.clear()  # read for the people of the same load
+
+    def forget(self) -> None:
+        """Forget every fact (the unit of work's transaction ended)."""
+        self.project_ids.clear()
+        self.grants.clear()
+        self.memberships.clear()
+        self.sharing_set = None
+
+    def child_sharing(self, organisation_ids: Iterable[UUID]) -> dict[UUID, ChildSharing]:
+        if self.sharing_set is False:
+            return {}
+        return super().child_sharing(organisation_ids)
 
     def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
         uow = self._uow
@@ -113,7 +170,7 @@ class Access(AccessReader):
                 found[ident] = item
             elif ident not in missing:
                 missing.append(ident)
-        if missing and self._projects_settled():
+        if missing and self._settled(PROJECTS) and self._settled(MEMBERSHIPS):
             found.update(self._load_persons(missing))
             return found
         for ident in missing:
@@ -122,18 +179,19 @@ class Access(AccessReader):
                 found[ident] = person
         return found
 
-    def _projects_settled(self) -> bool:
-        """Whether the database holds this unit of work's projects as it sees them: only
-        then may people be loaded with their organisations' projects (which feed the
-        policy's project ids; a project added or moved here but not yet written must not
-        be answered from the database)."""
-        staged = self._uow._staged[PROJECTS.kind]
+    def _settled(self, mapping: TableMapping[Any]) -> bool:
+        """Whether the database holds this unit of work's rows of ``mapping`` as it sees
+        them: only then may people be loaded with the facts of their access (a project or
+        membership added or changed here but not yet written must not be answered from
+        the database)."""
+        staged = self._uow._staged[mapping.kind]
         return not staged.added and not staged.changed
 
     def _load_persons(self, idents: list[UUID]) -> dict[UUID, Person]:
-        """Load people together with their organisations' projects, which the policy asks
-        for next whenever it resolves a customer's access and an operation reads next (the
-        project a ticket is opened in): one round trip for all of them."""
+        """Load people together with their further memberships and their organisations'
+        projects, which the policy asks for next whenever it resolves a customer's access
+        and an operation reads next (the project a ticket is opened in): one round trip
+        for all of them."""
         uow = self._uow
         params = {"tenant": uow.tenant_id, "idents": idents}
         stmt = _PERSONS_WITH_PROJECTS_ANY if self._array_params else _PERSONS_WITH_PROJECTS
@@ -142,38 +200,57 @@ class Access(AccessReader):
         projects = uow._staged[PROJECTS.kind].known
         by_org: dict[UUID, set[UUID]] = {}
         found: dict[UUID, Person] = {}
+        memberships: dict[UUID, dict[UUID, Membership]] = {}
         for row in rows:
             person = found.get(row.id)
             if person is None:
                 person = found[row.id] = people[row.id] = PERSONS.from_row(uow._conv, row)
-            ids = by_org.setdefault(person.organisation_id, set())
+                memberships[person.id] = {}
+            by_org.setdefault(person.organisation_id, set())
+            if row.member_id is not None:
+                by_org.setdefault(row.member_organisation_id, set())
+                if row.member_id not in memberships[person.id]:
+                    member = cast(Row[Any], _Prefixed(row, "member_"))
+                    memberships[person.id][row.member_id] = MEMBERSHIPS.from_row(
+                        uow._conv, member
+                    )
             if row.project_id is not None:
-                ids.add(row.project_id)
+                by_org.setdefault(row.project_organisation_id, set()).add(row.project_id)
                 if row.project_id not in projects:
                     # _project reads its row by attribute name, which _Prefixed provides.
                     joined = cast(Row[Any], _Prefixed(row, "project_"))
                     projects[row.project_id] = PROJECTS.from_row(uow._conv, joined)
+            self.sharing_set = bool(row.sharing_set)
         for org, ids in by_org.items():
             self.project_ids.setdefault(frozenset({org}), frozenset(ids))
+        for person_id, mine in memberships.items():
+            self.memberships[person_id] = sorted(
+                mine.values(), key=lambda m: (m.created_at, m.id)
+            )
         customers = [p for p in found.values() if not p.role.is_staff]
-        staged = self._uow._staged[GRANTS.kind]
-        if customers and not staged.added and not staged.changed:
+        if customers and self._settled(GRANTS):
             self._load_grants(customers)
         return found
 
     def _load_grants(self, customers: list[Person]) -> None:
-        """The active grants of all ``customers`` in one query, which resolving their
-        access reads next."""
+        """The active grants of all ``customers`` (to them or to one of their organisations)
+        in one query, which resolving their access reads next."""
         persons = {p.id for p in customers}
         orgs = {p.organisation_id for p in customers}
+        for person in customers:
+            orgs |= {m.organisation_id for m in self.memberships.get(person.id, ())}
         rule = all_of(
             Eq("state", GrantState.ACTIVE),
             any_of(one_of("grantee_person_id", persons), one_of("grantee_organisation_id", orgs)),
         )
         loaded = self._uow.grants.list(rule)
         for person in customers:
-            self.grants[(person.id, person.organisation_id)] = [
-                g for g in loaded if g.for_grantee(person.id, person.organisation_id)
+            mine = self.memberships.get(person.id, [])
+            member_of = {person.organisation_id} | {m.organisation_id for m in mine}
+            self.grants[person.id] = [
+                g
+                for g in loaded
+                if g.grantee_person_id == person.id or g.grantee_organisation_id in member_of
             ]
 
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
@@ -190,8 +267,8 @@ class Access(AccessReader):
         self.project_ids[orgs] = found
         return found
 
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
-        cached = self.grants.get((person_id, organisation_id))
+    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]:
+        cached = self.grants.get(person_id)
         if cached is not None:
             return cached
         # One query, on the grantee indexes (expiry is the policy's to judge, by its clock).
@@ -200,10 +277,16 @@ class Access(AccessReader):
                 Eq("state", GrantState.ACTIVE),
                 any_of(
                     Eq("grantee_person_id", person_id),
-                    Eq("grantee_organisation_id", organisation_id),
+                    one_of("grantee_organisation_id", organisation_ids),
                 ),
             )
         )
+
+    def memberships_of(self, person_id: UUID) -> list[Membership]:
+        cached = self.memberships.get(person_id)
+        if cached is not None:
+            return cached
+        return super().memberships_of(person_id)
 
 
 __all__ = ["Access"]

@@ -24,6 +24,7 @@ from ticketkit.adapters.sqlalchemy.types import parse_uuid
 from ticketkit.domain.events import Event
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.grants import Grant, GrantState, decode_scope, encode_scope
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import (
     Comment,
     Organisation,
@@ -219,6 +220,9 @@ def _ticket_type_row(conv: cattrs.Converter, t: TicketType) -> RowDict:
         "description_template": t.description_template,
         "workflow": conv.unstructure(t.workflow, unstructure_as=Workflow),
         "created_at": t.created_at,
+        "organisation_id": t.organisation_id,
+        "shared": t.shared,
+        "confidential": t.confidential,
     }
 
 
@@ -231,6 +235,37 @@ def _ticket_type(conv: cattrs.Converter, r: Row[Any]) -> TicketType:
         description_template=r.description_template,
         workflow=conv.structure(r.workflow, Workflow),
         created_at=r.created_at,
+        organisation_id=r.organisation_id,
+        shared=bool(r.shared),
+        confidential=bool(r.confidential),
+    )
+
+
+def _membership_row(conv: cattrs.Converter, m: Membership) -> RowDict:
+    return {
+        "tenant_id": m.tenant_id,
+        "id": m.id,
+        "person_id": m.person_id,
+        "organisation_id": m.organisation_id,
+        "role": m.role.value,
+        "created_by": m.created_by,
+        "created_at": m.created_at,
+        "ended_at": m.ended_at,
+        "ended_by": m.ended_by,
+    }
+
+
+def _membership(conv: cattrs.Converter, r: Row[Any]) -> Membership:
+    return Membership(
+        tenant_id=r.tenant_id,
+        id=r.id,
+        person_id=r.person_id,
+        organisation_id=r.organisation_id,
+        role=Role(r.role),
+        created_by=r.created_by,
+        created_at=r.created_at,
+        ended_at=r.ended_at,
+        ended_by=r.ended_by,
     )
 
 
@@ -459,6 +494,13 @@ ORGANISATIONS = TableMapping(
     _by_ordinal(tables.organisations),
 )
 PERSONS = TableMapping("Person", tables.persons, _person_row, _person, _by_ordinal(tables.persons))
+MEMBERSHIPS = TableMapping(
+    "Membership",
+    tables.memberships,
+    _membership_row,
+    _membership,
+    _by_ordinal(tables.memberships),
+)
 PROJECTS = TableMapping(
     "Project", tables.projects, _project_row, _project, _by_ordinal(tables.projects)
 )
@@ -493,6 +535,7 @@ NOTIFICATIONS = TableMapping(
 FLUSH_ORDER: tuple[TableMapping[Any], ...] = (
     ORGANISATIONS,
     PERSONS,
+    MEMBERSHIPS,
     PROJECTS,
     GRANTS,
     TICKET_TYPES,
@@ -508,6 +551,7 @@ __all__ = [
     "EVENTS",
     "FLUSH_ORDER",
     "GRANTS",
+    "MEMBERSHIPS",
     "NOTIFICATIONS",
     "ORGANISATIONS",
     "PERSONS",

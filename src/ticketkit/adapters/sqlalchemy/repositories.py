@@ -27,6 +27,7 @@ from ticketkit.adapters.sqlalchemy.mapping import (
     COMMENTS,
     EVENTS,
     GRANTS,
+    MEMBERSHIPS,
     NOTIFICATIONS,
     PROJECTS,
     TICKET_TYPES,
@@ -35,6 +36,7 @@ from ticketkit.adapters.sqlalchemy.mapping import (
 )
 from ticketkit.domain.events import Event
 from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Comment, Project, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
@@ -43,6 +45,7 @@ from ticketkit.ports.repositories import (
     CommentRepository,
     EventRepository,
     GrantRepository,
+    MembershipRepository,
     NotificationOutbox,
     OrderBy,
     ProjectRepository,
@@ -144,6 +147,14 @@ class Grants(Directory[Grant], GrantRepository):
             raise Conflict("Grant", grant.id)
         uow._staged[GRANTS.kind].known[grant.id] = grant
         uow._access.grants.clear()
+
+
+class Memberships(Directory[Membership], MembershipRepository):
+    """Memberships; a partial unique index keeps one in force per person and organisation
+    (two units of work adding the same: the later one to commit gets ``Conflict``)."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow, MEMBERSHIPS)
 
 
 class CommittedTypes:

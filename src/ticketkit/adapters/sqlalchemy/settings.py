@@ -69,6 +69,7 @@ class Settings(SettingRepository):
         uow._check_tenant(value)
         table, where = self._key(value.name, value.organisation_id)
         conn = uow._connector.writer()
+        uow._access.sharing_set = None
         row = {"value": value.value, "updated_at": value.updated_at, "updated_by": value.updated_by}
         if conn.execute(update(table).where(*where).values(**row)).rowcount == 1:
             return
@@ -87,6 +88,7 @@ class Settings(SettingRepository):
         uow = self._uow
         uow._check_tenant(uow)
         table, where = self._key(name, organisation_id)
+        uow._access.sharing_set = None
         return bool(uow._connector.writer().execute(delete(table).where(*where)).rowcount)
 
     def _key(self, name: str, organisation_id: UUID | None) -> tuple[Table, list[Any]]:

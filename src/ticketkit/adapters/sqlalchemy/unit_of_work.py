@@ -49,6 +49,7 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     Directory,
     Events,
     Grants,
+    Memberships,
     Outbox,
     Projects,
     Tickets,
@@ -170,6 +171,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._counters: dict[UUID, _Counter] = {}
         self.organisations = Directory[Organisation](self, ORGANISATIONS)
         self.persons = Directory[Person](self, PERSONS)
+        self.memberships = Memberships(self)
         self.projects = Projects(self)
         self.grants = Grants(self)
         self._committed_types = storage.ticket_types
@@ -187,8 +189,7 @@ class SqlUnitOfWork(UnitOfWork):
     def _discard_buffers(self) -> None:
         for staged in self._staged.values():
             staged.clear()
-        self._access.project_ids.clear()
-        self._access.grants.clear()
+        self._access.forget()
         self._new_tenant = None
         self._counters.clear()
         self._followers.forget()
@@ -251,10 +252,8 @@ class SqlUnitOfWork(UnitOfWork):
         if staged.find(ident) is not None:
             raise Conflict(mapping.kind, ident)
         staged.added[ident] = item
-        if mapping is GRANTS:
-            self._access.grants.clear()
+        self._access.changed(mapping)
         if mapping is PROJECTS:
-            self._access.project_ids.clear()
             # A project's number counter is made with it, so that taking a number is
             # always one UPDATE of a row that exists, which concurrent writers queue on.
             self._counters[ident] = _Counter(value=0, stored=None)
@@ -269,10 +268,7 @@ class SqlUnitOfWork(UnitOfWork):
             staged.added[ident] = item
         else:
             staged.changed[ident] = item
-        if mapping is GRANTS:
-            self._access.grants.clear()
-        if mapping is PROJECTS:
-            self._access.project_ids.clear()
+        self._access.changed(mapping)
 
     def _flush(self, mapping: TableMapping[Any]) -> None:
         """Write ``mapping``'s buffered inserts, then its buffered updates, one executemany

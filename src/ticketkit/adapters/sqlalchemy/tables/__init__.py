@@ -11,6 +11,7 @@ from ticketkit.adapters.sqlalchemy.tables.access import grants, invitations
 from ticketkit.adapters.sqlalchemy.tables.base import NAMING_CONVENTION, metadata
 from ticketkit.adapters.sqlalchemy.tables.delivery import notifications
 from ticketkit.adapters.sqlalchemy.tables.directory import (
+    memberships,
     organisations,
     persons,
     projects,
@@ -38,6 +39,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "comments",
     "events",
+    "memberships",
     "grants",
     "group_members",
     "group_projects",

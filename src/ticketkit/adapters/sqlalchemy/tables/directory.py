@@ -11,6 +11,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from ticketkit.adapters.sqlalchemy.tables.base import fk, ids, metadata, name, ordinal, tenant_fk
@@ -83,9 +84,49 @@ ticket_types = Table(
     Column("description_template", text_type(), nullable=False),
     Column("workflow", json_type(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    #: The organisation owning the type (NULL: the provider's, for everyone).
+    Column("organisation_id", Id(), nullable=True),
+    Column("shared", Boolean(), nullable=False),
+    Column("confidential", Boolean(), nullable=False),
     ordinal(),
     PrimaryKeyConstraint("tenant_id", "id"),
     tenant_fk(),
+    fk(organisations.name, "organisation_id"),
+    # An organisation's types; and the tenant's few confidential ones, read to resolve
+    # the access of someone who borrows a project.
+    Index(None, "tenant_id", "organisation_id"),
+    Index(None, "tenant_id", "confidential"),
 )
 
-__all__ = ["organisations", "persons", "projects", "tenants", "ticket_types"]
+memberships = Table(
+    name("memberships"),
+    metadata,
+    *ids(),
+    Column("person_id", Id(), nullable=False),
+    Column("organisation_id", Id(), nullable=False),
+    Column("role", text_type(), nullable=False),
+    Column("created_by", Id(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("ended_by", Id(), nullable=True),
+    ordinal(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    fk(persons.name, "person_id"),
+    fk(organisations.name, "organisation_id"),
+    fk(persons.name, "created_by"),
+    fk(persons.name, "ended_by"),
+    # One membership in force per person and organisation; a person's, read with her.
+    Index(
+        "ix_ticketkit_memberships_in_force",
+        "tenant_id",
+        "person_id",
+        "organisation_id",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
+    # An organisation's members.
+    Index(None, "tenant_id", "organisation_id"),
+)
+
+__all__ = ["memberships", "organisations", "persons", "projects", "tenants", "ticket_types"]
