@@ -184,6 +184,27 @@ VALID: dict[str, Args] = {
         "fields": (SPEC,),
         "description_template": "Hi",
         "workflow": default_workflow(),
+        "organisation_id": s.world.acme.id,
+        "shared": True,
+        "confidential": False,
+    },
+    "add_membership": lambda s: {
+        "person_id": s.world.globex_guest.id,
+        "organisation_id": s.world.acme.id,
+        "role": "customer_admin",
+    },
+    "end_membership": lambda s: {
+        "person_id": s.world.acme_guest.id,
+        "organisation_id": s.world.globex.id,
+    },
+    "change_membership_role": lambda s: {
+        "person_id": s.world.acme_guest.id,
+        "organisation_id": s.world.globex.id,
+        "role": "customer_admin",
+    },
+    "list_memberships": lambda s: {
+        "person_id": s.world.acme_guest.id,
+        "organisation_id": None,
     },
     "get_person": lambda s: {"person_id": s.world.agent.id},
     "list_people": lambda s: {
@@ -490,6 +511,7 @@ def shared(request: pytest.FixtureRequest) -> Shared:
     )
     web = desk.create_project(admin, organisation_id=world.globex.id, name="Globex Web")
     request = desk.request_grant(world.acme_admin.actor, web.number, ["read"])
+    desk.add_membership(admin, world.acme_guest.id, world.globex.id, "guest")
     return Shared(
         world=world,
         storage=storage,

@@ -8,6 +8,7 @@ from ticketkit.application.directory import Bootstrap, SeatReport
 from ticketkit.application.grants import GrantOverview
 from ticketkit.application.invitations import InvitationMessage, InvitationSent, InvitationView
 from ticketkit.application.json_data import make_view_converter, to_json_data
+from ticketkit.application.memberships import MembershipView
 from ticketkit.application.views import (
     UNSET,
     CommentDraft,
@@ -37,6 +38,7 @@ __all__ = [
     "InvitationMessage",
     "InvitationSent",
     "InvitationView",
+    "MembershipView",
     "NotificationMessage",
     "Page",
     "PersonView",

@@ -34,7 +34,7 @@ from ticketkit.domain.model import (
 from ticketkit.domain.text import MAX_BODY
 from ticketkit.domain.workflow import Workflow, default_workflow
 from ticketkit.errors import FieldError, NotFound, PermissionDenied, ValidationError
-from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
+from ticketkit.policy.predicates import Eq, Predicate, all_of, evaluate, one_of
 from ticketkit.policy.rules import Action
 from ticketkit.ports.repositories import Storage
 
@@ -106,7 +106,7 @@ def create_organisation(
     if org_kind is OrganisationKind.PROVIDER:
         errors.append(FieldError("kind", "a tenant has exactly one provider organisation"))
     if check.ident(errors, parent_id, "parent_id", optional=True) and parent_id is not None:
-        _organisation(s, parent_id, "parent_id")
+        organisation_of(s, parent_id, "parent_id")
     check.raise_if(errors)
     assert org_kind is not None
     org = Organisation(
@@ -137,7 +137,7 @@ def add_person(
         check.require_ident(organisation_id, "organisation_id")
         if not s.policy.manages_contacts_of(s.actor.viewer, organisation_id):
             raise PermissionDenied("add people to another organisation", "organisation_id")
-    org = _organisation(s, organisation_id, "organisation_id")
+    org = organisation_of(s, organisation_id, "organisation_id")
     errors = check.name_errors("name", name)
     check.email(errors, email)
     if isinstance(email, str) and all(e.field != "email" for e in errors):
@@ -224,7 +224,7 @@ def managed_person(s: Session, person_id: object, *, contacts_only: bool) -> Per
 def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:
     """Add a project (a ticket queue) owned by an organisation (admins only)."""
     s.require(Action.MANAGE_DIRECTORY)
-    _organisation(s, organisation_id, "organisation_id")
+    organisation_of(s, organisation_id, "organisation_id")
     check.raise_if(check.name_errors("name", name))
     project = Project(
         tenant_id=s.tenant_id,
@@ -246,13 +246,29 @@ def create_ticket_type(
     fields: Iterable[FieldSpec] = (),
     description_template: str = "",
     workflow: Workflow | None = None,
+    organisation_id: UUID | None = None,
+    shared: bool = False,
+    confidential: bool = False,
 ) -> TicketType:
-    """Define a kind of ticket: custom fields, description template, workflow."""
+    """Define a kind of ticket: custom fields, description template, workflow; the
+    provider's for everyone, or one organisation's own (``organisation_id``), which may be
+    ``shared`` down its tree or ``confidential`` (see ``TicketType``). Admins only."""
     s.require(Action.MANAGE_DIRECTORY)
     errors = check.name_errors("name", name)
     check.text(errors, "description_template", description_template, MAX_BODY, allow_empty=True)
     specs = check.field_specs(errors, fields)
     check.instance(errors, workflow, Workflow, "workflow", optional=True)
+    check.flag(errors, shared, "shared")
+    check.flag(errors, confidential, "confidential")
+    if check.ident(errors, organisation_id, "organisation_id", optional=True):
+        if organisation_id is not None:
+            organisation_of(s, organisation_id, "organisation_id")
+        elif confidential is True:
+            errors.append(FieldError("confidential", "only an organisation's own type can be"))
+        elif shared is True:
+            errors.append(FieldError("shared", "the provider's types are everyone's already"))
+    if confidential is True and shared is True:
+        errors.append(FieldError("shared", "a confidential type is never shared"))
     check.raise_if(errors)
     ticket_type = TicketType(
         tenant_id=s.tenant_id,
@@ -262,9 +278,38 @@ def create_ticket_type(
         description_template=description_template,
         workflow=workflow or default_workflow(),
         created_at=s.now,
+        organisation_id=organisation_id,
+        shared=shared,
+        confidential=confidential,
     )
     s.uow.ticket_types.add(ticket_type)
     return ticket_type
+
+
+def usable_type(s: Session, type_id: UUID, project: Project) -> TicketType:
+    """The ticket type ``type_id`` for a new ticket in ``project``: one the acting person
+    may see (``NotFound`` otherwise, as for a type that does not exist) and that fits the
+    project's organisation (a ``ValidationError`` naming ``type_id`` otherwise)."""
+    ticket_type = s.ticket_type(type_id)
+    if ticket_type.organisation_id is None:
+        return ticket_type  # the provider's: everyone's, in every project
+    if not evaluate(_type_rule(s), ticket_type):
+        raise NotFound("TicketType", type_id)
+    chain = s.uow.access.chain_of(project.organisation_id)
+    if not s.policy.type_fits(ticket_type, chain):
+        raise ValidationError.single("type_id", "is not a type of this project's organisation")
+    return ticket_type
+
+
+def _type_rule(s: Session) -> Predicate:
+    """The ticket types the acting person may see (``Policy.ticket_types``), with the
+    parents of her organisations read for the types they share down."""
+    viewer = s.actor.viewer
+    above: set[UUID] = set()
+    if not viewer.is_staff:
+        for org in viewer.organisation_ids:
+            above.update(s.uow.access.chain_of(org)[1:])
+    return s.policy.ticket_types(viewer, above=above)
 
 
 def get_person(s: Session, person_id: UUID) -> PersonView:
@@ -336,7 +381,7 @@ def seat_report(s: Session) -> SeatReport:
 def list_ticket_types(s: Session) -> list[TicketTypeView]:
     """The ticket types of the tenant, by name, each with the fields the person may see:
     what a form for a new ticket is built from."""
-    found = s.uow.ticket_types.list(Eq("tenant_id", s.tenant_id))
+    found = s.uow.ticket_types.list(_type_rule(s))
     return [project_ticket_type(t, s.actor) for t in sorted(found, key=lambda t: (t.name, t.id))]
 
 
@@ -366,7 +411,7 @@ def _email_is_free(s: Session, address: str, errors: list[FieldError]) -> None:
         errors.append(FieldError("email", "another person of this tenant has this address"))
 
 
-def _organisation(s: Session, ident: object, field: str) -> Organisation:
+def organisation_of(s: Session, ident: object, field: str) -> Organisation:
     """An organisation of this tenant; ``NotFound`` for any other id, and a
     ``ValidationError`` naming ``field`` for a value that is no id at all (on every
     backend alike, before it reaches a driver)."""

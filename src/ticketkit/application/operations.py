@@ -14,8 +14,9 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.application import directory, grants, groups, settings, tickets
+from ticketkit.application import directory, grants, groups, memberships, settings, tickets
 from ticketkit.application.grants import GrantOverview
+from ticketkit.application.memberships import MembershipView
 from ticketkit.application.session import Session
 from ticketkit.application.tickets import TicketUpdate
 from ticketkit.application.views import (
@@ -33,6 +34,7 @@ from ticketkit.application.views import (
 )
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.grants import Grant, GrantScope
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import (
     Actor,
     Comment,
@@ -149,8 +151,13 @@ class Operations(abc.ABC):
         fields: Iterable[FieldSpec] = (),
         description_template: str = "",
         workflow: Workflow | None = None,
+        organisation_id: UUID | None = None,
+        shared: bool = False,
+        confidential: bool = False,
     ) -> TicketType:
-        """Define a kind of ticket: custom fields, description template, workflow."""
+        """Define a kind of ticket: custom fields, description template, workflow; the
+        provider's for everyone, or one organisation's own, ``shared`` down its tree or
+        ``confidential`` to it (admins only)."""
         return self._run(
             actor,
             WRITE,
@@ -159,6 +166,48 @@ class Operations(abc.ABC):
             fields=fields,
             description_template=description_template,
             workflow=workflow,
+            organisation_id=organisation_id,
+            shared=shared,
+            confidential=confidential,
+        )
+
+    # -- memberships -------------------------------------------------------------------------
+
+    def add_membership(
+        self, actor: Actor, person_id: UUID, organisation_id: UUID, role: Role | str = Role.GUEST
+    ) -> Membership:
+        """Make a contact a member of a further customer or partner organisation, with a
+        guest or customer admin role there (admins only)."""
+        return self._run(
+            actor, UPDATE, memberships.add_membership, person_id, organisation_id, role
+        )
+
+    def end_membership(self, actor: Actor, person_id: UUID, organisation_id: UUID) -> Membership:
+        """End a membership (admins, the organisation's customer admins, the member)."""
+        return self._run(actor, WRITE, memberships.end_membership, person_id, organisation_id)
+
+    def change_membership_role(
+        self, actor: Actor, person_id: UUID, organisation_id: UUID, role: Role | str
+    ) -> Membership:
+        """Make a member a guest or a customer admin of the membership's organisation."""
+        return self._run(
+            actor, WRITE, memberships.change_membership_role, person_id, organisation_id, role
+        )
+
+    def list_memberships(
+        self,
+        actor: Actor,
+        *,
+        person_id: UUID | None = None,
+        organisation_id: UUID | None = None,
+    ) -> list[MembershipView]:
+        """Memberships in force of a person (oneself by default) or of an organisation."""
+        return self._run(
+            actor,
+            READ,
+            memberships.list_memberships,
+            person_id=person_id,
+            organisation_id=organisation_id,
         )
 
     def get_person(self, actor: Actor, person_id: UUID) -> PersonView:

@@ -16,6 +16,7 @@ import attrs
 from ticketkit.application import paging
 from ticketkit.application import validation as check
 from ticketkit.application.descriptions import describe, named_people, visible_names
+from ticketkit.application.directory import usable_type
 from ticketkit.application.session import Session
 from ticketkit.application.views import (
     UNSET,
@@ -80,7 +81,7 @@ def create_ticket(
     if project is None or not s.actor.reads("projects", project):
         raise NotFound("Project", project_id)
     s.require(Action.CREATE_TICKET, project_id=project.id)
-    ticket_type = s.ticket_type(type_id)
+    ticket_type = usable_type(s, type_id, project)
     errors: list[FieldError] = []
     check.text(errors, "title", title, MAX_TITLE)
     body = ticket_type.description_template if description is None else description

@@ -120,6 +120,12 @@ class TicketTypeView:
     fields: tuple[FieldSpec, ...]
     statuses: tuple[Status, ...]
     initial_status: str
+    #: The organisation whose own type it is (None: the provider's, for everyone).
+    organisation_id: UUID | None = None
+    #: Whether the organisations below its own may use it too.
+    shared: bool = False
+    #: Whether its tickets stay inside its organisation (and the provider).
+    confidential: bool = False
 
 
 def project_ticket_type(ticket_type: TicketType, viewer: Access) -> TicketTypeView:
@@ -132,6 +138,9 @@ def project_ticket_type(ticket_type: TicketType, viewer: Access) -> TicketTypeVi
         fields=tuple(f for f in ticket_type.fields if internal or not f.internal),
         statuses=ticket_type.workflow.statuses,
         initial_status=ticket_type.workflow.initial,
+        organisation_id=ticket_type.organisation_id,
+        shared=ticket_type.shared,
+        confidential=ticket_type.confidential,
     )
 
 
@@ -167,8 +176,9 @@ class PersonView:
 
 
 def project_person(person: Person, viewer: Access) -> PersonView:
-    """``person`` for ``viewer``: e-mail addresses for staff, and within one's organisation."""
-    shown = viewer.viewer.is_staff or person.organisation_id == viewer.person.organisation_id
+    """``person`` for ``viewer``: e-mail addresses for staff, and within one's
+    organisations."""
+    shown = viewer.viewer.is_staff or person.organisation_id in viewer.viewer.organisation_ids
     return PersonView(
         id=person.id,
         organisation_id=person.organisation_id,
@@ -218,7 +228,7 @@ def as_seen(event: E, position: int, reader: Access) -> E:
         isinstance(event, TicketCreated)
         and event.grant_id is not None
         and not reader.viewer.is_staff
-        and event.organisation_id != reader.viewer.organisation_id
+        and event.organisation_id not in reader.viewer.organisation_ids
     ):
         event = attrs.evolve(event, grant_id=None)
     return event

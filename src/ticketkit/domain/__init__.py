@@ -14,6 +14,7 @@ from ticketkit.domain.events import (
 )
 from ticketkit.domain.fields import FieldKind, FieldSpec
 from ticketkit.domain.grants import Grant, GrantScope, GrantState
+from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import (
     Actor,
     Comment,
@@ -58,6 +59,7 @@ __all__ = [
     "GrantState",
     "Group",
     "GroupAssigned",
+    "Membership",
     "Organisation",
     "OrganisationKind",
     "Person",

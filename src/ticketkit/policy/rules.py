@@ -16,7 +16,7 @@ on one organisation's tickets depends on her standing there only.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
@@ -25,7 +25,7 @@ import attrs
 
 from ticketkit.domain.grants import Grant, GrantScope
 from ticketkit.domain.memberships import Membership
-from ticketkit.domain.model import Person, Role, Visibility
+from ticketkit.domain.model import Person, Role, TicketType, Visibility
 from ticketkit.domain.settings import ChildSharing
 from ticketkit.policy.predicates import (
     FALSE,
@@ -197,11 +197,12 @@ class Viewer:
     held: frozenset[HeldProject] = frozenset()
     #: Her further memberships: (organisation, her role there).
     memberships: frozenset[tuple[UUID, Role]] = frozenset()
+    #: The organisations whose projects she borrows (children she sees as a parent, the
+    #: owners of her grants' projects).
+    borrowed_from: frozenset[UUID] = frozenset()
     #: Confidential ticket types whose tickets she may not read on borrowed projects.
     hidden_types: frozenset[UUID] = frozenset()
-    _by_project: dict[UUID, HeldProject] = attrs.field(
-        init=False, eq=False, hash=False, repr=False
-    )
+    _by_project: dict[UUID, HeldProject] = attrs.field(init=False, eq=False, hash=False, repr=False)
     _roles: dict[UUID, Role] = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -324,6 +325,7 @@ class Policy:
             project_ids=own | held.keys(),
             held=frozenset(held.values()),
             memberships=frozenset((org, role) for org, role in roles.items() if org != home),
+            borrowed_from=frozenset(borrowed_from - roles.keys()),
             hidden_types=hidden,
         )
 
@@ -534,6 +536,34 @@ class Policy:
             ),
         )
 
+    def ticket_types(self, viewer: Viewer, *, above: Iterable[UUID] = ()) -> Predicate:
+        """Ticket types the viewer may see and choose: staff every one of the tenant;
+        others the provider's, their organisations' own, those an organisation ``above``
+        one of theirs (its parents, read by the caller) shares down the tree, and those of
+        the organisations whose projects they borrow, except confidential ones."""
+        scope = Eq("tenant_id", viewer.tenant_id)
+        if viewer.is_staff:
+            return scope
+        return all_of(
+            scope,
+            any_of(
+                Eq("organisation_id", None),
+                one_of("organisation_id", viewer.organisation_ids),
+                all_of(Eq("shared", True), one_of("organisation_id", above)),
+                all_of(Eq("confidential", False), one_of("organisation_id", viewer.borrowed_from)),
+            ),
+        )
+
+    @staticmethod
+    def type_fits(ticket_type: TicketType, chain: Sequence[UUID]) -> bool:
+        """Whether ``ticket_type`` may be used in a project of the organisation whose
+        ``chain`` (it and its parents, nearest first) is given: the provider's types
+        everywhere, an organisation's own in its projects, and shared ones below it too."""
+        owner = ticket_type.organisation_id
+        if owner is None or (chain and chain[0] == owner):
+            return True
+        return ticket_type.shared and owner in chain
+
     def may_see_internal(self, viewer: Viewer) -> bool:
         """Whether assignee and internal fields belong in this viewer's projections."""
         return self.may(viewer, Action.SEE_INTERNAL_FIELDS)
@@ -646,6 +676,7 @@ class Access:
 DEFAULT_POLICY = Policy()
 
 __all__ = [
+    "CHILD_ACTIONS",
     "DEFAULT_POLICY",
     "PERMISSIONS",
     "SCOPE_ACTIONS",
@@ -653,7 +684,6 @@ __all__ = [
     "Access",
     "Action",
     "DirectoryReader",
-    "CHILD_ACTIONS",
     "HeldProject",
     "Policy",
     "Viewer",

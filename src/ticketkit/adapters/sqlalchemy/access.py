@@ -32,8 +32,8 @@ from ticketkit.adapters.sqlalchemy.types import Id
 from ticketkit.domain.grants import Grant, GrantState
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Person
-from ticketkit.policy.predicates import Eq, all_of, any_of, one_of
 from ticketkit.domain.settings import ChildSharing
+from ticketkit.policy.predicates import Eq, all_of, any_of, one_of
 from ticketkit.ports.repositories import CHILD_SHARING, AccessReader
 
 if TYPE_CHECKING:
@@ -211,9 +211,7 @@ class Access(AccessReader):
                 by_org.setdefault(row.member_organisation_id, set())
                 if row.member_id not in memberships[person.id]:
                     member = cast(Row[Any], _Prefixed(row, "member_"))
-                    memberships[person.id][row.member_id] = MEMBERSHIPS.from_row(
-                        uow._conv, member
-                    )
+                    memberships[person.id][row.member_id] = MEMBERSHIPS.from_row(uow._conv, member)
             if row.project_id is not None:
                 by_org.setdefault(row.project_organisation_id, set()).add(row.project_id)
                 if row.project_id not in projects:
@@ -224,9 +222,7 @@ class Access(AccessReader):
         for org, ids in by_org.items():
             self.project_ids.setdefault(frozenset({org}), frozenset(ids))
         for person_id, mine in memberships.items():
-            self.memberships[person_id] = sorted(
-                mine.values(), key=lambda m: (m.created_at, m.id)
-            )
+            self.memberships[person_id] = sorted(mine.values(), key=lambda m: (m.created_at, m.id))
         customers = [p for p in found.values() if not p.role.is_staff]
         if customers and self._settled(GRANTS):
             self._load_grants(customers)

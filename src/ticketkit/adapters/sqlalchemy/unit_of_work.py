@@ -35,7 +35,6 @@ from ticketkit.adapters.sqlalchemy.groups import Followers, Groups
 from ticketkit.adapters.sqlalchemy.invitations import Invitations
 from ticketkit.adapters.sqlalchemy.mapping import (
     FLUSH_ORDER,
-    GRANTS,
     ORGANISATIONS,
     PERSONS,
     PROJECTS,
