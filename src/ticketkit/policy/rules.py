@@ -485,6 +485,15 @@ class Policy:
             return True
         return viewer.role_in(organisation_id) is Role.CUSTOMER_ADMIN
 
+    def manages_contacts(self, viewer: Viewer) -> bool:
+        """Whether the viewer manages anyone's contacts: admins, and customer admins (of
+        her own organisation or through a membership)."""
+        if self.may(viewer, Action.MANAGE_DIRECTORY):
+            return True
+        return any(
+            self._member_may(viewer, o, Action.MANAGE_CONTACTS) for o in viewer.organisation_ids
+        )
+
     def manages_contacts_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
         """Whether the viewer may add, invite, deactivate and re-role the contacts (guests,
         customer admins) of ``organisation_id``: admins of any organisation, customer admins
