@@ -470,10 +470,13 @@ class Policy:
         """Whether the viewer may do ``action``: her role allows it; on the tickets of a
         project she holds other than as her own organisation's (``project_id``), what
         she holds it by allows it (a membership's role, a child's sharing, a grant's
-        scope)."""
-        held = viewer.held_on(project_id) if project_id is not None else None
-        if held is not None:
-            return action in held.actions
+        scope). Nothing on a project she may not read at all."""
+        if project_id is not None:
+            if viewer.project_ids is not None and project_id not in viewer.project_ids:
+                return False
+            held = viewer.held_on(project_id)
+            if held is not None:
+                return action in held.actions
         return action in self.permissions.get(viewer.role, frozenset())
 
     def may_see_billing(self, viewer: Viewer, organisation_id: UUID) -> bool:
