@@ -46,7 +46,7 @@ MAX_URL: Final = 2000
 
 class ChildSharing(enum.StrEnum):
     """Whether the customer admins and guests of a parent organisation see the projects of
-    its child organisations (the rule itself comes in a later step)."""
+    the organisations below it (the policy's rule: ``Policy.viewer``)."""
 
     OFF = "off"
     READ = "read"
