@@ -71,10 +71,9 @@ def test_two_units_of_work_making_one_membership_the_later_commit_loses(
     first.memberships.add(membership(s.tenant, consultant, other, s.person))
     first.commit()
     first.close()
-    with pytest.raises(Conflict):
-        with second:
-            second.memberships.add(membership(s.tenant, consultant, other, s.person))
-            second.commit()
+    with pytest.raises(Conflict), second:
+        second.memberships.add(membership(s.tenant, consultant, other, s.person))
+        second.commit()
     with storage.unit_of_work(s.tenant) as uow:
         assert len(uow.memberships.of_person(consultant)) == 1
 
