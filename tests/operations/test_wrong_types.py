@@ -157,6 +157,8 @@ class Shared:
     #: another project of Globex's.
     offer_id: uuid.UUID
     request_id: uuid.UUID
+    #: Acme's own desk, a project to move the ticket to.
+    desk_id: uuid.UUID
 
 
 def draft() -> CommentDraft:
@@ -178,7 +180,16 @@ VALID: dict[str, Args] = {
     },
     "deactivate_person": lambda s: {"person_id": s.world.acme_guest.id},
     "change_contact_role": lambda s: {"person_id": s.world.acme_guest.id, "role": "customer_admin"},
-    "create_project": lambda s: {"organisation_id": s.world.acme.id, "name": "Billing"},
+    "create_project": lambda s: {
+        "organisation_id": s.world.acme.id,
+        "name": "Billing",
+        "own_desk": True,
+    },
+    "move_ticket": lambda s: {
+        "ticket_id": s.ticket_id,
+        "project_id": s.desk_id,
+        "expected_version": None,
+    },
     "create_ticket_type": lambda s: {
         "name": "Question",
         "fields": (SPEC,),
@@ -219,6 +230,7 @@ VALID: dict[str, Args] = {
         "name": "Second line",
         "member_ids": [s.world.agent2.id],
         "project_ids": [s.world.globex_project.id],
+        "organisation_id": None,
     },
     "update_group": lambda s: {
         "group_id": s.group_id,
@@ -512,6 +524,7 @@ def shared(request: pytest.FixtureRequest) -> Shared:
     web = desk.create_project(admin, organisation_id=world.globex.id, name="Globex Web")
     request = desk.request_grant(world.acme_admin.actor, web.number, ["read"])
     desk.add_membership(admin, world.acme_guest.id, world.globex.id, "guest")
+    own = desk.create_project(admin, organisation_id=world.acme.id, name="Acme IT", own_desk=True)
     return Shared(
         world=world,
         storage=storage,
@@ -521,6 +534,7 @@ def shared(request: pytest.FixtureRequest) -> Shared:
         tokens=(mailer.sent[0].token, mailer.sent[1].token),
         offer_id=offer.id,
         request_id=request.id,
+        desk_id=own.id,
     )
 
 

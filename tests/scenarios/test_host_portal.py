@@ -51,6 +51,7 @@ GERMAN = {
     "comment_public": "{actor} hat öffentlich geantwortet",
     "comment_internal": "{actor} hat eine interne Notiz geschrieben",
     "ticket_changed": "{actor} hat {fields} geändert",
+    "ticket_moved": "{actor} hat das Ticket als #{number} an einen anderen Desk übergeben",
     "event": "{actor}: {kind}",
 }
 

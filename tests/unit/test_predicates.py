@@ -84,25 +84,28 @@ def test_comment_counter_refuses_a_rule_a_tally_cannot_answer() -> None:
 
 
 def test_comment_counter_counts_public_and_own_organisation_groups() -> None:
+    """An agent of an organisation (a customer's own desk here) counts the public comments
+    and her organisation's internal ones; a guest of it only the public ones."""
     import uuid
 
     from ticketkit.domain import Role
     from ticketkit.policy import DEFAULT_POLICY, Viewer
 
     mine, theirs = uuid.uuid4(), uuid.uuid4()
-    viewer = Viewer(
-        tenant_id=uuid.uuid4(),
-        person_id=uuid.uuid4(),
-        organisation_id=mine,
-        role=Role.GUEST,
-        project_ids=frozenset(),
-    )
     tally = {
         (Visibility.PUBLIC, theirs): 3,
         (Visibility.INTERNAL, theirs): 5,
         (Visibility.INTERNAL, mine): 2,
     }
-    assert DEFAULT_POLICY.count_comments(viewer, tally) == 5
+    for role, counted in ((Role.CUSTOMER_AGENT, 5), (Role.GUEST, 3)):
+        viewer = Viewer(
+            tenant_id=uuid.uuid4(),
+            person_id=uuid.uuid4(),
+            organisation_id=mine,
+            role=role,
+            project_ids=frozenset(),
+        )
+        assert DEFAULT_POLICY.count_comments(viewer, tally) == counted
 
 
 def test_equal_predicates_that_mean_different_instants_are_answered_separately() -> None:

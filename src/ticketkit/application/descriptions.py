@@ -22,6 +22,7 @@ from ticketkit.domain.events import (
     TicketAssigned,
     TicketChanged,
     TicketCreated,
+    TicketMoved,
 )
 from ticketkit.domain.model import Comment, Visibility
 from ticketkit.policy.predicates import all_of, one_of
@@ -38,6 +39,7 @@ DESCRIPTION_TEMPLATES: Final[Mapping[str, str]] = {
     "comment_public": "{actor} replied publicly",
     "comment_internal": "{actor} wrote an internal note",
     "ticket_changed": "{actor} changed {fields}",
+    "ticket_moved": "{actor} moved the ticket to another desk as #{number}",
     "event": "{actor}: {kind}",
 }
 SOMEONE: Final = "someone"
@@ -107,6 +109,9 @@ def describe(
     elif isinstance(event, TicketChanged):
         key = "ticket_changed"
         params["fields"] = ", ".join(_field_labels(event, ticket_type))
+    elif isinstance(event, TicketMoved):
+        key = "ticket_moved"
+        params["number"] = event.new_number
     else:
         key = "event"
         params["kind"] = event.kind

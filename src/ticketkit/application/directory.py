@@ -124,6 +124,8 @@ def create_organisation(
 #: The roles of a customer organisation's people: its contacts, which its customer admins
 #: manage (see ``Policy.manages_contacts_of``).
 CONTACT_ROLES = frozenset({Role.GUEST, Role.CUSTOMER_ADMIN})
+#: The roles whose people log in by a magic-link invitation: a customer's people.
+INVITED_ROLES = CONTACT_ROLES | {Role.CUSTOMER_AGENT}
 
 
 def add_person(
@@ -222,11 +224,18 @@ def managed_person(s: Session, person_id: object, *, contacts_only: bool) -> Per
     return person
 
 
-def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:
-    """Add a project (a ticket queue) owned by an organisation (admins only)."""
+def create_project(
+    s: Session, *, organisation_id: UUID, name: str, own_desk: bool = False
+) -> Project:
+    """Add a project (a ticket queue) owned by an organisation (admins only): served by the
+    provider, or by the organisation's ``own_desk`` (its customer agents)."""
     s.require(Action.MANAGE_DIRECTORY)
-    organisation_of(s, organisation_id, "organisation_id")
-    check.raise_if(check.name_errors("name", name))
+    org = organisation_of(s, organisation_id, "organisation_id")
+    errors = check.name_errors("name", name)
+    check.flag(errors, own_desk, "own_desk")
+    if own_desk is True and org.kind is OrganisationKind.PROVIDER:
+        errors.append(FieldError("own_desk", "the provider's projects are its desk's already"))
+    check.raise_if(errors)
     project = Project(
         tenant_id=s.tenant_id,
         id=s.new_id(),
@@ -234,6 +243,7 @@ def create_project(s: Session, *, organisation_id: UUID, name: str) -> Project:
         name=name.strip(),
         number=s.uow.projects.next_number(),
         created_at=s.now,
+        own_desk=own_desk,
     )
     s.uow.projects.add(project)
     s.directory_changed()

@@ -16,9 +16,10 @@ from uuid import UUID
 import attrs
 
 from ticketkit.application import validation as check
+from ticketkit.application.directory import organisation_of
 from ticketkit.application.session import Session
 from ticketkit.application.views import PersonView, project_person
-from ticketkit.domain.model import Group, Person, Ticket
+from ticketkit.domain.model import Group, OrganisationKind, Person, Ticket
 from ticketkit.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from ticketkit.policy.rules import Action
 
@@ -35,13 +36,22 @@ def create_group(
     name: str,
     member_ids: Iterable[UUID] = (),
     project_ids: Iterable[UUID] = (),
+    organisation_id: UUID | None = None,
 ) -> Group:
     """Add an agent group with its members (people who may be assigned tickets) and the
-    projects it serves (admins only)."""
+    projects it serves (admins only): the provider's, or (``organisation_id``) a
+    customer's own desk's, with its agents, serving its own-desk projects."""
     s.require(Action.MANAGE_DIRECTORY)
     errors = check.name_errors("name", name)
-    members = _members(s, member_ids, errors)
-    projects = _projects(s, project_ids, errors)
+    if check.ident(errors, organisation_id, "organisation_id", optional=True) and (
+        organisation_id is not None
+    ):
+        org = organisation_of(s, organisation_id, "organisation_id")
+        if org.kind is OrganisationKind.PROVIDER:
+            errors.append(FieldError("organisation_id", "the provider's groups have none"))
+    desk = organisation_id if isinstance(organisation_id, UUID) else None
+    members = _members(s, member_ids, desk, errors)
+    projects = _projects(s, project_ids, desk, errors)
     check.raise_if(errors)
     group = Group(
         tenant_id=s.tenant_id,
@@ -50,6 +60,7 @@ def create_group(
         member_ids=members,
         project_ids=projects,
         created_at=s.now,
+        organisation_id=desk,
     )
     s.uow.groups.add(group)
     s.directory_changed()
@@ -74,9 +85,9 @@ def update_group(
         errors += check.name_errors("name", name)
         changes["name"] = name.strip() if isinstance(name, str) else name
     if member_ids is not None:
-        changes["member_ids"] = _members(s, member_ids, errors)
+        changes["member_ids"] = _members(s, member_ids, group.organisation_id, errors)
     if project_ids is not None:
-        changes["project_ids"] = _projects(s, project_ids, errors)
+        changes["project_ids"] = _projects(s, project_ids, group.organisation_id, errors)
     check.raise_if(errors)
     updated = attrs.evolve(group, **changes)  # type: ignore[arg-type]
     if updated != group:
@@ -132,24 +143,34 @@ def _ids(value: object, field: str, errors: list[FieldError]) -> list[UUID]:
     return list(dict.fromkeys(items))
 
 
-def _members(s: Session, value: object, errors: list[FieldError]) -> frozenset[UUID]:
-    """Members: active people of the tenant who may be assigned tickets."""
+def _members(
+    s: Session, value: object, desk: UUID | None, errors: list[FieldError]
+) -> frozenset[UUID]:
+    """Members: active people of the tenant who are agents of the group's ``desk`` (the
+    provider's staff, or a customer's own agents)."""
     ids = _ids(value, "member_ids", errors)
     s.prefetch(ids)
     for ident in ids:
         found = s.access(ident)
         if found is None or not found.may(Action.BE_ASSIGNED):
             errors.append(FieldError("member_ids", f"{ident} is no one who may be assigned"))
+        elif not s.policy.works_desk(found.viewer, desk):
+            errors.append(FieldError("member_ids", f"{ident} works at another desk"))
     return frozenset(ids)
 
 
-def _projects(s: Session, value: object, errors: list[FieldError]) -> frozenset[UUID]:
-    """Served projects: projects of the tenant."""
+def _projects(
+    s: Session, value: object, desk: UUID | None, errors: list[FieldError]
+) -> frozenset[UUID]:
+    """Served projects: projects of the tenant that the group's ``desk`` serves."""
     ids = _ids(value, "project_ids", errors)
     found = s.uow.projects.get_many(ids)
     for ident in ids:
-        if ident not in found:
+        project = found.get(ident)
+        if project is None:
             errors.append(FieldError("project_ids", f"{ident} is no project"))
+        elif s.policy.desk_of(project) != desk:
+            errors.append(FieldError("project_ids", f"{ident} is served by another desk"))
     return frozenset(ids)
 
 

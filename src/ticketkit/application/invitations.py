@@ -111,9 +111,10 @@ def invite_guest(s: Session, person_id: UUID, *, expires_in: timedelta | None = 
         errors.append(FieldError("expires_in", "must be a duration from one minute to 90 days"))
     check.raise_if(errors)
     person = directory.managed_person(s, person_id, contacts_only=False)
-    if person.role not in directory.CONTACT_ROLES:
+    if person.role not in directory.INVITED_ROLES:
         raise ValidationError.single(
-            "person_id", "only contacts (guests, customer admins) log in by invitation"
+            "person_id",
+            "only a customer's people (guests, customer admins and agents) log in by invitation",
         )
     if not person.active:
         raise ValidationError.single("person_id", "this person's access was withdrawn")

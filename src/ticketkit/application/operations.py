@@ -14,7 +14,15 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.application import directory, grants, groups, memberships, settings, tickets
+from ticketkit.application import (
+    desks,
+    directory,
+    grants,
+    groups,
+    memberships,
+    settings,
+    tickets,
+)
 from ticketkit.application.grants import GrantOverview
 from ticketkit.application.memberships import MembershipView
 from ticketkit.application.session import Session
@@ -136,11 +144,19 @@ class Operations(abc.ABC):
         own organisation's contacts, not themselves)."""
         return self._run(actor, WRITE, directory.change_contact_role, person_id, role)
 
-    def create_project(self, actor: Actor, *, organisation_id: UUID, name: str) -> Project:
-        """Add a project (a ticket queue) owned by an organisation (admins only)."""
+    def create_project(
+        self, actor: Actor, *, organisation_id: UUID, name: str, own_desk: bool = False
+    ) -> Project:
+        """Add a project (a ticket queue) owned by an organisation (admins only), served by
+        the provider or by the organisation's ``own_desk``."""
         # Two projects made at once may take the same number: the later one runs again.
         return self._run(
-            actor, UPDATE, directory.create_project, organisation_id=organisation_id, name=name
+            actor,
+            UPDATE,
+            directory.create_project,
+            organisation_id=organisation_id,
+            name=name,
+            own_desk=own_desk,
         )
 
     def create_ticket_type(
@@ -322,8 +338,10 @@ class Operations(abc.ABC):
         name: str,
         member_ids: Iterable[UUID] = (),
         project_ids: Iterable[UUID] = (),
+        organisation_id: UUID | None = None,
     ) -> Group:
-        """Add an agent group with its members and the projects it serves (admins only)."""
+        """Add an agent group with its members and the projects it serves (admins only):
+        the provider's, or a customer's own desk's (``organisation_id``)."""
         return self._run(
             actor,
             WRITE,
@@ -331,6 +349,7 @@ class Operations(abc.ABC):
             name=name,
             member_ids=member_ids,
             project_ids=project_ids,
+            organisation_id=organisation_id,
         )
 
     def update_group(
@@ -580,6 +599,25 @@ class Operations(abc.ABC):
                 comment=comment,
                 expected_version=expected_version,
             ),
+        )
+
+    def move_ticket(
+        self,
+        actor: Actor,
+        ticket_id: UUID,
+        project_id: UUID,
+        *,
+        expected_version: int | None = None,
+    ) -> TicketView:
+        """Move a ticket to another project of its organisation and to the desk serving it:
+        escalate it from a customer's own desk to the provider, or transfer it back."""
+        return self._run(
+            actor,
+            UPDATE,
+            desks.move_ticket,
+            ticket_id,
+            project_id,
+            expected_version=expected_version,
         )
 
     def change_status(

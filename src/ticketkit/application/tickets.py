@@ -16,6 +16,13 @@ import attrs
 from ticketkit.application import paging
 from ticketkit.application import validation as check
 from ticketkit.application.descriptions import describe, named_people, visible_names
+from ticketkit.application.desks import (
+    check_assignee,
+    check_group,
+    require_desk_agent,
+    routed_group,
+    routing_stamp,
+)
 from ticketkit.application.directory import usable_type
 from ticketkit.application.session import Session
 from ticketkit.application.views import (
@@ -35,10 +42,7 @@ from ticketkit.domain.fields import validate_field_values
 from ticketkit.domain.model import (
     Comment,
     FieldValue,
-    Group,
-    OrganisationKind,
     Priority,
-    Stamp,
     Ticket,
     TicketType,
     Visibility,
@@ -100,18 +104,21 @@ def create_ticket(
             errors.append(FieldError("requester_id", "cannot see this project"))
         requester, acting = someone.person, someone
     if assignee_id is not None:
-        s.require(Action.ASSIGN, "assignee_id", project_id=project.id)
-        _check_assignee(s, assignee_id)
+        require_desk_agent(s, project, "assignee_id")
+        check_assignee(s, assignee_id, project)
     if group_id is UNSET:
-        group = _routed_group(s, project.id, assignee_id)
+        group = routed_group(s, project.id, assignee_id)
     else:
-        s.require(Action.ASSIGN, "group_id", project_id=project.id)
-        group = _check_group(s, group_id, assignee_id, errors) if group_id is not None else None
+        require_desk_agent(s, project, "group_id")
+        group = (
+            check_group(s, group_id, assignee_id, project, errors) if group_id is not None else None
+        )
     check.raise_if(errors)
     assert prio is not None
     # Every check passed: from here on, writes.
+    by = s.stamp_on(project.id)
     ticket, events = Ticket.open(
-        by=s.stamp_on(project.id),
+        by=by,
         tenant_id=s.tenant_id,
         number=s.uow.tickets.next_number(project.id),
         project_id=project.id,
@@ -123,7 +130,7 @@ def create_ticket(
         requester_id=requester.id,
         assignee_id=assignee_id,
         group_id=group.id if group is not None else None,
-        routed_by=_routing_stamp(s) if group is not None else None,
+        routed_by=routing_stamp(s, group, by) if group is not None else None,
         # The requester reads the project through a grant: the history says which.
         grant_id=held.grant_id if (held := acting.viewer.grant_on(project.id)) else None,
     )
@@ -480,14 +487,6 @@ def _field_values(
     return values  # type: ignore[return-value]
 
 
-def _check_assignee(s: Session, assignee_id: UUID) -> None:
-    found = s.access(assignee_id)
-    if found is None:
-        raise NotFound("Person", assignee_id)
-    if not found.may(Action.BE_ASSIGNED):
-        raise ValidationError.single("assignee_id", "this person cannot be assigned tickets")
-
-
 def _assignment(
     s: Session, ticket: Ticket, u: TicketUpdate, errors: list[FieldError]
 ) -> tuple[UUID | None, UUID | None]:
@@ -497,59 +496,29 @@ def _assignment(
     group they are no member of gives way to the oldest group serving the ticket's project
     that they belong to, or to none."""
     group_id, assignee_id = ticket.group_id, ticket.assignee_id
+    if u.assignee_id is UNSET and u.group_id is UNSET:
+        return group_id, assignee_id
+    project = s.uow.projects.get(ticket.project_id)
+    assert project is not None  # a ticket's project is never removed
     if u.assignee_id is not UNSET:
-        s.require(Action.ASSIGN, "assignee_id", project_id=ticket.project_id)
+        require_desk_agent(s, project, "assignee_id")
         if u.assignee_id is not None:
-            _check_assignee(s, u.assignee_id)
+            check_assignee(s, u.assignee_id, project)
         assignee_id = u.assignee_id
     if u.group_id is not UNSET:
-        s.require(Action.ASSIGN, "group_id", project_id=ticket.project_id)
+        require_desk_agent(s, project, "group_id")
         group_id = u.group_id
         if u.group_id is not None:
             given = assignee_id if u.assignee_id is not UNSET else None
-            group = _check_group(s, u.group_id, given, errors)
+            group = check_group(s, u.group_id, given, project, errors)
             if assignee_id is not None and assignee_id not in group.member_ids:
                 assignee_id = None
     elif u.assignee_id is not UNSET and assignee_id is not None and group_id is not None:
         current = s.group(group_id)
         if current is None or assignee_id not in current.member_ids:
-            routed = _routed_group(s, ticket.project_id, assignee_id)
+            routed = routed_group(s, ticket.project_id, assignee_id)
             group_id = routed.id if routed is not None else None
     return group_id, assignee_id
-
-
-def _routing_stamp(s: Session) -> Stamp:
-    """The stamp of a new ticket's group assignment: the acting person's, counted as the
-    provider's doing when a customer opens the ticket, so the internal event stays inside
-    the provider (in the customer's own organisation her colleagues would see it)."""
-    if s.actor.viewer.is_staff:
-        return s.stamp
-    providers = s.uow.organisations.list(Eq("kind", OrganisationKind.PROVIDER))
-    if not providers:  # pragma: no cover - every tenant is bootstrapped with its provider
-        raise NotFound("Organisation", OrganisationKind.PROVIDER.value)
-    return attrs.evolve(s.stamp, organisation_id=providers[0].id)
-
-
-def _routed_group(s: Session, project_id: UUID, assignee_id: UUID | None) -> Group | None:
-    """The group a ticket of ``project_id`` goes to: the oldest serving the project (of
-    those ``assignee_id`` belongs to, when given), or None."""
-    for group in s.serving_groups(project_id):
-        if assignee_id is None or assignee_id in group.member_ids:
-            return group
-    return None
-
-
-def _check_group(
-    s: Session, group_id: UUID, assignee_id: UUID | None, errors: list[FieldError]
-) -> Group:
-    """The group to assign, if the acting person may see it (``NotFound`` as for a group
-    that does not exist); notes an ``assignee_id`` who is not one of its members."""
-    group = s.group(group_id)
-    if group is None or not s.actor.reads("groups", group):
-        raise NotFound("Group", group_id)
-    if assignee_id is not None and assignee_id not in group.member_ids:
-        errors.append(FieldError("assignee_id", "is not a member of the group"))
-    return group
 
 
 def _check_comment(

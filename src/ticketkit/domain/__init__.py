@@ -11,6 +11,7 @@ from ticketkit.domain.events import (
     TicketAssigned,
     TicketChanged,
     TicketCreated,
+    TicketMoved,
 )
 from ticketkit.domain.fields import FieldKind, FieldSpec
 from ticketkit.domain.grants import Grant, GrantScope, GrantState
@@ -78,6 +79,7 @@ __all__ = [
     "TicketAssigned",
     "TicketChanged",
     "TicketCreated",
+    "TicketMoved",
     "TicketType",
     "Visibility",
     "Workflow",

@@ -105,6 +105,21 @@ class GroupAssigned(Event):
 
 
 @attrs.frozen(kw_only=True)
+class TicketMoved(Event):
+    """The ticket moved to another project of its organisation, and with it to the desk
+    that serves that project: escalated from a customer's own desk to the provider, or
+    transferred back (seed 002). Public: the requester sees who works her ticket now. It
+    keeps its history and takes the next number of the new project."""
+
+    kind: ClassVar[str] = "ticket_moved"
+
+    old_project_id: UUID
+    new_project_id: UUID
+    old_number: int
+    new_number: int
+
+
+@attrs.frozen(kw_only=True)
 class FollowerAdded(Event):
     """Someone follows the ticket from now on: public for a customer follower, internal
     for a staff follower (customers never learn which agents watch a ticket)."""
@@ -132,6 +147,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StatusChanged,
         CommentAdded,
         GroupAssigned,
+        TicketMoved,
         FollowerAdded,
         FollowerRemoved,
     )

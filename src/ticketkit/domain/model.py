@@ -25,6 +25,7 @@ from ticketkit.domain.events import (
     TicketAssigned,
     TicketChanged,
     TicketCreated,
+    TicketMoved,
 )
 from ticketkit.domain.fields import FieldSpec
 from ticketkit.domain.values import FieldValue, OrganisationKind, Priority, Role, Visibility
@@ -115,7 +116,10 @@ class Actor:
 @attrs.frozen(kw_only=True)
 class Project:
     """A queue of tickets owned by one organisation; ``number`` counts 1, 2, 3 … per tenant
-    (a supporter asks for access to a project by it)."""
+    (a supporter asks for access to a project by it). The provider's agents serve it,
+    unless it is the organisation's ``own_desk``: then the organisation's own agents do
+    (seed 002, Taskfire), and a ticket is escalated to the provider by moving it to a
+    project the provider serves."""
 
     tenant_id: UUID
     id: UUID
@@ -123,12 +127,15 @@ class Project:
     name: str
     number: int
     created_at: datetime = attrs.field(validator=_aware)
+    own_desk: bool = False
 
 
 @attrs.frozen(kw_only=True)
 class Group:
-    """A team of agents (staff who may be assigned) that serves projects: a new ticket of a
-    served project goes to the group, and its members hear of it."""
+    """A team of agents (people who may be assigned) that serves projects: a new ticket of
+    a served project goes to the group, and its members hear of it. The provider's group
+    (``organisation_id`` None) has staff and serves projects the provider serves; a
+    customer's own group has its agents and serves its own-desk projects."""
 
     tenant_id: UUID
     id: UUID
@@ -136,6 +143,7 @@ class Group:
     member_ids: frozenset[UUID] = frozenset()
     project_ids: frozenset[UUID] = frozenset()
     created_at: datetime = attrs.field(validator=_aware)
+    organisation_id: UUID | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -342,6 +350,18 @@ class Ticket:
             new_assignee_id=assignee_id,
         )
         self.assignee_id = assignee_id
+        return event
+
+    def move(self, project_id: UUID, number: int, *, by: Stamp) -> TicketMoved:
+        """Move to ``project_id`` as its ticket ``number`` and record the public move."""
+        event = TicketMoved(
+            **self._header(by, Visibility.PUBLIC),
+            old_project_id=self.project_id,
+            new_project_id=project_id,
+            old_number=self.number,
+            new_number=number,
+        )
+        self.project_id, self.number = project_id, number
         return event
 
     def assign_group(self, group_id: UUID | None, *, by: Stamp) -> GroupAssigned:

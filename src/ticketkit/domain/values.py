@@ -47,10 +47,14 @@ class Role(enum.StrEnum):
     LIGHT_AGENT = "light_agent"
     CUSTOMER_ADMIN = "customer_admin"
     GUEST = "guest"
+    #: An agent of a customer's own help desk (seed 002, Taskfire): works the tickets of
+    #: its organisation's projects, and its internal notes stay inside that organisation.
+    CUSTOMER_AGENT = "customer_agent"
 
     @property
     def is_staff(self) -> bool:
-        """Staff work for the provider and read every ticket of the tenant."""
+        """Staff work for the provider and read every ticket of the tenant (a customer's
+        own agents are no staff: they read their organisation's tickets only)."""
         return self in (Role.ADMIN, Role.AGENT, Role.LIGHT_AGENT)
 
 

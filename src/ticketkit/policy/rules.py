@@ -25,7 +25,7 @@ import attrs
 
 from ticketkit.domain.grants import Grant, GrantScope
 from ticketkit.domain.memberships import Membership
-from ticketkit.domain.model import Person, Role, TicketType, Visibility
+from ticketkit.domain.model import Person, Project, Role, TicketType, Visibility
 from ticketkit.domain.settings import ChildSharing
 from ticketkit.policy.predicates import (
     FALSE,
@@ -87,6 +87,18 @@ _LIGHT_AGENT = frozenset(
         Action.MANAGE_FOLLOWERS,
     }
 )
+#: A customer's own help-desk agent: an agent's work on her organisation's tickets; no
+#: directory, settings, contacts or grants (the provider's and customer admins' part).
+_CUSTOMER_AGENT = _CUSTOMER | {
+    Action.UPDATE_INTERNAL_FIELDS,
+    Action.ASSIGN,
+    Action.CHANGE_STATUS,
+    Action.COMMENT_INTERNAL,
+    Action.SEE_ASSIGNEE,
+    Action.SEE_INTERNAL_FIELDS,
+    Action.ACT_FOR_OTHERS,
+    Action.BE_ASSIGNED,
+}
 _AGENT = frozenset(Action) - {
     Action.MANAGE_DIRECTORY,
     Action.MANAGE_SETTINGS,
@@ -101,6 +113,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.LIGHT_AGENT: _LIGHT_AGENT,
     Role.CUSTOMER_ADMIN: _CUSTOMER | {Action.MANAGE_CONTACTS, Action.MANAGE_GRANTS},
     Role.GUEST: _CUSTOMER,
+    Role.CUSTOMER_AGENT: _CUSTOMER_AGENT,
 }
 
 
@@ -356,14 +369,19 @@ class Policy:
         )
 
     def comments(self, viewer: Viewer) -> Predicate:
-        """Comments the viewer may read, on a ticket they may read: public ones, and internal
-        ones written inside the viewer's own organisation."""
+        """Comments the viewer may read, on a ticket they may read: public ones, and, for
+        those who see internal work (staff, a customer's own agents), the internal ones
+        written inside their own organisation. Internal means internal to the author's
+        organisation: the provider never reads a customer desk's notes, nor the customer
+        the provider's; a customer's guests read neither."""
+        internal = (
+            Eq("organisation_id", viewer.organisation_id)
+            if self.may_see_internal(viewer)
+            else FALSE
+        )
         return all_of(
             Eq("tenant_id", viewer.tenant_id),
-            any_of(
-                Eq("visibility", Visibility.PUBLIC),
-                Eq("organisation_id", viewer.organisation_id),
-            ),
+            any_of(Eq("visibility", Visibility.PUBLIC), internal),
         )
 
     def events(self, viewer: Viewer) -> Predicate:
@@ -430,26 +448,38 @@ class Policy:
         )
 
     def groups(self, viewer: Viewer) -> Predicate:
-        """Agent groups the viewer may see: staff see every group of the tenant; customers
-        none (how the provider organises its agents is internal, like the assignee)."""
-        if not viewer.is_staff:
+        """Agent groups the viewer may see: staff every group of the tenant; a customer's
+        own agents their organisation's; other customers none (how a desk organises its
+        agents is internal, like the assignee)."""
+        scope = Eq("tenant_id", viewer.tenant_id)
+        if viewer.is_staff:
+            return scope
+        if not self.may_see_internal(viewer):
             return FALSE
-        return Eq("tenant_id", viewer.tenant_id)
+        return all_of(scope, Eq("organisation_id", viewer.organisation_id))
 
     def followers(self, viewer: Viewer) -> Predicate:
         """Which followers (people) of a ticket the viewer may read it has: staff all;
-        customers those who are no staff, as the events that added them were public."""
+        customers the contacts among them (whose following was public), never the agents
+        of a desk."""
         if viewer.is_staff:
             return Eq("tenant_id", viewer.tenant_id)
-        return all_of(
-            self.people(viewer), one_of("role", [role for role in Role if not role.is_staff])
-        )
+        return all_of(self.people(viewer), one_of("role", self._contact_roles()))
 
-    @staticmethod
-    def follower_visibility(follower: Person) -> Visibility:
-        """How public the following of ``follower`` is: internal for staff, public for
-        customers (whose colleagues may see who else hears of the ticket)."""
-        return Visibility.INTERNAL if follower.role.is_staff else Visibility.PUBLIC
+    def follower_visibility(self, follower: Person) -> Visibility:
+        """How public the following of ``follower`` is: internal for agents (staff, a
+        customer's own agents), public for contacts (whose colleagues may see who else
+        hears of the ticket)."""
+        internal = Action.SEE_INTERNAL_FIELDS in self.permissions.get(follower.role, frozenset())
+        return Visibility.INTERNAL if internal else Visibility.PUBLIC
+
+    def _contact_roles(self) -> list[Role]:
+        """The roles that see nothing internal: a customer's contacts."""
+        return [
+            role
+            for role, actions in self.permissions.items()
+            if Action.SEE_INTERNAL_FIELDS not in actions
+        ]
 
     def assignable_roles(self) -> frozenset[Role]:
         """The roles whose people may be assigned tickets."""
@@ -478,6 +508,22 @@ class Policy:
             if held is not None:
                 return action in held.actions
         return action in self.permissions.get(viewer.role, frozenset())
+
+    @staticmethod
+    def desk_of(project: Project) -> UUID | None:
+        """Whose agents serve ``project``: its organisation's, for its own desk; the
+        provider's (None) otherwise."""
+        return project.organisation_id if project.own_desk else None
+
+    def works_desk(self, viewer: Viewer, desk: UUID | None) -> bool:
+        """Whether the viewer is an agent of ``desk`` (``desk_of``), who may be assigned
+        its tickets and assign them: the provider's staff for the provider's desk (None),
+        a customer's own agents for its desk."""
+        if Action.BE_ASSIGNED not in self.permissions.get(viewer.role, frozenset()):
+            return False
+        if desk is None:
+            return viewer.is_staff
+        return not viewer.is_staff and viewer.organisation_id == desk
 
     def may_see_billing(self, viewer: Viewer, organisation_id: UUID) -> bool:
         """Whether the viewer may see the billing (time entries, contracts, invoices) of

@@ -85,7 +85,12 @@ class Groups(GroupRepository):
         if self.get(item.id) is not None:
             raise Conflict("Group", item.id)
         conn = uow._connector.writer()
-        row = {"tenant_id": item.tenant_id, "id": item.id, "name": item.name}
+        row = {
+            "tenant_id": item.tenant_id,
+            "id": item.id,
+            "name": item.name,
+            "organisation_id": item.organisation_id,
+        }
         conn.execute(
             insert(_g), {**row, "created_at": item.created_at, "ordinal": _ORDINALS.take(1)}
         )
@@ -169,6 +174,7 @@ class Groups(GroupRepository):
                 member_ids=frozenset(links["person_id"].get(r.id, ())),
                 project_ids=frozenset(links["project_id"].get(r.id, ())),
                 created_at=r.created_at,
+                organisation_id=r.organisation_id,
             )
             for r in rows
         ]

@@ -161,6 +161,7 @@ def _project_row(conv: cattrs.Converter, p: Project) -> RowDict:
         "name": p.name,
         "number": p.number,
         "created_at": p.created_at,
+        "own_desk": p.own_desk,
     }
 
 
@@ -172,6 +173,7 @@ def _project(conv: cattrs.Converter, r: Row[Any]) -> Project:
         name=r.name,
         number=r.number,
         created_at=r.created_at,
+        own_desk=bool(r.own_desk),
     )
 
 

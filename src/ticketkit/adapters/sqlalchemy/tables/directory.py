@@ -68,6 +68,8 @@ projects = Table(
     #: 1, 2, 3 … per tenant: how a supporter names the project it asks to look after.
     Column("number", BigInteger(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    #: Served by the organisation's own agents rather than the provider's.
+    Column("own_desk", Boolean(), nullable=False),
     ordinal(),
     PrimaryKeyConstraint("tenant_id", "id"),
     fk(organisations.name, "organisation_id"),

@@ -15,9 +15,14 @@ groups = Table(
     *ids(),
     Column("name", text_type(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    #: The organisation whose own desk the group is (NULL: the provider's).
+    Column("organisation_id", Id(), nullable=True),
     ordinal(),
     PrimaryKeyConstraint("tenant_id", "id"),
     tenant_fk(),
+    fk(name("organisations"), "organisation_id"),
+    # A customer's own groups, which its agents list.
+    Index(None, "tenant_id", "organisation_id"),
 )
 
 group_members = Table(
