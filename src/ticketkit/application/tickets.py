@@ -92,7 +92,9 @@ def create_ticket(
     check.text(errors, "description", body, MAX_BODY, allow_empty=True)
     prio = check.enum_value(Priority, priority, "priority", errors)
     check.channel(errors, channel)
-    values = _field_values(s, ticket_type, {} if fields is None else fields, errors, creating=True)
+    values = _field_values(
+        s, ticket_type, {} if fields is None else fields, errors, project.id, creating=True
+    )
     requester = s.person
     acting = s.actor
     if requester_id is not None and requester_id != s.person.id:
@@ -181,7 +183,10 @@ def list_tickets(
     errors: list[FieldError] = []
     order = check.enum_value(TicketSort, sort, "sort", errors)
     check.limit(errors, limit, paging.MAX_PAGE)
-    internal = s.actor.sees_internal
+    # Where the person sees internal work: everywhere she reads (None), or some projects
+    # (a customer's agent: her own desk's), to which a filter on it is then confined.
+    where_internal = s.policy.internal_projects(s.actor.viewer)
+    internal = where_internal is None
     filters: list[Predicate] = [s.actor.tickets]
     if status is not None:
         filters.append(one_of("status", check.strings(status, "status", errors)))
@@ -194,16 +199,19 @@ def list_tickets(
     ):
         if check.ident(errors, value, name, optional=True) and value is not None:
             filters.append(Eq(name, value))
-    if assignee_id is not UNSET:
-        if not internal:
-            raise PermissionDenied("filter by assignee", "assignee_id")
-        if check.ident(errors, assignee_id, "assignee_id", optional=True):
-            filters.append(Eq("assignee_id", assignee_id))
-    if group_id is not UNSET:
-        if not internal:
-            raise PermissionDenied("filter by group", "group_id")
-        if check.ident(errors, group_id, "group_id", optional=True):
-            filters.append(Eq("group_id", group_id))
+    internal_filters: tuple[tuple[str, UUID | Unset | None], ...] = (
+        ("assignee_id", assignee_id),
+        ("group_id", group_id),
+    )
+    for name, given in internal_filters:
+        if given is UNSET:
+            continue
+        if where_internal is not None and not where_internal:
+            raise PermissionDenied(f"filter by {name.removesuffix('_id')}", name)
+        if check.ident(errors, given, name, optional=True):
+            filters.append(Eq(name, given))
+            if where_internal is not None:
+                filters.append(one_of("project_id", where_internal))
     check.raise_if(errors)
     assert order is not None
     keys = paging.sort_keys(order, "updated_at" if internal else "public_updated_at")
@@ -324,7 +332,7 @@ def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
     ticket = s.visible_ticket(ticket_id)
     events = s.uow.events.for_ticket(ticket.id, s.actor.events)
     comments = {c.id: c for c in s.uow.comments.for_ticket(ticket.id, s.actor.comments)}
-    ticket_type = project_ticket_type(s.ticket_type(ticket.type_id), s.actor)
+    ticket_type = project_ticket_type(s.ticket_type(ticket.type_id), s.actor, ticket.project_id)
     names = visible_names(s, named_people(events))
     entries = []
     for position, event in enumerate(events, start=1):
@@ -386,7 +394,7 @@ def _apply(
         if prio is not None and prio != ticket.priority:
             public.append(Change(field="priority", old=ticket.priority, new=prio))
     if u.fields is not None:
-        values = _field_values(s, ticket_type, u.fields, errors, creating=False)
+        values = _field_values(s, ticket_type, u.fields, errors, ticket.project_id, creating=False)
         specs = {f.name: f for f in ticket_type.fields}
         for name, value in sorted(values.items()):
             old = ticket.fields.get(name)
@@ -466,6 +474,7 @@ def _field_values(
     ticket_type: TicketType,
     raw: Mapping[str, object],
     errors: list[FieldError],
+    project_id: UUID,
     *,
     creating: bool,
 ) -> dict[str, FieldValue | None]:
@@ -475,11 +484,11 @@ def _field_values(
     values, problems, forbidden = validate_field_values(
         ticket_type.fields,
         raw,
-        may_set_internal=s.actor.may(Action.UPDATE_INTERNAL_FIELDS),
+        may_set_internal=s.actor.may(Action.UPDATE_INTERNAL_FIELDS, project_id),
         check_required=creating,
     )
     if forbidden:
-        if s.actor.sees_internal:
+        if s.actor.sees_internal_on(project_id):
             raise PermissionDenied("set internal fields", forbidden[0])
         # Those who may not see internal fields are not told they exist.
         problems.extend(FieldError(name, "unknown field") for name in forbidden)

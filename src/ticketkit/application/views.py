@@ -79,8 +79,8 @@ class TicketView:
 
 def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> TicketView:
     """Build the view of ``ticket`` for ``viewer``: assignment and internal fields only for
-    those who may see them, and counts (comments, version) of what they may read."""
-    internal = viewer.sees_internal
+    those who may see them there, and counts (comments, version) of what they may read."""
+    internal = viewer.sees_internal_on(ticket.project_id)
     if internal:
         fields = dict(ticket.fields)
     else:
@@ -128,9 +128,16 @@ class TicketTypeView:
     confidential: bool = False
 
 
-def project_ticket_type(ticket_type: TicketType, viewer: Access) -> TicketTypeView:
-    """``ticket_type`` for ``viewer``: internal fields only for those who may see them."""
-    internal = viewer.sees_internal
+def project_ticket_type(
+    ticket_type: TicketType, viewer: Access, project_id: UUID | None = None
+) -> TicketTypeView:
+    """``ticket_type`` for ``viewer``: internal fields only for those who may see them (on
+    ``project_id``'s tickets, when given; else anywhere)."""
+    internal = (
+        viewer.sees_internal_on(project_id)
+        if project_id is not None
+        else viewer.policy.may_see_internal(viewer.viewer)
+    )
     return TicketTypeView(
         id=ticket_type.id,
         name=ticket_type.name,

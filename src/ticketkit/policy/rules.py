@@ -146,6 +146,8 @@ class DirectoryReader(Protocol):
 
     def confidential_types(self) -> dict[UUID, UUID]: ...
 
+    def own_desk_projects(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]: ...
+
 
 #: What each scope of a grant lets its grantee do on the project's tickets (within what
 #: the grantee's role allows anywhere). Any other action is refused on a granted project.
@@ -292,6 +294,13 @@ class Policy:
             earlier = held.get(found.project_id)
             held[found.project_id] = found if earlier is None else earlier.merge(found)
 
+        if Action.SEE_INTERNAL_FIELDS in self.permissions[person.role]:
+            # A customer's own agent works its own desk; on the projects the provider
+            # serves she is the customer, and the provider's work there stays its own.
+            desk = directory.own_desk_projects([home])
+            customer = self.permissions[person.role] & CHILD_ACTIONS
+            for project_id in own - desk:
+                hold(HeldProject(project_id, home, customer, borrowed=False))
         for org, role in roles.items():
             if org != home:
                 for project_id in directory.project_ids_of([org]):
@@ -622,9 +631,23 @@ class Policy:
             return True
         return ticket_type.shared and owner in chain
 
-    def may_see_internal(self, viewer: Viewer) -> bool:
-        """Whether assignee and internal fields belong in this viewer's projections."""
-        return self.may(viewer, Action.SEE_INTERNAL_FIELDS)
+    def may_see_internal(self, viewer: Viewer, project_id: UUID | None = None) -> bool:
+        """Whether internal work (assignee, group, internal fields, internal notes of one's
+        own organisation) belongs in this viewer's projections: on ``project_id``'s
+        tickets, or (without it) anywhere she sees internal work at all."""
+        return self.may(viewer, Action.SEE_INTERNAL_FIELDS, project_id)
+
+    def internal_projects(self, viewer: Viewer) -> frozenset[UUID] | None:
+        """The projects on whose tickets the viewer sees internal work: None for all she
+        reads (staff, or a customer's agent whose organisation has only its own desk)."""
+        if not self.may_see_internal(viewer):
+            return frozenset()
+        if viewer.project_ids is None:
+            return None
+        found = frozenset(
+            p for p in viewer.project_ids if self.may(viewer, Action.SEE_INTERNAL_FIELDS, p)
+        )
+        return None if found == viewer.project_ids else found
 
 
 #: The policy's reading rules by name, as ``Access`` hands them out.
@@ -658,8 +681,15 @@ class Access:
 
     @property
     def sees_internal(self) -> bool:
-        """Whether assignee and internal fields belong in this person's projections."""
-        return self.policy.may_see_internal(self.viewer)
+        """Whether internal work belongs in this person's projections of every ticket she
+        reads (a list's sort key, its filters by assignee or group); see
+        ``sees_internal_on`` for one ticket's."""
+        return self.policy.internal_projects(self.viewer) is None
+
+    def sees_internal_on(self, project_id: UUID) -> bool:
+        """Whether assignee, group and internal fields belong in this person's view of
+        ``project_id``'s tickets."""
+        return self.policy.may_see_internal(self.viewer, project_id)
 
     @property
     def tickets(self) -> Predicate:

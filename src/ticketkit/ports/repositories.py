@@ -370,6 +370,11 @@ class AccessReader(abc.ABC):
             found |= level
         return frozenset(found)
 
+    def own_desk_projects(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]:
+        """The projects of these organisations that their own desks serve."""
+        ids = self.project_ids_of(organisation_ids)
+        return frozenset(p.id for p in self.uow.projects.get_many(ids).values() if p.own_desk)
+
     def confidential_types(self) -> dict[UUID, UUID]:
         """The tenant's confidential ticket types: type id → the organisation owning it."""
         return {
