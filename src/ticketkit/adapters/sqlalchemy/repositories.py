@@ -333,8 +333,9 @@ def _render_indexed_by(element: _IndexedBy, compiler: SQLCompiler, **kw: Any) ->
 
 def _through(index: str) -> Alias:
     """The tickets, read through ``index`` on SQLite (under the table's own name)."""
-    cls = type(f"_IndexedBy_{index}", (_IndexedBy,), {"index": index, "inherit_cache": True})
-    return cast(Alias, cls._construct(_t, name=_t.name))
+    attrs_ = {"index": index, "inherit_cache": True}
+    cls: type[_IndexedBy] = type(f"_IndexedBy_{index}", (_IndexedBy,), attrs_)
+    return cls._construct(_t, name=_t.name)
 
 
 #: The list indexes led by a split column, by (column, sort column): ``(tenant_id, column,
