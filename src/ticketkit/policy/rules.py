@@ -21,7 +21,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.domain.grants import Grant, GrantScope
+from ticketkit.domain.grants import Grant, GrantScope, GrantTerms
 from ticketkit.domain.model import Person, Role, Visibility
 from ticketkit.policy.predicates import (
     FALSE,
@@ -117,7 +117,7 @@ class DirectoryReader(Protocol):
 
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]: ...
 
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]: ...
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[GrantTerms]: ...
 
 
 #: What each scope of a grant lets its grantee do on the project's tickets (within what
@@ -207,7 +207,7 @@ class Policy:
         )
 
     @staticmethod
-    def _merge(held: GrantedProject | None, grant: Grant) -> GrantedProject:
+    def _merge(held: GrantedProject | None, grant: GrantTerms) -> GrantedProject:
         """One project under several grants (to her and to her organisation): the union of
         their scopes, named by the oldest-made grant."""
         scope = grant.scope | (held.scope if held is not None else frozenset())

@@ -16,7 +16,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
-from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.grants import Grant, GrantState, GrantTerms
 from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.model import (
     Comment,
@@ -298,9 +298,9 @@ class AccessReader(abc.ABC):
         """Ids of the projects owned by these organisations."""
 
     @abc.abstractmethod
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
-        """The grants in state active to the person or to her organisation, expired ones
-        included (the policy judges expiry with the clock): one read."""
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[GrantTerms]:
+        """The terms of the grants in state active to the person or to her organisation,
+        expired ones included (the policy judges expiry with the clock): one read."""
 
 
 class UnitOfWork(abc.ABC):

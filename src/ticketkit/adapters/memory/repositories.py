@@ -11,7 +11,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
-from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.grants import Grant, GrantState, GrantTerms
 from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.model import Comment, Group, Person, Project, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
@@ -499,9 +499,9 @@ class Access(AccessReader):
             if p.organisation_id in orgs
         )
 
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[GrantTerms]:
         return [
-            g
+            g.terms
             for g in self._uow.grants._staged.values()  # type: ignore[attr-defined]
             if g.state is GrantState.ACTIVE and g.for_grantee(person_id, organisation_id)
         ]

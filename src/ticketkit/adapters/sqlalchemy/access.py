@@ -14,6 +14,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -25,9 +26,8 @@ from ticketkit.adapters.sqlalchemy.mapping import (
     PROJECTS,
 )
 from ticketkit.adapters.sqlalchemy.types import Id
-from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.grants import GrantState, GrantTerms, decode_scope
 from ticketkit.domain.model import Person
-from ticketkit.policy.predicates import Eq, all_of, any_of, one_of
 from ticketkit.ports.repositories import (
     AccessReader,
 )
@@ -80,6 +80,28 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
 
 _PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
 _PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
+_g = tables.grants
+#: The terms of the active grants to any of some people or organisations, in the order they
+#: were made: only the columns the policy reads (``GrantTerms``).
+_GRANT_TERMS = (
+    select(
+        _g.c.id,
+        _g.c.project_id,
+        _g.c.scope,
+        _g.c.expires_at,
+        _g.c.grantee_person_id,
+        _g.c.grantee_organisation_id,
+    )
+    .where(
+        _g.c.tenant_id == bindparam("tenant"),
+        _g.c.state == GrantState.ACTIVE.value,
+        or_(
+            _g.c.grantee_person_id.in_(bindparam("persons", expanding=True)),
+            _g.c.grantee_organisation_id.in_(bindparam("orgs", expanding=True)),
+        ),
+    )
+    .order_by(_g.c.ordinal)
+)
 _PROJECT_IDS = select(tables.projects.c.id).where(
     tables.projects.c.tenant_id == bindparam("tenant"),
     tables.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
@@ -98,7 +120,7 @@ class Access(AccessReader):
         self.project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
         #: Active grants by (person, organisation), read for every customer of one load at
         #: once; the unit of work clears it whenever grants change.
-        self.grants: dict[tuple[UUID, UUID], list[Grant]] = {}
+        self.grants: dict[tuple[UUID, UUID], list[GrantTerms]] = {}
 
     def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
         uow = self._uow
@@ -164,13 +186,9 @@ class Access(AccessReader):
     def _load_grants(self, customers: list[Person]) -> None:
         """The active grants of all ``customers`` in one query, which resolving their
         access reads next."""
-        persons = {p.id for p in customers}
-        orgs = {p.organisation_id for p in customers}
-        rule = all_of(
-            Eq("state", GrantState.ACTIVE),
-            any_of(one_of("grantee_person_id", persons), one_of("grantee_organisation_id", orgs)),
+        loaded = self._grant_terms(
+            {p.id for p in customers}, {p.organisation_id for p in customers}
         )
-        loaded = self._uow.grants.list(rule)
         for person in customers:
             self.grants[(person.id, person.organisation_id)] = [
                 g for g in loaded if g.for_grantee(person.id, person.organisation_id)
@@ -190,20 +208,31 @@ class Access(AccessReader):
         self.project_ids[orgs] = found
         return found
 
-    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[Grant]:
+    def active_grants(self, person_id: UUID, organisation_id: UUID) -> list[GrantTerms]:
         cached = self.grants.get((person_id, organisation_id))
         if cached is not None:
             return cached
         # One query, on the grantee indexes (expiry is the policy's to judge, by its clock).
-        return self._uow.grants.list(
-            all_of(
-                Eq("state", GrantState.ACTIVE),
-                any_of(
-                    Eq("grantee_person_id", person_id),
-                    Eq("grantee_organisation_id", organisation_id),
-                ),
+        return self._grant_terms({person_id}, {organisation_id})
+
+    def _grant_terms(self, persons: set[UUID], orgs: set[UUID]) -> list[GrantTerms]:
+        """The terms of the active grants to any of ``persons`` or ``orgs``, this unit of
+        work's own grants written first."""
+        uow = self._uow
+        uow._flush(GRANTS)
+        params = {"tenant": uow.tenant_id, "persons": list(persons), "orgs": list(orgs)}
+        rows = uow._connector.reader().execute(_GRANT_TERMS, params).all()
+        return [
+            GrantTerms(
+                id=r[0],
+                project_id=r[1],
+                scope=decode_scope(r[2]),
+                expires_at=r[3],
+                grantee_person_id=r[4],
+                grantee_organisation_id=r[5],
             )
-        )
+            for r in rows
+        ]
 
 
 __all__ = ["Access"]
