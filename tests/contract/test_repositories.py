@@ -16,6 +16,7 @@ from tests.support.records import (
     customer,
     notification,
     person,
+    project,
     seed,
     ticket,
 )
@@ -260,17 +261,7 @@ def test_a_query_for_more_projects_than_split_pages_like_one_sorted_list(
     reads them through the per-project index and sorts): with ties on the sort key, the
     page must still be the one sorting every match would give, on every sort."""
     s = seed(storage)
-    others = [
-        Project(
-            number=200 + i,
-            tenant_id=s.tenant,
-            id=uuid.uuid4(),
-            organisation_id=s.org,
-            name=f"P{i}",
-            created_at=NOW,
-        )
-        for i in range(47)
-    ]
+    others = [project(s.tenant, s.org, f"P{i}") for i in range(47)]
     projects = [s.project, *(p.id for p in others)]
     tickets = [
         attrs.evolve(
@@ -531,14 +522,8 @@ def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None
     with storage.unit_of_work(s.tenant) as uow:
         renamed = attrs.evolve(expected[guests[0]], name="Renamed")  # type: ignore[arg-type]
         uow.persons.save(renamed)
-        late = Project(
-            number=105,
-            tenant_id=s.tenant,
-            id=uuid.uuid4(),
-            organisation_id=lonely,
-            name="L",
-            created_at=NOW,
-        )
+        # A number from the shared counter: a fixed one can meet a customer's project's.
+        late = project(s.tenant, lonely, "L")
         uow.projects.add(late)
         found = uow.persons.get_many(guests)
         assert found[guests[0]] == renamed, "a unit of work reads its own writes"
