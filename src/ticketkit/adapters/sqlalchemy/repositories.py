@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     Table,
     UnaryExpression,
+    and_,
     bindparam,
     func,
     select,
@@ -287,26 +288,35 @@ class Tickets(TicketRepository):
 
     def _query_lateral(self, many: _Many, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
         """The page as PostgreSQL reads many values (``_many``): for each value of one
-        array parameter its range, cut at ``limit`` (a LATERAL join), then only those rows
-        sorted. Left to its planner, it walked the tenant's sort order and filtered when
-        the values held few tickets (40 small projects among 100,000 tickets: 120 ms)."""
+        array parameter the keys of its range, cut at ``limit`` (a LATERAL join), then only
+        those keys sorted and the page's rows read by id. Left to its planner, it walked the
+        tenant's sort order and filtered when the values held few tickets (40 small
+        projects among 100,000 tickets: 105 ms); whole rows in the ranges cost a supporter
+        of 50 busy projects twice the plain guest's page."""
         uow = self._uow
         uow._flush(TICKETS)
         col = _t.c[many.attr]
+        keys = [_t.c[o.attr] for o in order if o.attr != "id"]
         values = func.unnest(bindparam("values", type_=ARRAY(col.type))).table_valued("value")
         given = values.render_derived(name="given")
         ranges = (
-            select(_t)
+            select(*keys, _t.c.id)
             .where(uow._where(_t, many.rest), col == given.c.value)
             .order_by(*_ticket_order(order))
             .limit(limit)
             .lateral("ranges")
         )
-        stmt = (
-            select(ranges)
+        page = (
+            select(ranges.c.id)
             .select_from(given.join(ranges, true()))
             .order_by(*_ticket_order(order, ranges.c))
             .limit(limit)
+            .subquery("page")
+        )
+        stmt = (
+            select(_t)
+            .join(page, and_(_t.c.tenant_id == uow.tenant_id, _t.c.id == page.c.id))
+            .order_by(*_ticket_order(order))
         )
         params = {"values": sorted((_plain(v) for v in many.values), key=str)}
         conv = uow._conv
