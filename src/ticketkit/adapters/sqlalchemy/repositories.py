@@ -15,21 +15,18 @@ from sqlalchemy import (
     Select,
     Table,
     UnaryExpression,
-    and_,
     bindparam,
     func,
     select,
-    true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Alias
 
 from ticketkit.adapters.sqlalchemy import tables
-from ticketkit.adapters.sqlalchemy.compile import _plain, column
+from ticketkit.adapters.sqlalchemy.compile import column
 from ticketkit.adapters.sqlalchemy.mapping import (
     COMMENTS,
     EVENTS,
@@ -242,11 +239,12 @@ class Tickets(TicketRepository):
         uow = self._uow
         split = _split(where) if order else None
         if split is None:
-            many = _many(where, order) if order else None
-            if many is not None:
-                if uow._connector.engine.dialect.name == "postgresql":
-                    return self._query_lateral(many, order, limit)
-                return self._query_pinned(many.through, where, order, limit)
+            # PostgreSQL plans a list of many values by its own statistics (a LATERAL read
+            # of each value's cut range was measured: docs/performance.md, issue 18).
+            if order and uow._connector.engine.dialect.name == "sqlite":
+                through = _many(where, order)
+                if through is not None:
+                    return self._query_pinned(through, where, order, limit)
             return uow._select(TICKETS, where, order=_ticket_order(order), limit=limit)
         # One index range per value, read in its index's order; the page is the first
         # ``limit`` rows of them all. SQLite merges the ranges (MERGE (UNION ALL)) and stops
@@ -284,43 +282,6 @@ class Tickets(TicketRepository):
         )
         conv = uow._conv
         rows = uow._connector.reader().execute(stmt).all()
-        return [TICKETS.from_row(conv, row) for row in rows]
-
-    def _query_lateral(self, many: _Many, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
-        """The page as PostgreSQL reads many values (``_many``): for each value of one
-        array parameter the keys of its range, cut at ``limit`` (a LATERAL join), then only
-        those keys sorted and the page's rows read by id. Left to its planner, it walked the
-        tenant's sort order and filtered when the values held few tickets (40 small
-        projects among 100,000 tickets: 105 ms); whole rows in the ranges cost a supporter
-        of 50 busy projects twice the plain guest's page."""
-        uow = self._uow
-        uow._flush(TICKETS)
-        col = _t.c[many.attr]
-        keys = [_t.c[o.attr] for o in order if o.attr != "id"]
-        values = func.unnest(bindparam("values", type_=ARRAY(col.type))).table_valued("value")
-        given = values.render_derived(name="given")
-        ranges = (
-            select(*keys, _t.c.id)
-            .where(uow._where(_t, many.rest), col == given.c.value)
-            .order_by(*_ticket_order(order))
-            .limit(limit)
-            .lateral("ranges")
-        )
-        page = (
-            select(ranges.c.id)
-            .select_from(given.join(ranges, true()))
-            .order_by(*_ticket_order(order, ranges.c))
-            .limit(limit)
-            .subquery("page")
-        )
-        stmt = (
-            select(_t)
-            .join(page, and_(_t.c.tenant_id == uow.tenant_id, _t.c.id == page.c.id))
-            .order_by(*_ticket_order(order))
-        )
-        params = {"values": sorted((_plain(v) for v in many.values), key=str)}
-        conv = uow._conv
-        rows = uow._connector.reader().execute(stmt, params).all()
         return [TICKETS.from_row(conv, row) for row in rows]
 
     def count(self, where: Predicate) -> int:
@@ -391,21 +352,10 @@ _PER_VALUE_INDEXES: dict[tuple[str, str], Alias] = {
 }
 
 
-@attrs.frozen
-class _Many:
-    """A filter to more values of a split column than ``_MAX_SPLIT``: the rest of the
-    filter, the column, its values, and the tickets read through its index for the order
-    (on SQLite)."""
-
-    rest: Predicate
-    attr: str
-    values: frozenset[object]
-    through: Alias
-
-
-def _many(where: Predicate, order: Sequence[OrderBy]) -> _Many | None:
-    """``where``'s filter to more values of a split column than ``_MAX_SPLIT`` (no None
-    among them), when an index ``(tenant_id, column, sort, id)`` serves ``order``.
+def _many(where: Predicate, order: Sequence[OrderBy]) -> Alias | None:
+    """For ``where``'s filter to more values of a split column than ``_MAX_SPLIT`` (no
+    None among them), the tickets read through the index ``(tenant_id, column, sort, id)``
+    that serves ``order`` (SQLite); None when there is none.
 
     Without statistics SQLite reads such a list off the tenant-wide index in the sort
     order and filters, which stops early only while the values hold many of the tenant's
@@ -420,12 +370,11 @@ def _many(where: Predicate, order: Sequence[OrderBy]) -> _Many | None:
         return None
     parts = where.parts if isinstance(where, And) else (where,)
     for attr in _SPLIT_COLUMNS:
-        for i, part in enumerate(parts):
+        for part in parts:
             if isinstance(part, In) and part.attr == attr and None not in part.values:
                 found = _PER_VALUE_INDEXES.get((attr, keys[0]))
                 if found is not None:
-                    rest = all_of(*parts[:i], *parts[i + 1 :])
-                    return _Many(rest, attr, part.values, found)
+                    return found
     return None
 
 
