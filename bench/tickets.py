@@ -439,6 +439,7 @@ def run_backend(
     agent_size: int,
     runs: int,
     only_intake: bool,
+    only_pages: bool = False,
 ) -> None:
     upgrade(engine)
     COUNTER.delivered = 0
@@ -454,6 +455,18 @@ def run_backend(
     setup.batched(WARM_UP)
     with engine.begin() as conn:
         conn.execute(sa.text("ANALYZE"))
+    if not only_pages:
+        intake(setup, engine, n, per_op)
+    if only_intake:
+        return
+    loader = Loader(setup, storage)
+    guest_pages(setup, loader, engine, guest_sizes, runs)
+    agent_pages(setup, loader, engine, agent_size, runs)
+
+
+def intake(setup: Setup, engine: sa.Engine, n: int, per_op: int) -> None:
+    """Step 1: tickets/s beside the yardstick."""
+    desk = setup.desk
     rate_core = setup.core_baseline(engine, n)
     print(
         f"yardstick, plain Core bulk inserts:  {rate_core:8.0f} tickets/s  ({n} tickets + 2 "
@@ -473,11 +486,6 @@ def run_backend(
     )
     desk.flush()
     print(f"notifications delivered to the counting notifier: {COUNTER.delivered}")
-    if only_intake:
-        return
-    loader = Loader(setup, storage)
-    guest_pages(setup, loader, engine, guest_sizes, runs)
-    agent_pages(setup, loader, engine, agent_size, runs)
 
 
 def fresh_schema(url: str, *, create: bool) -> None:
@@ -520,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only-intake", action="store_true", help="measure the intake only (step 1)"
     )
+    parser.add_argument(
+        "--only-pages", action="store_true", help="measure the pages only (steps 2 and 3)"
+    )
     args = parser.parse_args(argv)
 
     sizes: dict[str, Any] = {
@@ -528,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         "guest_sizes": [int(x) for x in args.guest_sizes.split(",")],
         "runs": args.runs,
         "only_intake": args.only_intake,
+        "only_pages": args.only_pages,
     }
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:

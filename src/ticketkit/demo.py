@@ -3,7 +3,9 @@
 Run it with ``python -m ticketkit.demo [path/to/demo.sqlite]``: a provider invites guest
 Sandra Winkler of GlobalTech Solutions, she reports a crashed server, the team works on it
 with internal notes, answers publicly and closes. Then both timelines are printed: what
-the agent sees, and what Sandra sees.
+the agent sees, and what Sandra sees. Then seed 001's short part (``demo_grants.py``): a
+customer admin grants a technical supporter one project until a date, and his access ends
+on that instant.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import attrs
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
 from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TimelineEntry
 from ticketkit.clock import ManualClock
+from ticketkit.demo_grants import play_seed_001
 from ticketkit.domain import (
     FieldKind,
     FieldSpec,
@@ -300,9 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         notifier = RecordingNotifier()
         desk = HelpDesk(SqlStorage(engine), clock=clock, plugins=Plugins.create([notifier]))
         story = play_seed_000(desk, clock, notifier)
+        grants = play_seed_001(desk, clock, story.admin, story.sandra)
         desk.close()  # deliver what is queued and write it down before the database goes
         print(f"ticketkit demo — seed 000 on SQLite file {path}\n")
         print(render(story))
+        print("\nSeed 001 — a technical supporter is given access to one project:\n")
+        print("\n".join(grants.lines))
         engine.dispose()
         if args.database:
             print(f"\nThe database stays in {path}.")

@@ -16,6 +16,7 @@ from tests.support.records import (
     customer,
     notification,
     person,
+    project,
     seed,
     ticket,
 )
@@ -31,6 +32,7 @@ from ticketkit.domain import (
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
 from ticketkit.policy import TRUE, Cmp, Eq, In, all_of
+from ticketkit.policy.predicates import evaluate
 from ticketkit.ports import OrderBy, Storage, UnitOfWork
 
 
@@ -250,6 +252,49 @@ def test_a_query_for_one_of_several_values_pages_like_one_sorted_list(storage: S
         assert [t.id for t in uow.tickets.query(status_in, order, 7)] == [
             t.id for t in sorted(tickets, key=lambda t: (t.updated_at, t.id), reverse=True)[:7]
         ]
+
+
+def test_a_query_for_more_projects_than_split_pages_like_one_sorted_list(
+    storage: Storage,
+) -> None:
+    """A supporter's 45 projects are more than a list splits into merged ranges (SQLite
+    reads them through the per-project index and sorts): with ties on the sort key, the
+    page must still be the one sorting every match would give, on every sort."""
+    s = seed(storage)
+    others = [project(s.tenant, s.org, f"P{i}") for i in range(47)]
+    projects = [s.project, *(p.id for p in others)]
+    tickets = [
+        attrs.evolve(
+            ticket(s, n),
+            project_id=projects[n % len(projects)],
+            created_at=NOW + timedelta(minutes=n % 4),
+            public_updated_at=NOW + timedelta(minutes=(n * 7) % 3),
+            status="open" if n % 5 else "closed",
+        )
+        for n in range(1, 161)
+    ]
+    with storage.unit_of_work(s.tenant) as uow:
+        for p in others:
+            uow.projects.add(p)
+        for t in tickets:
+            uow.tickets.add(t)
+        uow.commit()
+    wanted = frozenset(projects[1:46])
+    for attr in ("created_at", "public_updated_at"):
+        for descending in (True, False):
+            order = [OrderBy(attr, descending), OrderBy("id", descending)]
+            for where in (
+                In("project_id", wanted),
+                all_of(In("project_id", wanted), Eq("status", "open")),
+            ):
+                expected = sorted(
+                    (t for t in tickets if evaluate(where, t)),
+                    key=lambda t, a=attr: (getattr(t, a), t.id),
+                    reverse=descending,
+                )
+                with storage.unit_of_work(s.tenant) as uow:
+                    assert uow.tickets.query(where, order, 25) == expected[:25]
+                    assert uow.tickets.query(where, order, 500) == expected
 
 
 def test_comments_and_events_come_back_in_order_and_are_counted(storage: Storage) -> None:
@@ -477,14 +522,8 @@ def test_get_many_answers_what_get_answers_for_each_id(storage: Storage) -> None
     with storage.unit_of_work(s.tenant) as uow:
         renamed = attrs.evolve(expected[guests[0]], name="Renamed")  # type: ignore[arg-type]
         uow.persons.save(renamed)
-        late = Project(
-            number=105,
-            tenant_id=s.tenant,
-            id=uuid.uuid4(),
-            organisation_id=lonely,
-            name="L",
-            created_at=NOW,
-        )
+        # A number from the shared counter: a fixed one can meet a customer's project's.
+        late = project(s.tenant, lonely, "L")
         uow.projects.add(late)
         found = uow.persons.get_many(guests)
         assert found[guests[0]] == renamed, "a unit of work reads its own writes"

@@ -254,3 +254,27 @@ def test_the_plan_check_fails_on_a_list_no_index_serves(desk: Desk) -> None:
     parameters: Any = {"t": tenant.hex} if desk.engine.dialect.name == "sqlite" else {"t": tenant}
     with pytest.raises(AssertionError):
         check_plan(desk, statement, parameters, set())
+
+
+def test_a_list_over_more_values_than_split_reads_each_values_range(
+    desk: Desk, captured: list[tuple[str, Any]]
+) -> None:
+    """More projects than a list splits into (a supporter's 40): SQLite reads through the
+    per-project index, leaving each range at the page, and sorts only those rows; left to
+    itself, without statistics, it walked the tenant's whole sort order and filtered."""
+    if desk.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans a list of many values by its own statistics")
+    from ticketkit.policy import In
+    from ticketkit.ports import OrderBy
+
+    w = desk.world
+    projects = frozenset({w.acme_project.id, *(uuid.uuid4() for _ in range(39))})
+    order = [OrderBy("created_at", descending=True), OrderBy("id", descending=True)]
+    with w.desk.storage.unit_of_work(w.admin.tenant_id) as uow:
+        page = uow.tickets.query(In("project_id", projects), order, 25)
+    assert len(page) == 25
+    statement, parameters = [(s, p) for s, p in captured if "LIMIT" in s.upper()][-1]
+    with desk.engine.connect() as conn:
+        text = "\n".join(sqlite_plan(conn, statement, parameters))
+    assert "SEARCH" in text and "USING INDEX ix_ticketkit_tickets_tenant_id_project_id_" in text
+    assert "(tenant_id=? AND project_id=?)" in text, text

@@ -159,3 +159,19 @@ def test_the_demo_never_replaces_an_existing_file_unless_told(
     assert main([str(kept)]) == 0 and kept.stat().st_size > 0
     assert main([]) == 0
     assert "to keep one, name a file" in capsys.readouterr().out
+
+
+def test_seed_001_part_ends_the_supporters_access_at_the_expiry(story: Story) -> None:
+    from ticketkit.demo_grants import SHOP_TICKET, play_seed_001
+
+    clock = story.desk.clock
+    assert isinstance(clock, ManualClock)
+    part = play_seed_001(story.desk, clock, story.admin, story.sandra)
+    assert part.listed_before == (SHOP_TICKET,) and part.read_before == SHOP_TICKET
+    assert part.listed_after == () and part.not_found_after
+    assert clock.now() == part.expires_at
+    # Sandra's own organisation still sees the project's ticket; only the grant ended.
+    assert SHOP_TICKET in [
+        t.title for t in story.desk.list_tickets(part.customer_admin.actor).items
+    ]
+    assert any("NotFound" in line for line in part.lines)

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import attrs
 
-from ticketkit.domain.grants import Grant, GrantScope
+from ticketkit.domain.grants import Grant, GrantScope, GrantTerms
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Person, Project, Role, TicketType, Visibility
 from ticketkit.domain.settings import ChildSharing
@@ -136,7 +136,9 @@ class DirectoryReader(Protocol):
 
     def project_ids_of(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]: ...
 
-    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]: ...
+    def active_grants(
+        self, person_id: UUID, organisation_ids: Iterable[UUID]
+    ) -> list[GrantTerms]: ...
 
     def memberships_of(self, person_id: UUID) -> list[Membership]: ...
 

@@ -16,7 +16,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
-from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.grants import Grant, GrantState, GrantTerms
 from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import (
@@ -318,9 +318,10 @@ class AccessReader(abc.ABC):
         """Ids of the projects owned by these organisations."""
 
     @abc.abstractmethod
-    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]:
-        """The grants in state active to the person or to one of her organisations, expired
-        ones included (the policy judges expiry with the clock): one read."""
+    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[GrantTerms]:
+        """The terms of the grants in state active to the person or to one of her
+        organisations, expired ones included (the policy judges expiry with the clock):
+        one read."""
 
     def memberships_of(self, person_id: UUID) -> list[Membership]:
         """The person's memberships in force of organisations other than her own."""

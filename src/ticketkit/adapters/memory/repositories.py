@@ -11,7 +11,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit.domain.events import Event
-from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.grants import Grant, GrantState, GrantTerms
 from ticketkit.domain.invitations import Closed, Invitation
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Comment, Group, Person, Project, Ticket
@@ -518,10 +518,10 @@ class Access(AccessReader):
             if p.organisation_id in orgs
         )
 
-    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]:
+    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[GrantTerms]:
         orgs = set(organisation_ids)
         return [
-            g
+            g.terms
             for g in self._uow.grants._staged.values()  # type: ignore[attr-defined]
             if g.state is GrantState.ACTIVE
             and (g.grantee_person_id == person_id or g.grantee_organisation_id in orgs)

@@ -29,11 +29,10 @@ from ticketkit.adapters.sqlalchemy.mapping import (
     TableMapping,
 )
 from ticketkit.adapters.sqlalchemy.types import Id
-from ticketkit.domain.grants import Grant, GrantState
+from ticketkit.domain.grants import GrantState, GrantTerms, decode_scope
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Person
 from ticketkit.domain.settings import ChildSharing
-from ticketkit.policy.predicates import Eq, all_of, any_of, one_of
 from ticketkit.ports.repositories import CHILD_SHARING, AccessReader
 
 if TYPE_CHECKING:
@@ -108,6 +107,29 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
 
 _PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
 _PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
+_g = tables.grants
+#: The terms of the active grants to any of some people or organisations, in the order they
+#: were made: only the columns the policy reads (``GrantTerms``).
+_GRANT_TERMS = (
+    select(
+        _g.c.id,
+        _g.c.project_id,
+        _g.c.scope,
+        _g.c.expires_at,
+        _g.c.grantee_person_id,
+        _g.c.grantee_organisation_id,
+        _g.c.organisation_id,
+    )
+    .where(
+        _g.c.tenant_id == bindparam("tenant"),
+        _g.c.state == GrantState.ACTIVE.value,
+        or_(
+            _g.c.grantee_person_id.in_(bindparam("persons", expanding=True)),
+            _g.c.grantee_organisation_id.in_(bindparam("orgs", expanding=True)),
+        ),
+    )
+    .order_by(_g.c.ordinal)
+)
 _PROJECT_IDS = select(tables.projects.c.id).where(
     tables.projects.c.tenant_id == bindparam("tenant"),
     tables.projects.c.organisation_id.in_(bindparam("orgs", expanding=True)),
@@ -126,7 +148,7 @@ class Access(AccessReader):
         self.project_ids: dict[frozenset[UUID], frozenset[UUID]] = {}
         #: Active grants by person, read for every customer of one load at once; the unit
         #: of work clears it whenever grants change.
-        self.grants: dict[UUID, list[Grant]] = {}
+        self.grants: dict[UUID, list[GrantTerms]] = {}
         #: Memberships in force by person, read with the people; cleared when they change.
         self.memberships: dict[UUID, list[Membership]] = {}
         #: Whether any value of child sharing is stored (None: not known), read with the
@@ -229,17 +251,13 @@ class Access(AccessReader):
         return found
 
     def _load_grants(self, customers: list[Person]) -> None:
-        """The active grants of all ``customers`` (to them or to one of their organisations)
-        in one query, which resolving their access reads next."""
+        """The terms of the active grants of all ``customers`` (to them or to one of their
+        organisations) in one query, which resolving their access reads next."""
         persons = {p.id for p in customers}
         orgs = {p.organisation_id for p in customers}
         for person in customers:
             orgs |= {m.organisation_id for m in self.memberships.get(person.id, ())}
-        rule = all_of(
-            Eq("state", GrantState.ACTIVE),
-            any_of(one_of("grantee_person_id", persons), one_of("grantee_organisation_id", orgs)),
-        )
-        loaded = self._uow.grants.list(rule)
+        loaded = self._grant_terms(persons, orgs)
         for person in customers:
             mine = self.memberships.get(person.id, [])
             member_of = {person.organisation_id} | {m.organisation_id for m in mine}
@@ -263,20 +281,32 @@ class Access(AccessReader):
         self.project_ids[orgs] = found
         return found
 
-    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[Grant]:
+    def active_grants(self, person_id: UUID, organisation_ids: Iterable[UUID]) -> list[GrantTerms]:
         cached = self.grants.get(person_id)
         if cached is not None:
             return cached
         # One query, on the grantee indexes (expiry is the policy's to judge, by its clock).
-        return self._uow.grants.list(
-            all_of(
-                Eq("state", GrantState.ACTIVE),
-                any_of(
-                    Eq("grantee_person_id", person_id),
-                    one_of("grantee_organisation_id", organisation_ids),
-                ),
+        return self._grant_terms({person_id}, set(organisation_ids))
+
+    def _grant_terms(self, persons: set[UUID], orgs: set[UUID]) -> list[GrantTerms]:
+        """The terms of the active grants to any of ``persons`` or ``orgs``, this unit of
+        work's own grants written first."""
+        uow = self._uow
+        uow._flush(GRANTS)
+        params = {"tenant": uow.tenant_id, "persons": list(persons), "orgs": list(orgs)}
+        rows = uow._connector.reader().execute(_GRANT_TERMS, params).all()
+        return [
+            GrantTerms(
+                id=r[0],
+                project_id=r[1],
+                organisation_id=r[6],
+                scope=decode_scope(r[2]),
+                expires_at=r[3],
+                grantee_person_id=r[4],
+                grantee_organisation_id=r[5],
             )
-        )
+            for r in rows
+        ]
 
     def memberships_of(self, person_id: UUID) -> list[Membership]:
         cached = self.memberships.get(person_id)
