@@ -159,6 +159,8 @@ class Shared:
     request_id: uuid.UUID
     #: Acme's own desk, a project to move the ticket to.
     desk_id: uuid.UUID
+    #: The token of the offer to Gina, as its link carries it.
+    offer_token: str
 
 
 def draft() -> CommentDraft:
@@ -256,6 +258,11 @@ VALID: dict[str, Args] = {
         "expires_at": datetime(2027, 1, 1, tzinfo=UTC),
     },
     "accept_grant": lambda s: {"actor": s.world.acme_guest.actor, "grant_id": s.offer_id},
+    "accept_grant_by_token": lambda s: {
+        "actor": s.world.acme_guest.actor,
+        "token": s.offer_token,
+    },
+    "send_grant_offer": lambda s: {"grant_id": s.offer_id},
     "request_grant": lambda s: {
         "actor": s.world.acme_admin.actor,
         "project_number": s.world.globex_project.number,
@@ -372,9 +379,10 @@ DESK_ONLY = {
     "invite_guest",
     "inspect_invitation",
     "redeem_invitation",
+    "send_grant_offer",
 }
 #: Of those, the ones whose valid call writes (an invitation issued, or used up).
-DESK_WRITES = {"invite_guest", "redeem_invitation"}
+DESK_WRITES = {"invite_guest", "redeem_invitation", "send_grant_offer"}
 
 
 def test_every_public_operation_has_a_valid_call() -> None:
@@ -524,6 +532,7 @@ def shared(request: pytest.FixtureRequest) -> Shared:
     web = desk.create_project(admin, organisation_id=world.globex.id, name="Globex Web")
     request = desk.request_grant(world.acme_admin.actor, web.number, ["read"])
     desk.add_membership(admin, world.acme_guest.id, world.globex.id, "guest")
+    desk.send_grant_offer(admin, offer.id)
     own = desk.create_project(admin, organisation_id=world.acme.id, name="Acme IT", own_desk=True)
     return Shared(
         world=world,
@@ -532,6 +541,7 @@ def shared(request: pytest.FixtureRequest) -> Shared:
         group_id=group.id,
         invitee_id=invitee.id,
         tokens=(mailer.sent[0].token, mailer.sent[1].token),
+        offer_token=mailer.offers[-1].token,
         offer_id=offer.id,
         request_id=request.id,
         desk_id=own.id,

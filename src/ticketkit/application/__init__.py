@@ -5,7 +5,7 @@ from ticketkit.application.delivery import DeliveryMode
 from ticketkit.application.descriptions import DESCRIPTION_TEMPLATES
 from ticketkit.application.desk import Batch, HelpDesk
 from ticketkit.application.directory import Bootstrap, SeatReport
-from ticketkit.application.grants import GrantOverview
+from ticketkit.application.grants import GrantOfferMessage, GrantOfferSent, GrantOverview
 from ticketkit.application.invitations import InvitationMessage, InvitationSent, InvitationView
 from ticketkit.application.json_data import make_view_converter, to_json_data
 from ticketkit.application.memberships import MembershipView
@@ -33,6 +33,8 @@ __all__ = [
     "CommentDraft",
     "DeliveryMode",
     "Description",
+    "GrantOfferMessage",
+    "GrantOfferSent",
     "GrantOverview",
     "HelpDesk",
     "InvitationMessage",

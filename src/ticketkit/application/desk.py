@@ -18,10 +18,11 @@ from typing import Concatenate, ParamSpec, Self, TypeVar
 from uuid import UUID
 
 from ticketkit import ids
-from ticketkit.application import directory, invitations
+from ticketkit.application import directory, grants, invitations
 from ticketkit.application import validation as check
 from ticketkit.application.delivery import DeliveryMode, Dispatcher
 from ticketkit.application.directory import Bootstrap
+from ticketkit.application.grants import GrantOfferSent
 from ticketkit.application.invitations import InvitationSent, InvitationView
 from ticketkit.application.operations import WRITE, Operations, Run
 from ticketkit.application.session import Services, Session, check_actor
@@ -224,6 +225,22 @@ class HelpDesk(Operations):
         delivered, failures = self.plugins.invite(issued.message(), call=self._dispatcher.calls)
         return InvitationSent(
             invitation=invitations.view(issued.invitation, issued.person),
+            delivered_to=tuple(delivered),
+            failures=tuple(failures),
+        )
+
+    def send_grant_offer(self, actor: Actor, grant_id: UUID) -> GrantOfferSent:
+        """Send an open offer to its grantee by link (the owner's customer admins, admins):
+        issue a fresh token (an earlier one of the offer stops working) and hand it to the
+        ``ticketkit_grant_offer`` plugins once committed, each given up after
+        ``delivery_timeout``. The grantee, signed in, accepts with
+        ``accept_grant_by_token``; or in the app with ``accept_grant``."""
+        issued = self._run(actor, WRITE, grants.issue_offer_token, grant_id)
+        message = issued.message
+        delivered, failures = self.plugins.grant_offer(message, call=self._dispatcher.calls)
+        return GrantOfferSent(
+            grant=issued.grant,
+            recipients=tuple(r.person_id for r in message.recipients),
             delivered_to=tuple(delivered),
             failures=tuple(failures),
         )

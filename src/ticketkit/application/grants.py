@@ -27,9 +27,11 @@ import attrs
 from ticketkit.application import validation as check
 from ticketkit.application.session import Session
 from ticketkit.domain.grants import OPEN_STATES, Grant, GrantScope, GrantState
-from ticketkit.domain.model import Project
+from ticketkit.domain.model import Person, Project, Role
+from ticketkit.domain.tokens import hash_secret, new_secret, parse_token, secret_matches, token_for
 from ticketkit.errors import FieldError, NotFound, PermissionDenied, ValidationError
-from ticketkit.policy.predicates import Eq
+from ticketkit.hooks.plugins import PluginFailure
+from ticketkit.policy.predicates import Eq, all_of
 from ticketkit.policy.rules import Action
 
 #: Most scopes one grant names (there are four; the rest would be repeats).
@@ -116,6 +118,126 @@ def accept_grant(s: Session, grant_id: UUID) -> Grant:
         raise PermissionDenied("accept a grant made to someone else", "grant_id")
     _still_open(s, grant, GrantState.OFFERED, "is not an open offer")
     return _decide(s, grant, GrantState.ACTIVE)
+
+
+@attrs.frozen(kw_only=True)
+class OfferRecipient:
+    """Someone an offer's link goes to: the grantee person, or each customer admin of the
+    grantee organisation."""
+
+    person_id: UUID
+    name: str
+    email: str
+
+
+@attrs.frozen(kw_only=True)
+class GrantOfferMessage:
+    """What ``ticketkit_grant_offer`` plugins get: the offer, whom to send its link to, and
+    the token to build it from (the credential: never log or store it). ``message_id`` is
+    the idempotency key of this sending."""
+
+    tenant_id: UUID
+    message_id: UUID
+    grant_id: UUID
+    project_id: UUID
+    project_name: str
+    #: The organisation offering its project.
+    organisation_name: str
+    scope: frozenset[GrantScope]
+    expires_at: datetime | None
+    recipients: tuple[OfferRecipient, ...]
+    token: str = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class GrantOfferSent:
+    """What ``HelpDesk.send_grant_offer`` returns: the offer (without its token), whom it
+    went to, the plugins that took it and the failures of the others. Nobody got it when
+    ``delivered_to`` is empty: send it again (a new token; the earlier one stops working)."""
+
+    grant: Grant
+    recipients: tuple[UUID, ...]
+    delivered_to: tuple[str, ...]
+    failures: tuple[PluginFailure, ...]
+
+
+@attrs.frozen(kw_only=True)
+class IssuedOffer:
+    """An offer with its new token's hash stored, and the message holding the token until
+    the plugins have it."""
+
+    grant: Grant
+    message: GrantOfferMessage
+
+
+def issue_offer_token(s: Session, grant_id: UUID) -> IssuedOffer:
+    """Issue a fresh token for an open offer (the owner's side: customer admins of the
+    project's organisation, admins), storing only its hash; an earlier token of the offer
+    stops working. The message holds the token for the plugins, sent after commit."""
+    grant = _visible_grant(s, grant_id)
+    if not s.policy.manages_grants_of(s.actor.viewer, grant.organisation_id):
+        raise PermissionDenied("send an offer of another organisation's project", "grant_id")
+    _still_open(s, grant, GrantState.OFFERED, "is not an open offer")
+    secret = new_secret()
+    grant = attrs.evolve(grant, offer_token_hash=hash_secret(s.tenant_id, grant.id, secret))
+    s.uow.grants.save(grant)
+    project = s.uow.projects.get(grant.project_id)
+    owner = s.uow.organisations.get(grant.organisation_id)
+    assert project is not None and owner is not None  # a grant's project and owner stay
+    message = GrantOfferMessage(
+        tenant_id=s.tenant_id,
+        message_id=s.new_id(),
+        grant_id=grant.id,
+        project_id=project.id,
+        project_name=project.name,
+        organisation_name=owner.name,
+        scope=grant.scope,
+        expires_at=grant.expires_at,
+        recipients=tuple(
+            OfferRecipient(person_id=p.id, name=p.name, email=p.email)
+            for p in _grantee_people(s, grant)
+        ),
+        token=token_for(grant.id, secret),
+    )
+    return IssuedOffer(grant=grant, message=message)
+
+
+def accept_grant_by_token(s: Session, token: str) -> Grant:
+    """Accept an offer by the token of its link (``send_grant_offer``): the grantee herself,
+    or a customer admin of the grantee organisation, signed in. A token that is no offer's
+    (tampered, superseded by a newer sending, another tenant's) is a ``ValidationError``
+    naming ``token``; an offer answered, revoked or expired meanwhile too."""
+    parsed = parse_token(token)
+    grant = s.uow.grants.get(parsed[0]) if parsed is not None else None
+    if (
+        parsed is None
+        or grant is None
+        or not secret_matches(s.tenant_id, grant.id, parsed[1], grant.offer_token_hash)
+    ):
+        raise ValidationError.single("token", "is not the token of an offer")
+    if not s.policy.answers_for_grantee(s.actor.viewer, grant):
+        raise PermissionDenied("accept a grant made to someone else", "token")
+    if grant.state is not GrantState.OFFERED:
+        raise ValidationError.single("token", f"the offer is no longer open ({grant.state})")
+    if grant.expires_at is not None and s.now >= grant.expires_at:
+        raise ValidationError.single("token", "the offer has expired")
+    return _decide(s, grant, GrantState.ACTIVE)
+
+
+def _grantee_people(s: Session, grant: Grant) -> list[Person]:
+    """Who answers for the grantee: the person, or the grantee organisation's active
+    customer admins, by name."""
+    if grant.grantee_person_id is not None:
+        found = s.uow.persons.get(grant.grantee_person_id)
+        return [found] if found is not None and found.active else []
+    admins = s.uow.persons.list(
+        all_of(
+            Eq("organisation_id", grant.grantee_organisation_id),
+            Eq("role", Role.CUSTOMER_ADMIN),
+            Eq("active", True),
+        )
+    )
+    return sorted(admins, key=lambda p: (p.name, p.id))
 
 
 def request_grant(
@@ -331,10 +453,15 @@ def _pending_or_active(s: Session, project: Project, organisation_id: UUID) -> b
 
 
 __all__ = [
+    "GrantOfferMessage",
+    "GrantOfferSent",
     "GrantOverview",
+    "OfferRecipient",
     "accept_grant",
+    "accept_grant_by_token",
     "accept_grant_request",
     "decline_grant_request",
+    "issue_offer_token",
     "list_grants",
     "offer_grant",
     "request_grant",

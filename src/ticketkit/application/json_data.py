@@ -39,7 +39,8 @@ from ticketkit.serialization import make_converter
 
 #: What ``to_json_data`` serialises: the projections operations hand to a person, and the
 #: comments and projects they read (which have no part hidden from a reader). Never an
-#: ``InvitationMessage``: its token is a credential, for the invitation plugin alone.
+#: ``InvitationMessage`` nor a ``GrantOfferMessage``: their tokens are credentials, for the
+#: plugins alone.
 View: TypeAlias = (
     TicketView
     | TimelineEntry

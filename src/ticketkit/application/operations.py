@@ -298,6 +298,11 @@ class Operations(abc.ABC):
         """Accept a grant offered to oneself or (customer admins) one's organisation."""
         return self._run(actor, UPDATE, grants.accept_grant, grant_id)
 
+    def accept_grant_by_token(self, actor: Actor, token: str) -> Grant:
+        """Accept an offer by the token of its link (``HelpDesk.send_grant_offer``): the
+        grantee herself, or a customer admin of the grantee organisation."""
+        return self._run(actor, UPDATE, grants.accept_grant_by_token, token)
+
     def request_grant(
         self,
         actor: Actor,

@@ -76,6 +76,9 @@ class Grant:
     #: Who accepted, declined or revoked it last, and when.
     decided_by: UUID | None = None
     decided_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    #: The hash of the token last sent for this offer (``domain/tokens.py``): the grantee
+    #: accepts by token with it. Never the token itself; None when none was sent.
+    offer_token_hash: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if (self.grantee_person_id is None) == (self.grantee_organisation_id is None):

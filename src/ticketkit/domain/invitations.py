@@ -12,23 +12,26 @@ secret (256 random bits from ``secrets``) is compared with its hash in constant 
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
-import secrets
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import attrs
 
 from ticketkit.domain.model import _aware
+from ticketkit.domain.tokens import (
+    MAX_TOKEN_LENGTH,
+    hash_secret,
+    new_secret,
+    parse_token,
+    secret_matches,
+    token_for,
+)
 
 #: How long an invitation stays valid unless the desk is told otherwise.
 DEFAULT_EXPIRY = timedelta(days=7)
 #: Bounds of an invitation's validity.
 MIN_EXPIRY = timedelta(minutes=1)
 MAX_EXPIRY = timedelta(days=90)
-#: The longest string read as a token (anything longer is not one).
-MAX_TOKEN_LENGTH = 200
 
 
 class Closed(enum.StrEnum):
@@ -62,45 +65,15 @@ class Invitation:
         return self.closed is None and now < self.expires_at
 
 
-def new_secret() -> str:
-    """A fresh secret: 256 bits from ``secrets``, URL-safe."""
-    return secrets.token_urlsafe(32)
-
-
-def hash_secret(tenant_id: UUID, invitation_id: UUID, secret: str) -> str:
-    """The stored form of a secret, bound to its tenant and invitation: a hash copied to
-    another row or tenant matches nothing."""
-    data = f"{tenant_id.hex}:{invitation_id.hex}:{secret}".encode()
-    return hashlib.sha256(data).hexdigest()
-
-
-def token_for(invitation_id: UUID, secret: str) -> str:
-    """The token a host puts in its link."""
-    return f"{invitation_id.hex}.{secret}"
-
-
-def parse_token(token: object) -> tuple[UUID, str] | None:
-    """The invitation id and secret of ``token``, or None when it is not one."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    ident, dot, secret = token.partition(".")
-    if not dot or len(ident) != 32 or not secret or not secret.isascii():
-        return None
-    try:
-        return UUID(hex=ident), secret
-    except ValueError:
-        return None
-
-
 def matches(invitation: Invitation, secret: str) -> bool:
     """Whether ``secret`` is the invitation's, compared in constant time."""
-    given = hash_secret(invitation.tenant_id, invitation.id, secret)
-    return hmac.compare_digest(given, invitation.token_hash)
+    return secret_matches(invitation.tenant_id, invitation.id, secret, invitation.token_hash)
 
 
 __all__ = [
     "DEFAULT_EXPIRY",
     "MAX_EXPIRY",
+    "MAX_TOKEN_LENGTH",
     "MIN_EXPIRY",
     "Closed",
     "Invitation",

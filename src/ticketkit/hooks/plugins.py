@@ -11,6 +11,7 @@ import attrs
 import pluggy
 
 if TYPE_CHECKING:
+    from ticketkit.application.grants import GrantOfferMessage
     from ticketkit.application.invitations import InvitationMessage
     from ticketkit.application.views import NotificationMessage
 
@@ -117,6 +118,17 @@ class Plugins:
         ``ticketkit_invite``; the plugins that took it, and the failures of the others."""
         impls = self.manager.hook.ticketkit_invite.get_hookimpls()
         return self._each(impls, {"message": message}, set(), call, message.invitation_id)
+
+    def grant_offer(
+        self,
+        message: GrantOfferMessage,
+        *,
+        call: Callable[[str, Callable[[], None]], None] | None = None,
+    ) -> tuple[list[str], list[PluginFailure]]:
+        """Hand a grant offer (with its token) to every plugin implementing
+        ``ticketkit_grant_offer``; the plugins that took it, and the failures of the others."""
+        impls = self.manager.hook.ticketkit_grant_offer.get_hookimpls()
+        return self._each(impls, {"message": message}, set(), call, message.message_id)
 
     def _each(
         self,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from ticketkit.application.grants import GrantOfferMessage
     from ticketkit.application.invitations import InvitationMessage
     from ticketkit.application.views import NotificationMessage
 
@@ -50,4 +51,17 @@ def ticketkit_invite(message: InvitationMessage) -> None:
     its own and given up after the desk's ``delivery_timeout``; the token exists nowhere
     else, so a failed or given-up call is not retried: ``HelpDesk.invite_guest`` returns
     which plugins took it, and inviting again issues a new token.
+    """
+
+
+@hookspec
+def ticketkit_grant_offer(message: GrantOfferMessage) -> None:
+    """Send an offer of a project to its grantee: ``message.recipients`` (the grantee
+    person, or the grantee organisation's customer admins; e-mail, usually).
+
+    ``message.token`` is the credential: build the host's link from it (the grantee,
+    signed in, accepts with ``HelpDesk.accept_grant_by_token``) and never log or store it.
+    Called like ``ticketkit_invite``: in the caller's thread right after the token is
+    committed, each plugin given up after ``delivery_timeout``, not retried (sending again
+    issues a new token).
     """

@@ -192,6 +192,7 @@ def _grant_row(conv: cattrs.Converter, g: Grant) -> RowDict:
         "created_at": g.created_at,
         "decided_by": g.decided_by,
         "decided_at": g.decided_at,
+        "offer_token_hash": g.offer_token_hash,
     }
 
 
@@ -210,6 +211,7 @@ def _grant(conv: cattrs.Converter, r: Row[Any]) -> Grant:
         created_at=r.created_at,
         decided_by=r.decided_by,
         decided_at=r.decided_at,
+        offer_token_hash=r.offer_token_hash,
     )
 
 

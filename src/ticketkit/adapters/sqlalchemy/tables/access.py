@@ -44,6 +44,8 @@ grants = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("decided_by", Id(), nullable=True),
     Column("decided_at", UTCDateTime(), nullable=True),
+    #: SHA-256 of the secret of the offer's last token, hex: never the token itself.
+    Column("offer_token_hash", String(64), nullable=True),
     ordinal(),
     PrimaryKeyConstraint("tenant_id", "id"),
     fk(name("projects"), "project_id"),
