@@ -142,6 +142,13 @@ def build(desk: HelpDesk, spec: dict[str, Any], now: datetime) -> Built:
     agent = desk.add_person(
         a, organisation_id=boot.provider.id, name="Al", email=f"al@{tag}.ex", role=Role.AGENT
     )
+    light = desk.add_person(
+        a,
+        organisation_id=boot.provider.id,
+        name="Li",
+        email=f"li@{tag}.ex",
+        role=Role.LIGHT_AGENT,
+    )
     orgs: list[UUID] = []
     parents: dict[UUID, UUID | None] = {}
     for i, parent in enumerate(spec["parents"]):
@@ -152,7 +159,7 @@ def build(desk: HelpDesk, spec: dict[str, Any], now: datetime) -> Built:
     built = Built(
         tenant_id=boot.tenant.id,
         provider_id=boot.provider.id,
-        staff=[boot.admin, agent],
+        staff=[boot.admin, agent, light],
         people=[],
         orgs=orgs,
         parents=parents,
