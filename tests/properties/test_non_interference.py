@@ -23,6 +23,10 @@ happens at the time of the visible one before it. On SQLite both runs share one 
 each run's ids carry a prefix of their own (tenants never collide), and every id Gina reads
 is compared by its name, never by its value. ``test_the_harness_shows_the_same_twice``
 checks that the harness itself is deterministic, so a difference is the hidden operations'.
+
+The same property runs for other readers (issue 18, point 8): Acme's customer admin, and,
+added to the world in its set-up step (``READERS``), a supporter holding a grant of Acme's
+project, a guest of Acme's parent organisation, and Acme's own help-desk agent.
 """
 
 from __future__ import annotations
@@ -71,8 +75,8 @@ ADMIN_EXAMPLES = {"memory": 120, "sqlite": 30}
 #: backend: a grantee (whose access resolves through her grant on every call), a parent
 #: organisation's guest and a customer's own agent.
 GRANTEE_EXAMPLES = {"memory": 120, "sqlite": 20}
-PARENT_EXAMPLES = {"memory": 150, "sqlite": 25}
-CUSTOMER_AGENT_EXAMPLES = {"memory": 170, "sqlite": 30}
+PARENT_EXAMPLES = {"memory": 120, "sqlite": 20}
+CUSTOMER_AGENT_EXAMPLES = {"memory": 130, "sqlite": 25}
 MAX_VISIBLE = 10
 MAX_HIDDEN = 12
 
