@@ -23,6 +23,10 @@ happens at the time of the visible one before it. On SQLite both runs share one 
 each run's ids carry a prefix of their own (tenants never collide), and every id Gina reads
 is compared by its name, never by its value. ``test_the_harness_shows_the_same_twice``
 checks that the harness itself is deterministic, so a difference is the hidden operations'.
+
+The same property runs for other readers (issue 18, point 8): Acme's customer admin, and,
+added to the world in its set-up step (``READERS``), a supporter holding a grant of Acme's
+project, a guest of Acme's parent organisation, and Acme's own help-desk agent.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ from ticketkit.application import (
     TicketSort,
 )
 from ticketkit.clock import ManualClock
-from ticketkit.domain import Visibility
+from ticketkit.domain import OrganisationKind, Person, Role, Visibility
 from ticketkit.errors import TicketkitError
 from ticketkit.hooks import Plugins
 from ticketkit.ports import Storage
@@ -67,6 +71,12 @@ from ticketkit.ports import Storage
 EXAMPLES = {"memory": 350, "sqlite": 75}
 #: The same for the customer admin of Gina's organisation as the reader (issue 18).
 ADMIN_EXAMPLES = {"memory": 120, "sqlite": 30}
+#: The same for the readers of ``READERS`` (issue 18, point 8), each about 10-14 s per
+#: backend: a grantee (whose access resolves through her grant on every call), a parent
+#: organisation's guest and a customer's own agent.
+GRANTEE_EXAMPLES = {"memory": 120, "sqlite": 20}
+PARENT_EXAMPLES = {"memory": 120, "sqlite": 20}
+CUSTOMER_AGENT_EXAMPLES = {"memory": 130, "sqlite": 25}
 MAX_VISIBLE = 10
 MAX_HIDDEN = 12
 
@@ -165,6 +175,68 @@ HIDDEN = st.one_of(HIDDEN_BUT_NUMBERS, OPENING_ELSEWHERE)
 Op = tuple[Any, ...]
 
 
+# -- readers beyond the world's people --------------------------------------------------------
+
+
+def _supporter(desk: HelpDesk, w: World) -> dict[str, Person]:
+    """Theo, a customer admin of the partner Webwerk, holding an accepted grant of Acme's
+    project to read and comment (docs/grants.md)."""
+    webwerk = desk.create_organisation(w.admin.actor, name="Webwerk", kind=OrganisationKind.PARTNER)
+    theo = desk.add_person(
+        w.admin.actor,
+        organisation_id=webwerk.id,
+        name="Theo",
+        email="theo@webwerk.example",
+        role=Role.CUSTOMER_ADMIN,
+    )
+    offer = desk.offer_grant(
+        w.acme_admin.actor, w.acme_project.id, grantee_person_id=theo.id, scope=["read", "comment"]
+    )
+    desk.accept_grant(theo.actor, offer.id)
+    return {"supporter": theo}
+
+
+def _holding_guest(desk: HelpDesk, w: World) -> dict[str, Person]:
+    """Hanna, a guest of Holding, Acme's parent, which shares its children's projects to
+    read (docs/organisations.md)."""
+    assert w.holding is not None
+    hanna = desk.add_person(
+        w.admin.actor,
+        organisation_id=w.holding.id,
+        name="Hanna",
+        email="hanna@holding.example",
+        role=Role.GUEST,
+    )
+    desk.set_setting(
+        w.admin.actor, "sharing.child_organisations", "read", organisation_id=w.holding.id
+    )
+    return {"holding_guest": hanna}
+
+
+def _customer_agent(desk: HelpDesk, w: World) -> dict[str, Person]:
+    """Cora, Acme's own help-desk agent: on Acme's project, which the provider serves, she
+    is the customer (src/ticketkit/application/desks.py)."""
+    cora = desk.add_person(
+        w.admin.actor,
+        organisation_id=w.acme.id,
+        name="Cora",
+        email="cora@acme.example",
+        role=Role.CUSTOMER_AGENT,
+    )
+    return {"acme_agent": cora}
+
+
+#: Readers that are not people of the world: how each is added to it (after
+#: ``build_world``, in its step, the same in both runs), and the people it adds by name.
+READERS: dict[str, Callable[[HelpDesk, World], dict[str, Person]]] = {
+    "supporter": _supporter,
+    "holding_guest": _holding_guest,
+    "acme_agent": _customer_agent,
+}
+#: Readers whose world gives Acme a parent organisation, Holding.
+PARENTED = frozenset({"holding_guest"})
+
+
 @attrs.frozen
 class Scenario:
     visible: list[Op]
@@ -253,8 +325,11 @@ class Run:
     steps: list[dict[str, object]] = attrs.field(factory=list)
     #: The world's agent groups by name.
     groups: dict[str, UUID] = attrs.field(factory=dict)
-    #: Who reads: Gina (``acme_guest``) or her organisation's customer admin (``acme_admin``).
+    #: Who reads: a person of the world (Gina, ``acme_guest``, or her organisation's
+    #: customer admin, ``acme_admin``) or one of ``extra`` (see ``READERS``).
     reader: str = "acme_guest"
+    #: People the reader's set-up adds to the world, by name.
+    extra: dict[str, Person] = attrs.field(factory=dict)
 
     @classmethod
     def start(cls, storage: Storage, reader: str = "acme_guest") -> Run:
@@ -269,9 +344,10 @@ class Run:
             plugins=Plugins.create([inbox]),
             delivery=DeliveryMode.INLINE,
         )
-        world = build_world(desk, clock, name="Acme Hosting")
-        inbox.person_id = getattr(world, reader).id
+        world = build_world(desk, clock, name="Acme Hosting", acme_parent=reader in PARENTED)
         admin = world.admin.actor
+        # Still in the "world" step: the same ids in both runs.
+        extra = READERS[reader](desk, world) if reader in READERS else {}
         groups = {
             "first_line": desk.create_group(
                 admin,
@@ -286,9 +362,22 @@ class Run:
                 project_ids=[world.acme_project.id, world.globex_project.id],
             ).id,
         }
-        return cls(
-            desk=desk, clock=clock, ids=ids, inbox=inbox, world=world, groups=groups, reader=reader
+        run = cls(
+            desk=desk,
+            clock=clock,
+            ids=ids,
+            inbox=inbox,
+            world=world,
+            groups=groups,
+            reader=reader,
+            extra=extra,
         )
+        inbox.person_id = run.person(reader).id
+        return run
+
+    def person(self, name: str) -> Person:
+        """A person of the world, or one the reader's set-up added, by name."""
+        return self.extra[name] if name in self.extra else getattr(self.world, name)
 
     # -- plain data, ids by name -----------------------------------------------------------
 
@@ -370,8 +459,11 @@ class Run:
                 desk.add_comment, gina, tid, f"question {len(self.log)}", visibility="public"
             )
         if kind == "gina_adds_carl":
+            # Her colleague Carl; Cora instead when she reads, so that Cora's notifier
+            # gets something too.
+            colleague = self.extra.get("acme_agent", w.acme_admin)
             call = desk.add_follower if op[2] else desk.remove_follower
-            return self.outcome(call, gina, tid, w.acme_admin.id)
+            return self.outcome(call, gina, tid, colleague.id)
         if kind == "gina_edits":
             seen = desk.get_ticket(gina, tid)
             return self.outcome(
@@ -488,7 +580,7 @@ class Run:
         """Everything the reader (Gina, or her customer admin) can read now; with ``full``
         also the answers to failing calls and stale writes (no-op updates)."""
         w, desk = self.world, self.desk
-        gina = getattr(w, self.reader).actor
+        gina = self.person(self.reader).actor
         self.at("reads")
         shown: dict[str, object] = {}
         for sort in TicketSort:
@@ -527,7 +619,8 @@ class Run:
             self.outcome(desk.list_tickets, gina, assignee_id=None),
         ]
         shown["people"] = {
-            name: self.outcome(desk.get_person, gina, getattr(w, name).id) for name in PEOPLE
+            name: self.outcome(desk.get_person, gina, self.person(name).id)
+            for name in [*PEOPLE, *self.extra]
         }
         shown["contacts"] = self.outcome(desk.list_people, gina, organisation_id=w.acme.id)
         # Ids of things she may not see (hidden steps' first ids; none exist "without").
@@ -668,6 +761,54 @@ def test_what_a_customer_admin_reads_does_not_depend_on_what_she_may_not_see(
         assert not found, report(found)
 
     non_interference()
+
+
+def check_reader(reader: str, examples: int, new_storage: Callable[[], Storage]) -> None:
+    """The property for ``reader``: ``examples`` scenarios, each played with and without
+    the hidden operations, read by ``reader`` alike."""
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(scenario=scenarios(HIDDEN_BUT_NUMBERS))
+    def non_interference(scenario: Scenario) -> None:
+        shown_with = play(new_storage(), scenario, with_hidden=True, reader=reader)
+        shown_without = play(new_storage(), scenario, with_hidden=False, reader=reader)
+        found = differences(shown_with, shown_without)
+        assert not found, report(found)
+
+    non_interference()
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_what_a_grantee_reads_does_not_depend_on_what_she_may_not_see(
+    backend: str, new_storage: Callable[[], Storage]
+) -> None:
+    """The same property for a supporter of a partner organisation who holds a grant of
+    Acme's project to read and comment (issue 18, point 8): public comments only, never
+    the provider's internal work."""
+    check_reader("supporter", GRANTEE_EXAMPLES[backend], new_storage)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_what_a_parent_organisation_user_reads_does_not_depend_on_what_she_may_not_see(
+    backend: str, new_storage: Callable[[], Storage]
+) -> None:
+    """The same property for a guest of Acme's parent organisation, which shares its
+    children's projects to read (issue 18, point 8)."""
+    check_reader("holding_guest", PARENT_EXAMPLES[backend], new_storage)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_what_a_customer_agent_reads_does_not_depend_on_what_she_may_not_see(
+    backend: str, new_storage: Callable[[], Storage]
+) -> None:
+    """The same property for Acme's own help-desk agent (issue 18, point 8): on Acme's
+    project, which the provider serves, she is the customer, so the provider's internal
+    notes, assignments, groups, internal fields and staff followers stay hidden from her."""
+    check_reader("acme_agent", CUSTOMER_AGENT_EXAMPLES[backend], new_storage)
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])

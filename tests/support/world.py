@@ -38,6 +38,8 @@ class World:
     globex_project: Project
     internal_project: Project
     incident: TicketType
+    #: Acme's parent organisation, only in a world built with ``acme_parent``.
+    holding: Organisation | None = None
 
     @property
     def everyone(self) -> tuple[Person, ...]:
@@ -73,7 +75,11 @@ INCIDENT_FIELDS = (
 )
 
 
-def build_world(desk: HelpDesk, clock: ManualClock, name: str = "Acme Hosting") -> World:
+def build_world(
+    desk: HelpDesk, clock: ManualClock, name: str = "Acme Hosting", *, acme_parent: bool = False
+) -> World:
+    """The tenant; with ``acme_parent`` Acme is a child of an organisation "Holding" made
+    first (whose sharing with its children is left to the caller)."""
     boot = desk.bootstrap_tenant(
         name=name, provider_name=name, admin_name="Ada Admin", admin_email="ada@provider.example"
     )
@@ -84,7 +90,17 @@ def build_world(desk: HelpDesk, clock: ManualClock, name: str = "Acme Hosting") 
             a, organisation_id=org.id, name=who, email=f"{who.lower()}@x.example", role=role
         )
 
-    acme = desk.create_organisation(a, name="Acme Corp", kind=OrganisationKind.CUSTOMER)
+    holding = (
+        desk.create_organisation(a, name="Holding", kind=OrganisationKind.CUSTOMER)
+        if acme_parent
+        else None
+    )
+    acme = desk.create_organisation(
+        a,
+        name="Acme Corp",
+        kind=OrganisationKind.CUSTOMER,
+        parent_id=holding.id if holding is not None else None,
+    )
     globex = desk.create_organisation(a, name="Globex", kind=OrganisationKind.CUSTOMER)
     world = World(
         desk=desk,
@@ -105,6 +121,7 @@ def build_world(desk: HelpDesk, clock: ManualClock, name: str = "Acme Hosting") 
         incident=desk.create_ticket_type(
             a, name="Incident", fields=INCIDENT_FIELDS, description_template="What happened?"
         ),
+        holding=holding,
     )
     clock.advance(timedelta(minutes=1))
     return world
