@@ -12,6 +12,7 @@ from uuid import UUID
 
 import attrs
 from sqlalchemy import (
+    ColumnElement,
     Select,
     Table,
     UnaryExpression,
@@ -26,7 +27,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Alias
 
 from ticketkit.adapters.sqlalchemy import tables
-from ticketkit.adapters.sqlalchemy.compile import column
+from ticketkit.adapters.sqlalchemy.compile import _guard, _plain, column
 from ticketkit.adapters.sqlalchemy.mapping import (
     COMMENTS,
     EVENTS,
@@ -44,7 +45,7 @@ from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Comment, Project, Ticket, TicketType
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.errors import Conflict
-from ticketkit.policy.predicates import And, Eq, In, Predicate, all_of
+from ticketkit.policy.predicates import And, In, Predicate, all_of
 from ticketkit.ports.repositories import (
     CommentRepository,
     EventRepository,
@@ -258,22 +259,29 @@ class Tickets(TicketRepository):
                     return self._query_pinned(through, where, order, limit)
             return uow._select(TICKETS, where, order=_ticket_order(order), limit=limit)
         # One index range per value, read in its index's order; the page is the first
-        # ``limit`` rows of them all. SQLite merges the ranges (MERGE (UNION ALL)) and stops
-        # at the limit. PostgreSQL plans no merge for a UNION ALL: there each range is cut
-        # at ``limit`` first, and only those few rows are sorted.
+        # ``limit`` rows of them all (``_split_page``), the statement kept per shape.
         rest, attr, values = split
         uow._flush(TICKETS)
-        cut = uow._connector.engine.dialect.name == "postgresql"
-        arms: list[Select[Any]] = []
-        for value in sorted(values, key=str):
-            arm = select(_t).where(uow._where(_t, all_of(rest, Eq(attr, value))))
-            if cut:
-                arm = select(arm.order_by(*_ticket_order(order)).limit(limit).subquery())
-            arms.append(arm)
-        merged = union_all(*arms).subquery()
-        stmt = select(merged).order_by(*_ticket_order(order, merged.c)).limit(limit)
+        dialect = uow._connector.engine.dialect.name
+        plain = sorted((_plain(v) for v in values if v is not None), key=str)
+        key = (dialect, uow.tenant_id, rest, attr, len(plain), None in values, tuple(order), limit)
+        stmt = _SPLIT_PAGES.get(key)
+        if stmt is None:
+            stmt = _split_page(
+                uow._where(_t, rest),
+                attr,
+                count=len(plain),
+                with_none=None in values,
+                order=order,
+                limit=limit,
+                dialect=dialect,
+            )
+            if len(_SPLIT_PAGES) >= _SPLIT_PAGES_LIMIT:
+                _SPLIT_PAGES.clear()
+            _SPLIT_PAGES[key] = stmt
+        params = {f"split_{i}": value for i, value in enumerate(plain)}
         conv = uow._conv
-        rows = uow._connector.reader().execute(stmt).all()
+        rows = uow._connector.reader().execute(stmt, params).all()
         return [TICKETS.from_row(conv, row) for row in rows]
 
     def _query_pinned(
@@ -320,6 +328,46 @@ def _split(where: Predicate) -> tuple[Predicate, str, frozenset[object]] | None:
             if isinstance(part, In) and part.attr == attr and len(part.values) <= _MAX_SPLIT:
                 return all_of(*parts[:i], *parts[i + 1 :]), attr, part.values
     return None
+
+
+#: The statements of split pages (``_split_page``) by what shapes them, the values aside.
+_SPLIT_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
+_SPLIT_PAGES_LIMIT = 512
+
+
+def _split_page(
+    rest: ColumnElement[bool],
+    attr: str,
+    *,
+    count: int,
+    with_none: bool,
+    order: Sequence[OrderBy],
+    limit: int,
+    dialect: str,
+) -> Select[Any]:
+    """The first page of the tickets matching ``rest`` and one of ``count`` values of
+    ``attr`` (bound as ``split_0``, ``split_1``, ...; and NULL with ``with_none``): one
+    index range per value, read in its index's order. SQLite merges the ranges (MERGE
+    (UNION ALL)) and stops at the limit. PostgreSQL plans no merge for a UNION ALL: there
+    each range is cut at ``limit`` first, and only those few rows are sorted.
+
+    Built once per shape and kept (``_SPLIT_PAGES``): building a union of 20 arms and
+    keying it for SQLAlchemy's statement cache cost some 10 ms a page, its database time
+    0.3 ms (docs/performance.md, issue 18); the statement object keeps its cache key."""
+    col = column(_t, attr)
+    matches: list[ColumnElement[bool]] = [
+        _guard(col, col == bindparam(f"split_{i}")) for i in range(count)
+    ]
+    if with_none:
+        matches.append(col.is_(None))
+    arms: list[Select[Any]] = []
+    for match in matches:
+        arm = select(_t).where(rest, match)
+        if dialect == "postgresql":
+            arm = select(arm.order_by(*_ticket_order(order)).limit(limit).subquery())
+        arms.append(arm)
+    merged = union_all(*arms).subquery()
+    return select(merged).order_by(*_ticket_order(order, merged.c)).limit(limit)
 
 
 class _IndexedBy(Alias):
