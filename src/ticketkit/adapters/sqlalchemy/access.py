@@ -24,6 +24,7 @@ from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.mapping import (
     GRANTS,
     MEMBERSHIPS,
+    ORGANISATIONS,
     PERSONS,
     PROJECTS,
     TableMapping,
@@ -62,6 +63,17 @@ def _sharing_is_set() -> Any:
     ).label("sharing_set")
 
 
+def _has_children(organisation_id: Any, label: str) -> Any:
+    """Whether the organisation ``organisation_id`` (a column) has children: one without
+    shares nothing, whatever its sharing setting, so its tree and setting are not read."""
+    o = tables.organisations.alias(f"{label}_children")
+    return (
+        exists()
+        .where(o.c.tenant_id == bindparam("tenant"), o.c.parent_id == organisation_id)
+        .label(label)
+    )
+
+
 def _persons_with_projects(*, array: bool) -> Select[Any]:
     """People with their further memberships in force and the projects of their
     organisations (one row per membership and project, or with NULLs), and whether child
@@ -81,6 +93,8 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
             *(c.label(f"member_{c.key}") for c in members.c if c.key != "ordinal"),
             *(c.label(f"project_{c.key}") for c in projects.c if c.key != "ordinal"),
             _sharing_is_set(),
+            _has_children(people.c.organisation_id, "home_has_children"),
+            _has_children(members.c.organisation_id, "member_has_children"),
         )
         .select_from(
             people.outerjoin(
@@ -154,6 +168,9 @@ class Access(AccessReader):
         #: Whether any value of child sharing is stored (None: not known), read with the
         #: people; the settings repository forgets it when it writes.
         self.sharing_set: bool | None = None
+        #: Organisations known, from the people's read, to have no children; cleared when
+        #: organisations change.
+        self.childless: set[UUID] = set()
         self.uow = uow
 
     def changed(self, mapping: TableMapping[Any]) -> None:
@@ -163,6 +180,8 @@ class Access(AccessReader):
             self.grants.clear()
         elif mapping is PROJECTS:
             self.project_ids.clear()
+        elif mapping is ORGANISATIONS:
+            self.childless.clear()
         elif mapping is MEMBERSHIPS:
             self.memberships.clear()
             self.grants.clear()  # read for the people of the same load
@@ -173,11 +192,13 @@ class Access(AccessReader):
         self.grants.clear()
         self.memberships.clear()
         self.sharing_set = None
+        self.childless.clear()
 
     def child_sharing(self, organisation_ids: Iterable[UUID]) -> dict[UUID, ChildSharing]:
         if self.sharing_set is False:
             return {}
-        return super().child_sharing(organisation_ids)
+        parents = [o for o in organisation_ids if o not in self.childless]
+        return super().child_sharing(parents) if parents else {}
 
     def people(self, idents: Iterable[UUID]) -> dict[UUID, Person]:
         uow = self._uow
@@ -241,6 +262,11 @@ class Access(AccessReader):
                     joined = cast(Row[Any], _Prefixed(row, "project_"))
                     projects[row.project_id] = PROJECTS.from_row(uow._conv, joined)
             self.sharing_set = bool(row.sharing_set)
+            if self._settled(ORGANISATIONS):
+                if not row.home_has_children:
+                    self.childless.add(person.organisation_id)
+                if row.member_id is not None and not row.member_has_children:
+                    self.childless.add(row.member_organisation_id)
         for org, ids in by_org.items():
             self.project_ids.setdefault(frozenset({org}), frozenset(ids))
         for person_id, mine in memberships.items():
