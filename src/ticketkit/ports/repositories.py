@@ -215,6 +215,11 @@ class SettingRepository(abc.ABC):
         """The overrides of the setting ``name`` by organisation id: those of
         ``organisation_ids`` only, when given, else every organisation's."""
 
+    def all_values(self, name: str) -> tuple[SettingValue | None, dict[UUID, SettingValue]]:
+        """The tenant's value of ``name`` and every organisation's override of it, in as
+        few round trips as the adapter can (resolving a viewer reads both)."""
+        return self.tenant_value(name), self.overrides(name)
+
     @abc.abstractmethod
     def set(self, value: SettingValue) -> None:
         """Store ``value`` as the tenant's value (``organisation_id`` None) or as that
@@ -333,12 +338,9 @@ class AccessReader(abc.ABC):
         tenant's, else the default: off)."""
         setting = SETTINGS.get(CHILD_SHARING)
         assert setting is not None
-        stored = self.uow.settings.tenant_value(CHILD_SHARING)
+        stored, by_organisation = self.uow.settings.all_values(CHILD_SHARING)
         tenant = setting.load(stored.value) if stored is not None else None
-        overrides = {
-            org: setting.load(v.value)
-            for org, v in self.uow.settings.overrides(CHILD_SHARING).items()
-        }
+        overrides = {org: setting.load(v.value) for org, v in by_organisation.items()}
         if not overrides and tenant in (None, ChildSharing.OFF):
             return {}  # off everywhere: no organisation's parents need reading
         found: dict[UUID, ChildSharing] = {}

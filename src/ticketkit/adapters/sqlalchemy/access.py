@@ -15,6 +15,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    literal,
     or_,
     select,
 )
@@ -34,7 +35,7 @@ from ticketkit.domain.grants import GrantState, GrantTerms, decode_scope
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Person
 from ticketkit.domain.settings import ChildSharing
-from ticketkit.ports.repositories import CHILD_SHARING, AccessReader
+from ticketkit.ports.repositories import CHILD_SHARING, MAX_TREE_DEPTH, AccessReader
 
 if TYPE_CHECKING:
     from ticketkit.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, Staged
@@ -119,6 +120,27 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
     )
 
 
+def _descendants() -> Select[Any]:
+    """The organisations below ``root``, level by level in one recursive read (bounded by
+    ``MAX_TREE_DEPTH``, which only a damaged tree reaches)."""
+    o = tables.organisations
+    below = (
+        select(o.c.id, literal(1).label("depth"))
+        .where(o.c.tenant_id == bindparam("tenant"), o.c.parent_id == bindparam("root"))
+        .cte("below", recursive=True)
+    )
+    child = o.alias("child")
+    below = below.union_all(
+        select(child.c.id, (below.c.depth + 1).label("depth")).where(
+            child.c.tenant_id == bindparam("tenant"),
+            child.c.parent_id == below.c.id,
+            below.c.depth < MAX_TREE_DEPTH,
+        )
+    )
+    return select(below.c.id)
+
+
+_DESCENDANTS = _descendants()
 _PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
 _PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
 _g = tables.grants
@@ -193,6 +215,14 @@ class Access(AccessReader):
         self.memberships.clear()
         self.sharing_set = None
         self.childless.clear()
+
+    def descendants_of(self, organisation_id: UUID) -> frozenset[UUID]:
+        uow = self._uow
+        if not self._settled(ORGANISATIONS):
+            return super().descendants_of(organisation_id)
+        params = {"tenant": uow.tenant_id, "root": organisation_id}
+        found = frozenset(uow._connector.reader().execute(_DESCENDANTS, params).scalars())
+        return found - {organisation_id}
 
     def child_sharing(self, organisation_ids: Iterable[UUID]) -> dict[UUID, ChildSharing]:
         if self.sharing_set is False:

@@ -7,7 +7,18 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Row,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ticketkit.adapters.sqlalchemy import tables
@@ -25,6 +36,25 @@ _TENANT_VALUE = select(_ts).where(
 )
 _OVERRIDES = select(_os).where(
     _os.c.tenant_id == bindparam("tenant"), _os.c.name == bindparam("name")
+)
+#: The tenant's value (organisation NULL) and every override of one setting, in one read.
+_ALL_VALUES = union_all(
+    select(
+        _ts.c.tenant_id,
+        _ts.c.name,
+        type_coerce(null(), _os.c.organisation_id.type).label("organisation_id"),
+        _ts.c.value,
+        _ts.c.updated_at,
+        _ts.c.updated_by,
+    ).where(_ts.c.tenant_id == bindparam("tenant"), _ts.c.name == bindparam("name")),
+    select(
+        _os.c.tenant_id,
+        _os.c.name,
+        _os.c.organisation_id,
+        _os.c.value,
+        _os.c.updated_at,
+        _os.c.updated_by,
+    ).where(_os.c.tenant_id == bindparam("tenant"), _os.c.name == bindparam("name")),
 )
 
 
@@ -63,6 +93,18 @@ class Settings(SettingRepository):
             stmt = stmt.where(_os.c.organisation_id.in_(wanted))
         rows = uow._connector.reader().execute(stmt, {"tenant": uow.tenant_id, "name": name})
         return {r.organisation_id: _value(r, r.organisation_id) for r in rows.all()}
+
+    def all_values(self, name: str) -> tuple[SettingValue | None, dict[UUID, SettingValue]]:
+        uow = self._uow
+        rows = uow._connector.reader().execute(_ALL_VALUES, {"tenant": uow.tenant_id, "name": name})
+        tenant: SettingValue | None = None
+        overrides: dict[UUID, SettingValue] = {}
+        for r in rows.all():
+            if r.organisation_id is None:
+                tenant = _value(r, None)
+            else:
+                overrides[r.organisation_id] = _value(r, r.organisation_id)
+        return tenant, overrides
 
     def set(self, value: SettingValue) -> None:
         uow = self._uow
