@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         FieldKind,
         FieldSpec,
         Group,
+        InvitationState,
         OrganisationKind,
         Priority,
         Role,
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "Actor": "ticketkit.domain",
     "ChildSharing": "ticketkit.domain",
+    "InvitationState": "ticketkit.domain",
     "SETTINGS": "ticketkit.domain",
     "Setting": "ticketkit.domain",
     "SettingRegistry": "ticketkit.domain",
@@ -161,6 +163,7 @@ __all__ = [
     "InvitationMessage",
     "InvitationRefused",
     "InvitationSent",
+    "InvitationState",
     "InvitationView",
     "ManualClock",
     "NotFound",

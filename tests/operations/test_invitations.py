@@ -248,3 +248,44 @@ def test_the_expiry_follows_the_setting_that_counts_for_the_guests_organisation(
     ]
     desk.invite_guest(w.admin.actor, w.acme_guest.id, expires_in=timedelta(minutes=5))
     assert mailer.sent[-1].expires_at == clock.now() + timedelta(minutes=5), "given beats set"
+
+
+def test_an_organisation_page_lists_its_invitations_and_how_each_stands(
+    storage: Storage, clock: ManualClock
+) -> None:
+    desk, w, mailer = setup(storage, clock)
+    admin = w.admin.actor
+    first = desk.invite_guest(admin, w.acme_guest.id).invitation
+    clock.advance(timedelta(minutes=1))
+    second = desk.invite_guest(admin, w.acme_guest.id).invitation
+    clock.advance(timedelta(minutes=1))
+    short = desk.invite_guest(admin, w.acme_admin.id, expires_in=timedelta(minutes=5)).invitation
+    clock.advance(timedelta(minutes=1))
+    desk.invite_guest(admin, w.globex_guest.id)
+    desk.redeem_invitation(w.provider.tenant_id, mailer.sent[1].token)
+    clock.advance(timedelta(minutes=10))
+
+    listed = desk.list_invitations(w.agent.actor, w.acme.id)
+    assert [(i.id, i.person_name, i.state.value) for i in listed] == [
+        (short.id, w.acme_admin.name, "expired"),
+        (second.id, "Gina", "used"),
+        (first.id, "Gina", "superseded"),
+    ], "newest first, only Acme's people, each with its state at the desk's clock"
+    assert listed[1].closed_at is not None and listed[0].closed_at is None
+    assert desk.list_invitations(w.acme_admin.actor, w.acme.id) == listed
+    desk.deactivate_person(admin, w.globex_guest.id)
+    [withdrawn] = desk.list_invitations(admin, w.globex.id)
+    assert withdrawn.state.value == "withdrawn"
+
+
+def test_only_staff_and_the_organisations_managers_see_its_invitations(
+    storage: Storage, clock: ManualClock
+) -> None:
+    desk, w, _ = setup(storage, clock)
+    desk.invite_guest(w.admin.actor, w.globex_guest.id)
+    for outsider in (w.acme_guest, w.acme_admin, w.globex_guest):
+        with pytest.raises(NotFound, match="not found"):
+            desk.list_invitations(outsider.actor, w.globex.id)
+    assert len(desk.list_invitations(w.light_agent.actor, w.globex.id)) == 1
+    with pytest.raises(ValidationError, match="organisation_id"):
+        desk.list_invitations(w.admin.actor, "not-an-id")  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from ticketkit.domain.invitations import (
     MIN_EXPIRY,
     Closed,
     Invitation,
+    InvitationState,
     hash_secret,
     matches,
     new_secret,
@@ -33,7 +34,7 @@ from ticketkit.domain.invitations import (
     token_for,
 )
 from ticketkit.domain.model import Actor, Person
-from ticketkit.errors import Conflict, FieldError, InvitationRefused, ValidationError
+from ticketkit.errors import Conflict, FieldError, InvitationRefused, NotFound, ValidationError
 from ticketkit.hooks.plugins import PluginFailure
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
@@ -47,6 +48,9 @@ class InvitationView:
     person_name: str
     created_at: datetime
     expires_at: datetime
+    #: Open (usable), or why not: expired, used, superseded, withdrawn.
+    state: InvitationState = InvitationState.OPEN
+    closed_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -136,14 +140,30 @@ def invite_guest(s: Session, person_id: UUID, *, expires_in: timedelta | None = 
     return Issued(invitation=invitation, person=person, token=token_for(ident, secret))
 
 
-def view(invitation: Invitation, person: Person) -> InvitationView:
+def view(invitation: Invitation, person: Person, now: datetime | None = None) -> InvitationView:
+    """``invitation`` without its token; its state at ``now`` (open when not given: one
+    just issued or found usable)."""
     return InvitationView(
         id=invitation.id,
         person_id=person.id,
         person_name=person.name,
         created_at=invitation.created_at,
         expires_at=invitation.expires_at,
+        state=invitation.state_at(now) if now is not None else InvitationState.OPEN,
+        closed_at=invitation.closed_at,
     )
+
+
+def list_invitations(s: Session, organisation_id: UUID) -> list[InvitationView]:
+    """Every invitation of ``organisation_id``'s people, newest first, with how it stands
+    now: for staff and those who manage the organisation's contacts (an organisation page).
+    Anyone else is told the organisation is not found."""
+    org = directory.organisation_of(s, organisation_id, "organisation_id")
+    if not s.policy.sees_invitations_of(s.actor.viewer, org.id):
+        raise NotFound("Organisation", organisation_id)
+    found = s.uow.invitations.of_organisation(org.id)
+    people = s.uow.persons.get_many({i.person_id for i in found})
+    return [view(i, people[i.person_id], s.now) for i in found]
 
 
 def inspect_invitation(
@@ -207,5 +227,6 @@ __all__ = [
     "Issued",
     "inspect_invitation",
     "invite_guest",
+    "list_invitations",
     "redeem_invitation",
 ]

@@ -19,11 +19,13 @@ from ticketkit.application import (
     directory,
     grants,
     groups,
+    invitations,
     memberships,
     settings,
     tickets,
 )
 from ticketkit.application.grants import GrantOverview
+from ticketkit.application.invitations import InvitationView
 from ticketkit.application.memberships import MembershipView
 from ticketkit.application.session import Session
 from ticketkit.application.tickets import TicketUpdate
@@ -268,6 +270,12 @@ class Operations(abc.ABC):
     def get_project_by_number(self, actor: Actor, number: int) -> Project:
         """The project numbered ``number`` in the tenant, if the actor may see it."""
         return self._run(actor, READ, directory.get_project_by_number, number)
+
+    def list_invitations(self, actor: Actor, organisation_id: UUID) -> list[InvitationView]:
+        """The invitations of an organisation's people and how each stands (open,
+        expired, used, superseded, withdrawn), newest first: staff, and the organisation's
+        customer admins. Never a token."""
+        return self._run(actor, READ, invitations.list_invitations, organisation_id)
 
     # -- delegation grants -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from ticketkit.domain.events import (
 )
 from ticketkit.domain.fields import FieldKind, FieldSpec
 from ticketkit.domain.grants import Grant, GrantScope, GrantState
+from ticketkit.domain.invitations import InvitationState
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import (
     Actor,
@@ -60,6 +61,7 @@ __all__ = [
     "GrantState",
     "Group",
     "GroupAssigned",
+    "InvitationState",
     "Membership",
     "Organisation",
     "OrganisationKind",

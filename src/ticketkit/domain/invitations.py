@@ -45,6 +45,16 @@ class Closed(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class InvitationState(enum.StrEnum):
+    """Where an invitation stands, for an overview: usable, or why not."""
+
+    OPEN = "open"
+    EXPIRED = "expired"
+    USED = "used"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
 @attrs.frozen(kw_only=True)
 class Invitation:
     """A stored invitation: who it is for, the hash of its token, and its life."""
@@ -64,6 +74,12 @@ class Invitation:
         """Whether the token may still be redeemed at ``now``."""
         return self.closed is None and now < self.expires_at
 
+    def state_at(self, now: datetime) -> InvitationState:
+        """Open, or the reason it can no longer be redeemed (closing outranks expiry)."""
+        if self.closed is not None:
+            return InvitationState(self.closed.value)
+        return InvitationState.OPEN if now < self.expires_at else InvitationState.EXPIRED
+
 
 def matches(invitation: Invitation, secret: str) -> bool:
     """Whether ``secret`` is the invitation's, compared in constant time."""
@@ -77,6 +93,7 @@ __all__ = [
     "MIN_EXPIRY",
     "Closed",
     "Invitation",
+    "InvitationState",
     "hash_secret",
     "matches",
     "new_secret",

@@ -562,6 +562,12 @@ class Policy:
             return True
         return self._member_may(viewer, organisation_id, Action.MANAGE_CONTACTS)
 
+    def sees_invitations_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
+        """Whether the viewer may read who of ``organisation_id`` was invited and how each
+        invitation stands: staff (the organisation page of their desk), and those who
+        manage the organisation's contacts."""
+        return viewer.is_staff or self.manages_contacts_of(viewer, organisation_id)
+
     def manages_grants_of(self, viewer: Viewer, organisation_id: UUID) -> bool:
         """Whether the viewer may offer, accept requests for, decline and revoke grants of
         ``organisation_id``'s projects: admins for any organisation, customer admins for

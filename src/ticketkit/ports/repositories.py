@@ -186,6 +186,11 @@ class InvitationRepository(abc.ABC):
         """Every invitation of ``person_id``, oldest first."""
 
     @abc.abstractmethod
+    def of_organisation(self, organisation_id: UUID) -> list[Invitation]:
+        """Every invitation of the people whose organisation is ``organisation_id``,
+        newest first."""
+
+    @abc.abstractmethod
     def add(self, invitation: Invitation) -> None: ...
 
     @abc.abstractmethod

@@ -18,7 +18,7 @@ from ticketkit.domain.model import Comment, Group, Person, Project, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import Conflict
-from ticketkit.policy.predicates import Predicate, evaluate
+from ticketkit.policy.predicates import Eq, Predicate, evaluate
 from ticketkit.ports.repositories import (
     AccessReader,
     CommentRepository,
@@ -191,6 +191,11 @@ class Invitations(InvitationRepository):
         found.update({i.id: i for i in self.added.values() if i.person_id == person_id})
         found.update({i.id: i for i in self.closed.values() if i.person_id == person_id})
         return sorted(found.values(), key=lambda i: (i.created_at, i.id))
+
+    def of_organisation(self, organisation_id: UUID) -> list[Invitation]:
+        members = self._uow.persons.list(Eq("organisation_id", organisation_id))
+        found = [i for p in members for i in self.of_person(p.id)]
+        return sorted(found, key=lambda i: (i.created_at, i.id), reverse=True)
 
     def add(self, invitation: Invitation) -> None:
         self._uow._check_tenant(invitation)

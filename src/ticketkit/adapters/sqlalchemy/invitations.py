@@ -27,6 +27,14 @@ _OF_PERSON = (
     .order_by(_i.c.created_at, _i.c.id)
 )
 
+_p = tables.persons
+_OF_ORGANISATION = (
+    select(_i)
+    .join(_p, (_p.c.tenant_id == _i.c.tenant_id) & (_p.c.id == _i.c.person_id))
+    .where(_p.c.tenant_id == bindparam("tenant"), _p.c.organisation_id == bindparam("org"))
+    .order_by(_i.c.created_at.desc(), _i.c.id.desc())
+)
+
 
 def _close(*where: Any) -> Any:
     return (
@@ -75,6 +83,12 @@ class Invitations(InvitationRepository):
         uow = self._uow
         params = {"tenant": uow.tenant_id, "person": person_id}
         return [_invitation(r) for r in uow._connector.reader().execute(_OF_PERSON, params)]
+
+    def of_organisation(self, organisation_id: UUID) -> list[Invitation]:
+        uow = self._uow
+        uow._flush(PERSONS)
+        params = {"tenant": uow.tenant_id, "org": organisation_id}
+        return [_invitation(r) for r in uow._connector.reader().execute(_OF_ORGANISATION, params)]
 
     def add(self, invitation: Invitation) -> None:
         uow = self._uow
