@@ -26,27 +26,16 @@ from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgr
 from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TimelineEntry
 from ticketkit.clock import ManualClock
 from ticketkit.demo_grants import play_seed_001
+from ticketkit.demo_world import SERVER_CRASH_TEMPLATE, seed_000
 from ticketkit.domain import (
-    FieldKind,
-    FieldSpec,
-    OrganisationKind,
     Person,
-    Role,
-    Status,
-    StatusCategory,
     TicketType,
     Visibility,
-    Workflow,
 )
 from ticketkit.hooks import Plugins, hookimpl
 
 #: Times are stored in UTC and shown in the provider's zone.
 DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
-
-SERVER_CRASH_TEMPLATE = (
-    "Was ist passiert?\n\nSeit wann?\n\nWelche Fehlermeldung erscheint?\n\n"
-    "Was wurde bereits versucht?\n"
-)
 
 TITLE = "Produktionsserver nicht erreichbar seit 14 Uhr"
 ASSIGN_NOTE = (
@@ -62,21 +51,6 @@ PUBLIC_ANSWER = (
     "zurückgesetzt haben. Alle Systeme laufen wieder normal. Bitte geben Sie uns Bescheid, "
     "falls noch etwas nicht funktioniert."
 )
-
-
-def server_crash_workflow() -> Workflow:
-    """New → Root-cause analysis → Solved → Closed, as in the seed."""
-    return Workflow.linear(
-        (
-            Status(key="new", label="Neu", category=StatusCategory.NEW),
-            Status(
-                key="root_cause_analysis", label="Ursachenanalyse", category=StatusCategory.OPEN
-            ),
-            Status(key="solved", label="Gelöst", category=StatusCategory.SOLVED),
-            Status(key="closed", label="Geschlossen", category=StatusCategory.CLOSED),
-        ),
-        extra=(("solved", "root_cause_analysis"),),
-    )
 
 
 class RecordingNotifier:
@@ -106,61 +80,9 @@ class Story:
 
 def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifier) -> Story:
     """Play the whole seed-000 story on ``desk``; ``clock`` moves as the story does."""
-    boot = desk.bootstrap_tenant(
-        name="Leadtime Demo",
-        provider_name="Leadtime Hosting",
-        admin_name="Anna Admin",
-        admin_email="anna@leadtime.example",
-    )
-    admin = boot.admin.actor
-    agent = desk.add_person(
-        admin,
-        organisation_id=boot.provider.id,
-        name="Tom Berger",
-        email="tom@leadtime.example",
-        role=Role.AGENT,
-    )
-    max_ = desk.add_person(
-        admin,
-        organisation_id=boot.provider.id,
-        name="Max Keller",
-        email="max@leadtime.example",
-        role=Role.AGENT,
-    )
-    globaltech = desk.create_organisation(
-        admin, name="GlobalTech Solutions", kind=OrganisationKind.CUSTOMER
-    )
-    project = desk.create_project(admin, organisation_id=globaltech.id, name="GlobalTech Support")
-    sandra = desk.add_person(
-        admin,
-        organisation_id=globaltech.id,
-        name="Sandra Winkler",
-        email="sandra.winkler@globaltech.example",
-        role=Role.GUEST,
-    )
-    server_crash = desk.create_ticket_type(
-        admin,
-        name="Server Crash",
-        description_template=SERVER_CRASH_TEMPLATE,
-        workflow=server_crash_workflow(),
-        fields=(
-            FieldSpec(
-                name="sla_level",
-                label="SLA-Level",
-                kind=FieldKind.SINGLE_CHOICE,
-                required=True,
-                choices=("Gold", "Silver", "Bronze"),
-            ),
-            FieldSpec(
-                name="affected_systems",
-                label="Betroffene Systeme",
-                kind=FieldKind.MULTIPLE_CHOICE,
-                required=True,
-                choices=("Hauptdatenbank", "API-Gateway", "Webserver", "Mailserver"),
-            ),
-        ),
-    )
-
+    seed = seed_000(desk)
+    agent, max_, sandra = seed.tom, seed.max, seed.sandra
+    project, server_crash = seed.project, seed.server_crash
     clock.advance(timedelta(minutes=5))
     description = SERVER_CRASH_TEMPLATE.replace(
         "Was ist passiert?\n", "Was ist passiert?\nDer Produktionsserver antwortet nicht.\n"
@@ -198,7 +120,7 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
     )
     return Story(
         desk=desk,
-        admin=boot.admin,
+        admin=seed.admin,
         agent=agent,
         max=max_,
         sandra=sandra,
