@@ -529,3 +529,22 @@ def test_guests_and_customer_admins_are_free_seats_and_staff_are_billable(
     for who in (world.agent, world.acme_admin, world.acme_guest):
         with pytest.raises(PermissionDenied):
             desk.seat_report(who.actor)
+
+
+def test_staff_look_up_every_organisation_and_customers_their_own(
+    world: World, other: World
+) -> None:
+    desk = world.desk
+    names = [o.name for o in desk.list_organisations(world.agent.actor)]
+    assert names == sorted(names) and {"Acme Corp", "Globex"} <= set(names)
+    assert [o.name for o in desk.list_organisations(world.acme_guest.actor)] == ["Acme Corp"]
+    with pytest.raises(NotFound):
+        desk.get_organisation(world.acme_guest.actor, world.globex.id)
+    with pytest.raises(NotFound):
+        desk.get_organisation(world.agent.actor, other.acme.id)  # another tenant's
+    desk.add_membership(world.admin.actor, world.acme_guest.id, world.globex.id, "guest")
+    assert [o.name for o in desk.list_organisations(world.acme_guest.actor)] == [
+        "Acme Corp",
+        "Globex",
+    ]
+    assert desk.get_organisation(world.acme_guest.actor, world.globex.id) == world.globex

@@ -273,6 +273,8 @@ VALID: dict[str, Args] = {
     "decline_grant_request": lambda s: {"grant_id": s.request_id},
     "revoke_grant": lambda s: {"grant_id": s.offer_id},
     "list_grants": lambda s: {},
+    "get_organisation": lambda s: {"organisation_id": s.world.acme.id},
+    "list_organisations": lambda s: {},
     "list_invitations": lambda s: {"organisation_id": s.world.acme.id},
     "create_ticket": lambda s: {
         "project_id": s.world.acme_project.id,

@@ -141,6 +141,7 @@ def everything_shown_to(w: World, person: Person) -> dict[str, Any]:
         "timelines": {tid: desk.timeline(person.actor, tid) for tid in sorted(views)},
         "projects": desk.list_projects(person.actor),
         "people": desk.list_people(person.actor),
+        "organisations": desk.list_organisations(person.actor),
     }
 
 
@@ -153,6 +154,7 @@ def check_policy_invariants(storage: Storage, w: World) -> None:
         viewers = {p.id: policy.viewer(p, uow.access, w.clock.now()) for p in w.everyone}
         projects = {p.id: p for p in uow.projects.list(TRUE)}
         everyone = uow.persons.list(TRUE)
+        organisations = uow.organisations.list(TRUE)
     for person in w.everyone:
         viewer = viewers[person.id]
         allowed = {t.id for t in all_tickets if evaluate(policy.tickets(viewer), t)}
@@ -163,6 +165,14 @@ def check_policy_invariants(storage: Storage, w: World) -> None:
         assert len(listed) == 2 * len(allowed), "each sort lists every ticket exactly once"
         people = {p.id for p in everyone if evaluate(policy.people(viewer), p)}
         assert {p.id for p in shown["people"]} == people
+        orgs = {o.id for o in organisations if evaluate(policy.organisations(viewer), o)}
+        assert {o.id for o in shown["organisations"]} == orgs
+        for o in organisations:
+            if o.id in orgs:
+                assert desk.get_organisation(person.actor, o.id) == o
+            else:
+                with pytest.raises(NotFound):
+                    desk.get_organisation(person.actor, o.id)
         for t in all_tickets:
             if t.id in allowed:
                 assert desk.get_ticket(person.actor, t.id).id == t.id
@@ -204,6 +214,7 @@ def comparable(shown: dict[str, Any]) -> dict[str, Any]:
         "timelines": shown["timelines"],
         "projects": shown["projects"],
         "people": shown["people"],
+        "organisations": shown["organisations"],
     }
 
 

@@ -396,6 +396,22 @@ def list_ticket_types(s: Session) -> list[TicketTypeView]:
     return [project_ticket_type(t, s.actor) for t in sorted(found, key=lambda t: (t.name, t.id))]
 
 
+def get_organisation(s: Session, organisation_id: UUID) -> Organisation:
+    """The organisation ``organisation_id`` if the person may look it up (the policy's
+    ``organisations`` rule); ``NotFound`` otherwise, the same as for no such organisation."""
+    org = organisation_of(s, organisation_id, "organisation_id")
+    if not s.actor.reads("organisations", org):
+        raise NotFound("Organisation", organisation_id)
+    return org
+
+
+def list_organisations(s: Session) -> list[Organisation]:
+    """The organisations the person may look up, by name: staff all of the tenant,
+    customers their own."""
+    found = s.uow.organisations.list(s.actor.organisations)
+    return sorted(found, key=lambda o: (o.name, o.id))
+
+
 def list_projects(s: Session) -> list[Project]:
     """The projects the person may see and create tickets in, by name."""
     found = s.uow.projects.list(s.actor.projects)

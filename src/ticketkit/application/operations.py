@@ -263,6 +263,15 @@ class Operations(abc.ABC):
         """The tenant's ticket types by name, each with the fields the actor may see."""
         return self._run(actor, READ, directory.list_ticket_types)
 
+    def get_organisation(self, actor: Actor, organisation_id: UUID) -> Organisation:
+        """An organisation the actor may look up (staff: any of the tenant; customers:
+        their own)."""
+        return self._run(actor, READ, directory.get_organisation, organisation_id)
+
+    def list_organisations(self, actor: Actor) -> list[Organisation]:
+        """The organisations the actor may look up, by name."""
+        return self._run(actor, READ, directory.list_organisations)
+
     def list_projects(self, actor: Actor) -> list[Project]:
         """The projects the person may see and create tickets in, by name."""
         return self._run(actor, READ, directory.list_projects)

@@ -458,6 +458,14 @@ class Policy:
             any_of(one_of("role", staff), one_of("organisation_id", viewer.organisation_ids)),
         )
 
+    def organisations(self, viewer: Viewer) -> Predicate:
+        """Organisations the viewer may look up: staff every one of the tenant; customers
+        those they belong to (home and further memberships)."""
+        scope = Eq("tenant_id", viewer.tenant_id)
+        if viewer.is_staff:
+            return scope
+        return all_of(scope, one_of("id", viewer.organisation_ids))
+
     def groups(self, viewer: Viewer) -> Predicate:
         """Agent groups the viewer may see: staff every group of the tenant; a customer's
         own agents their organisation's; other customers none (how a desk organises its
@@ -660,7 +668,15 @@ class Policy:
 
 #: The policy's reading rules by name, as ``Access`` hands them out.
 Rule = Literal[
-    "tickets", "comments", "events", "projects", "people", "groups", "followers", "grants"
+    "tickets",
+    "comments",
+    "events",
+    "projects",
+    "people",
+    "organisations",
+    "groups",
+    "followers",
+    "grants",
 ]
 
 
@@ -723,6 +739,11 @@ class Access:
     def people(self) -> Predicate:
         """People this person may look up."""
         return self._rule("people")
+
+    @property
+    def organisations(self) -> Predicate:
+        """Organisations this person may look up."""
+        return self._rule("organisations")
 
     @property
     def groups(self) -> Predicate:
