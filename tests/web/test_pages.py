@@ -58,6 +58,10 @@ def test_the_ticket_page_gives_an_agent_names_labels_transitions_and_whom_to_ass
         "Second-Level-Support",
     )
     assert (page.type_name, page.project) == ("Server Crash", "GlobalTech Support")
+    assert (page.organisation_id, page.organisation) == (
+        world.seed.globaltech.id,
+        "GlobalTech Solutions",
+    )
     assert [(f.label, f.value) for f in page.fields] == [
         ("SLA-Level", "Gold"),
         ("Betroffene Systeme", "Hauptdatenbank, Webserver"),

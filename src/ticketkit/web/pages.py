@@ -187,6 +187,9 @@ class TicketPage:
     ticket: TicketView
     type_name: str
     project: str
+    #: The organisation whose project it is, if the reader may look it up.
+    organisation_id: UUID | None
+    organisation: str | None
     requester: str | None
     assignee: str | None
     group: str | None
@@ -208,7 +211,9 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
     ticket_type = types.get(ticket.type_id)
     labels = {s.key: s.label for s in ticket_type.statuses} if ticket_type else {}
     specs = {f.name: f.label for f in ticket_type.fields} if ticket_type else {}
-    projects = {p.id: p.name for p in desk.list_projects(actor)}
+    project = next((p for p in desk.list_projects(actor) if p.id == ticket.project_id), None)
+    organisations = {o.id: o.name for o in desk.list_organisations(actor)}
+    owner = project.organisation_id if project is not None else None
     names = _Names(desk, actor)
     assignees: tuple[PersonView, ...] = ()
     groups: tuple[Group, ...] = ()
@@ -220,7 +225,9 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
     return TicketPage(
         ticket=ticket,
         type_name=ticket_type.name if ticket_type else "",
-        project=projects.get(ticket.project_id, ""),
+        project=project.name if project is not None else "",
+        organisation_id=owner if owner in organisations else None,
+        organisation=organisations.get(owner) if owner is not None else None,
         requester=names(ticket.requester_id),
         assignee=names(ticket.assignee_id),
         group=group_names.get(ticket.group_id) if ticket.group_id else None,
