@@ -61,7 +61,7 @@ DEFAULTS: Mapping[str, Any] = {
 }
 
 
-@attrs.define(kw_only=True)
+@attrs.frozen(kw_only=True)
 class TicketKitState:
     """What one app's ticketkit is: its desk, the engine the extension made for it (None
     for a storage handed in), and the settings read from its config."""
