@@ -110,11 +110,13 @@ def signed_in() -> Actor:
     return actor
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def storage_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The app's storage: by URL in memory, or the suite's migrated SQLite and PostgreSQL."""
     if request.param == "memory":
         return {"TICKETKIT_DATABASE_URL": "memory://"}
-    return {"TICKETKIT_STORAGE": SqlStorage(request.getfixturevalue("sqlite_engine"))}
+    engine = request.getfixturevalue(f"{request.param}_engine")
+    return {"TICKETKIT_STORAGE": SqlStorage(engine)}
 
 
 @pytest.fixture
