@@ -233,3 +233,47 @@ def test_the_import_graph_sees_real_edges() -> None:
     assert "ticketkit.application.session" in graph["ticketkit.application.tickets"]
     assert "sqlalchemy" in graph["ticketkit.adapters.sqlalchemy.compile"]
     assert "ticketkit.ids" in graph["ticketkit.application.desk"]
+
+
+# -- the web layer ------------------------------------------------------------------------------
+
+WEB_FRAMEWORKS = ("flask", "django", "werkzeug")
+
+
+def test_importing_ticketkit_and_its_web_layer_imports_no_web_framework() -> None:
+    script = textwrap.dedent(
+        """
+        import sys, ticketkit
+        for name in ticketkit.__all__:
+            getattr(ticketkit, name)
+        import ticketkit.application, ticketkit.adapters.sqlalchemy
+        import ticketkit.web, ticketkit.web.forms, ticketkit.web.http, ticketkit.web.principals
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in {frameworks!r})
+        print(loaded)
+        """
+    ).format(frameworks=WEB_FRAMEWORKS)
+    src = str(Path(ticketkit.__file__).parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": src},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_only_the_framework_integrations_import_a_framework_and_nothing_imports_them() -> None:
+    graph = import_graph()
+    integrations = ("ticketkit.web.flask", "ticketkit.web.django")
+    for module, targets in graph.items():
+        if not module.startswith("ticketkit.web"):
+            bad = sorted(t for t in targets if t.startswith("ticketkit.web"))
+            assert not bad, f"{module} imports the web layer {bad}"
+        integration = module.startswith(integrations)
+        if not integration:
+            bad = sorted(t for t in targets if t in ("flask", "django"))
+            bad += sorted(t for t in targets if t.startswith(integrations))
+            assert not bad, f"{module} imports {bad}: only the integrations may"
+    assert "flask" in graph["ticketkit.web.flask"]  # the graph sees the web layer
