@@ -1,14 +1,15 @@
 """The seed-000 guest portal and agent desk on Flask: ``python examples/flask_portal/app.py``.
 
-Guests sign in by magic link (printed below in development); agents through this host's
-own demo login (their e-mail and the password ``demo``). Every screen is one call into
-``ticketkit.web.pages``; the templates are shared with the Django example.
+Guests sign in by magic link (printed in development); agents by this host's demo login
+(their e-mail, password ``demo``). Each screen is one call into ``ticketkit.web.pages``;
+the templates are shared with the Django example.
 """
 
 from __future__ import annotations
 
-import argparse
 import hmac
+import os
+import secrets
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,18 +21,18 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from ticketkit import Actor, InvitationMessage, ValidationError, hookimpl
-from ticketkit.demo_world import PortalWorld, portal_world
-from ticketkit.web import forms, pages
+from ticketkit import Actor, InvitationMessage, hookimpl
+from ticketkit.demo_world import portal_world
+from ticketkit.web import pages
 from ticketkit.web.flask import TicketKit
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = b"demo"
 ticketkit = TicketKit()
 
 
 class PrintedInvitations:
-    """Development's mailer: prints each magic link (tests record them instead)."""
+    """Development's mailer: prints each magic link (the tests record them instead)."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
@@ -45,7 +46,7 @@ def create_app(database: Path, *, plugins: list[object], development: bool = Tru
     """The portal on a new SQLite file, loaded with the seed-000 world."""
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.update(
-        SECRET_KEY=Path("/dev/urandom").read_bytes()[:32] if development else None,
+        SECRET_KEY=secrets.token_bytes(32),  # sessions end when the demo stops
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not development,
@@ -54,37 +55,30 @@ def create_app(database: Path, *, plugins: list[object], development: bool = Tru
         TICKETKIT_PLUGINS=plugins,
         TICKETKIT_ERROR_TEMPLATE="error.html",
         # The one place host users become ticketkit people: the demo login's e-mail.
-        TICKETKIT_PERSON_FOR_USER=lambda desk: app.config["STAFF"].get(session.get("user")),
+        TICKETKIT_PERSON_FOR_USER=lambda desk: staff.get(session.get("user", "")),
     )
     CSRFProtect(app)
     ticketkit.init_app(app)
-    desk = ticketkit.desk_of(app)
-    world: PortalWorld = portal_world(desk, now=datetime.now(UTC))
-    app.config.update(WORLD=world, STAFF={p.email: p.actor for p in (world.seed.tom, world.seed.max)})
+    desk = ticketkit.state(app).desk
+    world = app.config["WORLD"] = portal_world(desk, now=datetime.now(UTC))
+    staff = {p.email: p.actor for p in (world.seed.tom, world.seed.max)}
     desk.invite_guest(world.seed.admin.actor, world.seed.sandra.id)
 
     def page(template: str, title: str, status: int = 200, **context: Any) -> tuple[str, int]:
         return render_template(template, title=title, **context), status
 
     def me() -> Actor:
-        actor = ticketkit.session.actor
-        if actor is None:
+        if (actor := ticketkit.session.actor) is None:
             abort(redirect("/login"))
         return actor
-
-    def back(ticket_id: UUID) -> Response:
-        return redirect(f"/tickets/{ticket_id}", 303)
 
     @app.context_processor
     def common() -> dict[str, object]:
         principal = ticketkit.session.principal
         actor = principal.actor if principal else None
         csrf = f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
-        return {
-            "principal": principal,
-            "brand": pages.brand(desk, actor, default_name=world.seed.tom.name and "Leadtime"),
-            "csrf_input": Markup(csrf),
-        }
+        brand = pages.brand(desk, actor, default_name="Leadtime Hosting")
+        return {"principal": principal, "brand": brand, "csrf_input": Markup(csrf)}
 
     @app.after_request
     def no_referrer(response: Response) -> Response:
@@ -112,15 +106,14 @@ def create_app(database: Path, *, plugins: list[object], development: bool = Tru
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Response | tuple[str, int]:
         user = request.form.get("username", "").strip().lower()
-        password = request.form.get("password", "")
-        if request.method == "POST" and user in app.config["STAFF"]:
-            if hmac.compare_digest(password.encode(), DEMO_PASSWORD.encode()):
-                session.clear()
-                session["user"] = user
-                return redirect("/tickets", 303)
+        password = request.form.get("password", "").encode()
+        if user in staff and hmac.compare_digest(password, DEMO_PASSWORD):
+            session.clear()
+            session["user"] = user
+            return redirect("/tickets", 303)
         error = "Unknown e-mail or wrong password." if request.method == "POST" else None
         hint = "Guests sign in with the link from their invitation."
-        return page("login.html", "Sign in", 401 if error else 200, error=error, username=user, hint=hint)
+        return page("login.html", "Sign in", 401 if error else 200, error=error, hint=hint)
 
     @app.post("/signout")
     def sign_out() -> Response:
@@ -129,28 +122,19 @@ def create_app(database: Path, *, plugins: list[object], development: bool = Tru
 
     @app.get("/tickets")
     def tickets() -> tuple[str, int]:
-        args = request.args
-        found = pages.ticket_list(desk, me(), status=args.get("status"), cursor=args.get("cursor"))
-        return page("tickets.html", "Tickets", page=found)
+        status, cursor = request.args.get("status"), request.args.get("cursor")
+        return page(
+            "tickets.html",
+            "Tickets",
+            page=pages.ticket_list(desk, me(), status=status, cursor=cursor),
+        )
 
     @app.route("/tickets/new", methods=["GET", "POST"])
     def new_ticket() -> Response | tuple[str, int]:
-        actor = me()
-        types = {str(t.id): t for t in desk.list_ticket_types(actor)}
-        chosen = types.get(request.values.get("type", ""))
-        if chosen is None:
-            return page("new_ticket.html", "New ticket", form=None, types=types.values())
-        shown = {"projects": desk.list_projects(actor), "project": request.form.get("project")}
-        if request.method == "GET":
-            return page("new_ticket.html", "New ticket", form=forms.ticket_form(chosen), **shown)
-        try:
-            draft = forms.parse_ticket_form(chosen, request.form)
-            project = forms.form_id(request.form, "project")
-            ticket = desk.create_ticket(actor, project_id=project, type_id=chosen.id, channel="web", **draft.arguments())
-        except ValidationError as error:
-            form = forms.ticket_form(chosen, request.form, error=error)
-            return page("new_ticket.html", "New ticket", 422, form=form, **shown)
-        return back(ticket.id)
+        screen = pages.new_ticket(desk, me(), request.values, submit=request.method == "POST")
+        if screen.created is not None:
+            return redirect(f"/tickets/{screen.created.id}", 303)
+        return page("new_ticket.html", "New ticket", screen.status, screen=screen)
 
     @app.get("/tickets/<uuid:ticket_id>")
     def ticket(ticket_id: UUID) -> tuple[str, int]:
@@ -159,28 +143,15 @@ def create_app(database: Path, *, plugins: list[object], development: bool = Tru
 
     @app.get("/projects/<int:project>/tickets/<int:number>")
     def ticket_by_number(project: int, number: int) -> Response:
-        actor = me()
-        found = desk.get_ticket_by_number(actor, desk.get_project_by_number(actor, project).id, number)
-        return back(found.id)
+        found = desk.get_ticket_by_number(
+            me(), desk.get_project_by_number(me(), project).id, number
+        )
+        return redirect(f"/tickets/{found.id}")
 
-    @app.post("/tickets/<uuid:ticket_id>/comments")
-    def comment(ticket_id: UUID) -> Response:
-        form = request.form
-        desk.add_comment(me(), ticket_id, form.get("body", ""), visibility=form.get("visibility", ""), channel="web")
-        return back(ticket_id)
-
-    @app.post("/tickets/<uuid:ticket_id>/status")
-    def status(ticket_id: UUID) -> Response:
-        version = forms.form_version(request.form)
-        desk.change_status(me(), ticket_id, request.form.get("status", ""), expected_version=version)
-        return back(ticket_id)
-
-    @app.post("/tickets/<uuid:ticket_id>/assign")
-    def assign(ticket_id: UUID) -> Response:
-        form, version = request.form, forms.form_version(request.form)
-        assignee, group = forms.form_id(form, "assignee", optional=True), forms.form_id(form, "group", optional=True)
-        desk.assign(me(), ticket_id, assignee, group_id=group, expected_version=version)
-        return back(ticket_id)
+    @app.post("/tickets/<uuid:ticket_id>/<action>")
+    def ticket_action(ticket_id: UUID, action: str) -> Response:
+        pages.ticket_action(desk, me(), ticket_id, action, request.form)
+        return redirect(f"/tickets/{ticket_id}", 303)
 
     @app.get("/organisations/<uuid:organisation_id>")
     def organisation(organisation_id: UUID) -> tuple[str, int]:
@@ -191,10 +162,9 @@ def create_app(database: Path, *, plugins: list[object], development: bool = Tru
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="The seed-000 portal on Flask.")
-    parser.add_argument("--port", type=int, default=5000)
-    port = parser.parse_args().port
+    port = int(os.environ.get("PORT", "5000"))
     with tempfile.TemporaryDirectory() as tmp:
-        portal = create_app(Path(tmp) / "portal.sqlite", plugins=[PrintedInvitations(f"http://127.0.0.1:{port}")])
+        links = PrintedInvitations(f"http://127.0.0.1:{port}")
+        portal = create_app(Path(tmp) / "portal.sqlite", plugins=[links])
         print("Agents: tom@leadtime.example or max@leadtime.example, password 'demo'.")
-        portal.run(host="127.0.0.1", port=port, debug=False)
+        portal.run(host="127.0.0.1", port=port)

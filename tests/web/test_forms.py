@@ -440,3 +440,23 @@ def test_the_properties_see_every_kind() -> None:
     """Guards the properties above against a type that lost a kind of field."""
     kinds = {f.kind for f in _view("agent").fields}
     assert kinds == set(FieldKind)
+
+
+def test_an_id_from_a_select_is_parsed_or_named_in_the_error() -> None:
+    from uuid import uuid4
+
+    from ticketkit.web.forms import form_id, form_version
+
+    ident = uuid4()
+    assert form_id({"project": str(ident)}, "project") == ident
+    assert form_id({"group": ""}, "group", optional=True) is None
+    assert form_id({}, "group", optional=True) is None
+    for bad in ({"project": "x"}, {"project": ""}, {"project": [str(ident), str(ident)]}):
+        with pytest.raises(ValidationError) as caught:
+            form_id(bad, "project")
+        assert list(caught.value.fields) == ["project"]
+    assert form_version({"version": "7"}) == 7
+    assert form_version({}) is None
+    for bad_version in ("-1", "1e3", "9" * 40, "x"):
+        with pytest.raises(ValidationError, match="version"):
+            form_version({"version": bad_version})

@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ticketkit import CommentDraft, HelpDesk, ManualClock, NotFound, TicketView
+from ticketkit import (
+    CommentDraft,
+    Conflict,
+    HelpDesk,
+    ManualClock,
+    NotFound,
+    TicketView,
+    ValidationError,
+)
 from ticketkit.demo_world import PortalWorld, portal_world
 from ticketkit.ports import Storage
 from ticketkit.web import pages
@@ -143,3 +151,55 @@ def test_each_customer_gets_her_organisations_brand_and_a_visitor_the_defaults(
     )
     visitor = pages.brand(desk, None, default_name="Leadtime")
     assert (visitor.name, visitor.primary_colour) == ("Leadtime", "#1f4e79")
+
+
+def test_the_new_ticket_screen_offers_types_then_the_form_and_creates_only_a_good_one(
+    desk: HelpDesk, world: PortalWorld
+) -> None:
+    sandra = world.seed.sandra.actor
+    crash_type, project = str(world.seed.server_crash.id), str(world.seed.project.id)
+    first = pages.new_ticket(desk, sandra, {}, submit=False)
+    assert first.form is None and "Server Crash" in {t.name for t in first.types}
+    assert pages.new_ticket(desk, sandra, {"type": "nonsense"}, submit=False).form is None
+    blank = pages.new_ticket(desk, sandra, {"type": crash_type}, submit=False)
+    assert blank.form is not None and blank.form["description"].value.startswith("Was ist")
+    before = len(desk.list_tickets(sandra).items)
+    sent = {"type": crash_type, "project": project, "title": "Down", "fields.sla_level": "Platin"}
+    bad = pages.new_ticket(desk, sandra, sent, submit=True)
+    assert bad.status == 422 and bad.created is None and bad.form is not None
+    assert bad.form["fields.sla_level"].error and bad.form["fields.affected_systems"].error
+    assert bad.form["title"].value == "Down", "what she typed stays"
+    assert len(desk.list_tickets(sandra).items) == before, "nothing written"
+    good = {**sent, "fields.sla_level": "Gold", "fields.affected_systems": ["Webserver"]}
+    done = pages.new_ticket(desk, sandra, good, submit=True)
+    assert done.created is not None and done.created.fields["sla_level"] == "Gold"
+    elsewhere = {**good, "project": str(world.northwind_project.id)}
+    with pytest.raises(NotFound):
+        pages.new_ticket(desk, sandra, elsewhere, submit=True)
+
+
+def test_the_ticket_pages_forms_comment_without_conflict_and_check_the_version_otherwise(
+    desk: HelpDesk, world: PortalWorld
+) -> None:
+    ticket = crash(desk, world)
+    tom, max_ = world.seed.tom.actor, world.seed.max.actor
+    drawn = desk.get_ticket(tom, ticket.id).version
+    desk.add_comment(max_, ticket.id, "meanwhile", visibility="internal")
+    pages.ticket_action(desk, tom, ticket.id, "comments", {"body": "hi", "visibility": "public"})
+    with pytest.raises(Conflict):
+        pages.ticket_action(
+            desk, tom, ticket.id, "status", {"status": "solved", "version": str(drawn)}
+        )
+    now = desk.get_ticket(tom, ticket.id).version
+    view = pages.ticket_action(
+        desk, tom, ticket.id, "assign", {"assignee": "", "group": "", "version": str(now)}
+    )
+    assert (view.assignee_id, view.group_id) == (None, None)
+    with pytest.raises(ValidationError, match="assignee"):
+        pages.ticket_action(desk, tom, ticket.id, "assign", {"assignee": "Max"})
+    with pytest.raises(NotFound):
+        pages.ticket_action(desk, tom, ticket.id, "delete", {})
+    with pytest.raises(NotFound):
+        pages.ticket_action(
+            desk, world.nina.actor, ticket.id, "comments", {"body": "x", "visibility": "public"}
+        )

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol, TypeAlias, cast
+from typing import Any, Protocol, TypeAlias, cast, overload
 from uuid import UUID
 
 import attrs
@@ -261,8 +261,44 @@ def parse_ticket_form(ticket_type: TicketTypeView, data: FormData) -> TicketDraf
 # -- reading a submitted form --------------------------------------------------------------
 
 
-def _all(data: FormData, name: str) -> list[object]:
-    """Every value submitted under ``name``."""
+@overload
+def form_id(data: FormData, name: str) -> UUID: ...
+@overload
+def form_id(data: FormData, name: str, *, optional: bool) -> UUID | None: ...
+def form_id(data: FormData, name: str, *, optional: bool = False) -> UUID | None:
+    """The id submitted as ``name`` (a select of projects, people or groups): a
+    ``ValidationError`` naming it for anything that is no id, or for none unless
+    ``optional`` (then an empty choice is None)."""
+    errors: list[FieldError] = []
+    value = (_single(data, name, errors) or "").strip()
+    if not errors and not value:
+        if optional:
+            return None
+        errors.append(FieldError(name, "is required"))
+    if errors:
+        raise ValidationError(errors)
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ValidationError.single(name, "is not one of the choices") from None
+
+
+def form_version(data: FormData, name: str = "version") -> int | None:
+    """The version of what a form was drawn from, to pass as ``expected_version`` (a
+    change seen meanwhile is then a ``Conflict``, 409); None when the form sent none."""
+    errors: list[FieldError] = []
+    value = (_single(data, name, errors) or "").strip()
+    if errors:
+        raise ValidationError(errors)
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise ValidationError.single(name, "must be a whole number")
+    return int(value)
+
+
+def form_values(data: FormData, name: str) -> list[object]:
+    """Every value submitted under ``name``, from a multi-value form or a plain mapping."""
     getlist = getattr(data, "getlist", None)
     if callable(getlist):
         return list(getlist(name))
@@ -274,7 +310,7 @@ def _all(data: FormData, name: str) -> list[object]:
 
 
 def _strings(data: FormData, name: str, errors: list[FieldError]) -> list[str]:
-    values = _all(data, name)
+    values = form_values(data, name)
     if not all(isinstance(v, str) for v in values):
         errors.append(FieldError(name, "must be text"))
         return []
@@ -308,7 +344,7 @@ class _Current:
 
     def one(self, name: str, default: str) -> str:
         if self.data is not None:
-            values = [v for v in _all(self.data, name) if isinstance(v, str)]
+            values = [v for v in form_values(self.data, name) if isinstance(v, str)]
             return values[0] if values else default
         if self.ticket is not None:
             if name in ("title", "description"):
@@ -319,7 +355,7 @@ class _Current:
 
     def many(self, name: str) -> set[str]:
         if self.data is not None:
-            return {v for v in _all(self.data, name) if isinstance(v, str)}
+            return {v for v in form_values(self.data, name) if isinstance(v, str)}
         if self.ticket is not None:
             value = self.ticket.fields.get(name.removeprefix("fields."))
             return set(value) if isinstance(value, tuple) else set()
@@ -398,6 +434,9 @@ __all__ = [
     "TicketForm",
     "Widget",
     "field_name",
+    "form_id",
+    "form_values",
+    "form_version",
     "parse_ticket_form",
     "ticket_form",
 ]

@@ -27,7 +27,16 @@ from ticketkit.application.views import (
 from ticketkit.domain.grants import Grant
 from ticketkit.domain.model import Actor, Group, Organisation, Project
 from ticketkit.domain.values import FieldValue
-from ticketkit.errors import NotFound
+from ticketkit.errors import NotFound, ValidationError
+from ticketkit.web.forms import (
+    FormData,
+    TicketForm,
+    form_id,
+    form_values,
+    form_version,
+    parse_ticket_form,
+    ticket_form,
+)
 
 #: The settings a portal's look comes from, overridable per customer organisation.
 BRAND_SETTINGS = (
@@ -243,6 +252,107 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
     )
 
 
+# -- the new ticket and the ticket's forms -----------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class NewTicket:
+    """The new-ticket screen: the types to choose from until one is chosen, then its form
+    (with what was sent and each error at its input) and the projects to put it in; once a
+    submitted form was good, the ticket ``created``. ``status`` is the HTTP status to
+    answer with (422 for a form sent back with errors)."""
+
+    types: tuple[TicketTypeView, ...]
+    form: TicketForm | None
+    projects: tuple[Project, ...]
+    project: str
+    created: TicketView | None = None
+    status: int = 200
+
+
+def new_ticket(
+    desk: HelpDesk, actor: Actor, data: FormData, *, submit: bool, channel: str = "web"
+) -> NewTicket:
+    """The new-ticket screen for ``data`` (the request's query or form: ``type``,
+    ``project``, and on ``submit`` the ticket form's inputs), creating the ticket when a
+    submitted form is good. A type she may not use is as if none were chosen."""
+    types = tuple(desk.list_ticket_types(actor))
+    chosen = next((t for t in types if str(t.id) == _one(data, "type")), None)
+    projects = tuple(desk.list_projects(actor))
+    screen = NewTicket(types=types, form=None, projects=projects, project=_one(data, "project"))
+    if chosen is None:
+        return screen
+    if not submit:
+        return attrs.evolve(screen, form=ticket_form(chosen))
+    try:
+        draft = parse_ticket_form(chosen, data)
+        created = desk.create_ticket(
+            actor,
+            project_id=form_id(data, "project"),
+            type_id=chosen.id,
+            title=draft.title,
+            description=draft.description,
+            fields=draft.fields,
+            channel=channel,
+        )
+    except ValidationError as error:
+        return attrs.evolve(screen, form=ticket_form(chosen, data, error=error), status=422)
+    return attrs.evolve(screen, form=ticket_form(chosen, data), created=created)
+
+
+def _one(data: FormData, name: str) -> str:
+    try:
+        return str(form_id(data, name) or "")
+    except ValidationError:
+        return ""
+
+
+#: What a ticket page's forms do, by the name a host routes them under.
+TICKET_ACTIONS = ("comments", "status", "assign")
+
+
+def ticket_action(
+    desk: HelpDesk, actor: Actor, ticket_id: UUID, action: str, data: FormData
+) -> TicketView:
+    """Carry out one of the ticket page's forms (``TICKET_ACTIONS``): a comment (its
+    ``visibility`` from the button pressed; no version, so it never conflicts), a status
+    change, or an assignment to a person and a group (both checked against the
+    ``version`` the page was drawn at: a change seen meanwhile is a ``Conflict``).
+    ``NotFound`` for an action that is none of them."""
+    if action == "comments":
+        desk.add_comment(
+            actor,
+            ticket_id,
+            _text(data, "body"),
+            visibility=_text(data, "visibility"),
+            channel="web",
+        )
+    elif action == "status":
+        desk.change_status(
+            actor, ticket_id, _text(data, "status"), expected_version=form_version(data)
+        )
+    elif action == "assign":
+        desk.assign(
+            actor,
+            ticket_id,
+            form_id(data, "assignee", optional=True),
+            group_id=form_id(data, "group", optional=True),
+            expected_version=form_version(data),
+        )
+    else:
+        raise NotFound("Action", action)
+    return desk.get_ticket(actor, ticket_id)
+
+
+def _text(data: FormData, name: str) -> str:
+    """The one text submitted as ``name`` ("" for none; the operation says what is
+    wrong with it)."""
+    values = [v for v in form_values(data, name) if isinstance(v, str)]
+    if len(values) > 1:
+        raise ValidationError.single(name, "must be given once")
+    return values[0] if values else ""
+
+
 # -- the organisation page -------------------------------------------------------------------
 
 
@@ -304,17 +414,21 @@ def organisation_page(desk: HelpDesk, actor: Actor, organisation_id: UUID) -> Or
 
 __all__ = [
     "BRAND_SETTINGS",
+    "TICKET_ACTIONS",
     "Brand",
     "FieldRow",
     "GrantRow",
+    "NewTicket",
     "OrganisationPage",
     "TicketList",
     "TicketPage",
     "TicketRow",
     "brand",
+    "new_ticket",
     "organisation_page",
     "shown",
     "status_options",
+    "ticket_action",
     "ticket_list",
     "ticket_page",
 ]
