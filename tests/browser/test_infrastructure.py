@@ -12,7 +12,7 @@ import textwrap
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from html import escape
 from importlib import metadata
 from pathlib import Path
@@ -273,23 +273,35 @@ def start_scratch_run(root: Path, chromium_path: str | None, ci: bool) -> subpro
     )
 
 
-@pytest.fixture(scope="module")
-def scratch_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
-    """Each of RUNS (the one with Chromium only where there is one), run at the same time:
-    its root directory and output."""
+@pytest.fixture(scope="module", autouse=True)
+def started_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[Path, subprocess.Popen[str]]]]:
+    """Each of RUNS (the one with Chromium only where there is one), started together with
+    the module's first test when a selected test reads them: they run while the tests
+    before them do (those wait on the browser more than they compute)."""
     started: dict[str, tuple[Path, subprocess.Popen[str]]] = {}
-    try:
+    if any("scratch_runs" in getattr(item, "fixturenames", ()) for item in request.session.items):
         for name, (chromium_path, ci) in RUNS.items():
             if chromium_path is None and chromium.missing_message(chromium.executable()):
                 continue
             root = tmp_path_factory.mktemp("scratch")
             started[name] = (root, start_scratch_run(root, chromium_path, ci))
-        return {
-            name: (root, run.communicate(timeout=120)[0]) for name, (root, run) in started.items()
-        }
-    finally:
-        for _, run in started.values():
+    yield started
+    for _, run in started.values():
+        if run.poll() is None:
             run.kill()
+            run.communicate()
+
+
+@pytest.fixture(scope="module")
+def scratch_runs(
+    started_runs: dict[str, tuple[Path, subprocess.Popen[str]]],
+) -> dict[str, tuple[Path, str]]:
+    """Each started run's root directory and output, once it has ended."""
+    return {
+        name: (root, run.communicate(timeout=120)[0]) for name, (root, run) in started_runs.items()
+    }
 
 
 def png_size(path: Path) -> tuple[int, int]:
