@@ -60,7 +60,7 @@ def launch_args() -> list[str]:
     return args
 
 
-def launch_env(home: Path) -> dict[str, str]:
+def launch_env(home: Path) -> dict[str, str | float | bool]:
     """The browser's environment: ours, with its configuration and cache under ``home``,
     so no profile, crash report or cache lands in the user's own directories."""
     return {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import FloatRect, Locator, Page
 
 _AXE = Axe()  # axe-core ships inside the package: nothing is fetched
 
@@ -74,7 +74,7 @@ def assert_focus_visible(page: Page, *, margin: int = 6) -> None:
     )
     if box is None:
         raise AssertionError("nothing has the focus")
-    clip = {
+    clip: FloatRect = {
         "x": max(box["x"] - margin, 0),
         "y": max(box["y"] - margin, 0),
         "width": box["width"] + 2 * margin,
