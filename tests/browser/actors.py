@@ -37,10 +37,10 @@ class Actors:
     def screenshot_paths(self) -> list[Path]:
         """Where each page's screenshot goes: ``<test id>.png`` for a test with one page,
         ``<test id>--<actor>.png`` for each page of a test with several."""
-        stem = re.sub(r"[^\w.-]+", "_", self._test_id.replace("::", "__").replace("/", "."))
+        stem = _file_name(self._test_id.replace("::", "__").replace("/", "."))
         if len(self._opened) == 1:
             return [self._screenshots / f"{stem}.png"]
-        return [self._screenshots / f"{stem}--{name}.png" for name, _, _ in self._opened]
+        return [self._screenshots / f"{stem}--{_file_name(n)}.png" for n, _, _ in self._opened]
 
     def close(self) -> None:
         """Screenshot every page still open (also after a failure), then close contexts.
@@ -56,3 +56,7 @@ class Actors:
                 except Exception as exc:
                     warnings.warn(f"no screenshot of {name}'s page: {exc}", stacklevel=1)
             context.close()
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text)

@@ -51,7 +51,11 @@ def browser(
 
 
 @pytest.fixture
-def new_actor_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Actors]:
+def new_actor_page(
+    browser: Browser,
+    request: pytest.FixtureRequest,
+    serve_wsgi: Callable[[WSGIApplication], str],  # set up first, so apps outlive the pages
+) -> Iterator[Actors]:
     """``new_actor_page("sandra", base_url=url)``: a page in a fresh browser context per
     actor, screenshot into test-artifacts/screenshots/ and closed when the test ends."""
     actors = Actors(browser, request.config.rootpath / SCREENSHOTS, request.node.nodeid)
