@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.browser.chromium import report_header
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.clock import ManualClock
 from ticketkit.ports import Storage
@@ -23,6 +24,11 @@ POSTGRES_URL = os.environ.get(
 )
 PG_SCHEMA = "ticketkit_tests"
 BACKENDS = ["memory", "sqlite", "postgres"]
+
+
+def pytest_report_header() -> str:
+    """The Chromium and Playwright the browser tests use (tests/browser/)."""
+    return report_header()
 
 
 def _in_ci() -> bool:
