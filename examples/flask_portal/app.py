@@ -11,7 +11,6 @@ import hmac
 import os
 import secrets
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -42,8 +41,10 @@ class PrintedInvitations:
         print(f"Magic link for {message.name}: {self.base_url}/signin?token={message.token}")
 
 
-def create_app(database: Path, *, plugins: list[object], development: bool = True) -> Flask:
-    """The portal on a new SQLite file, loaded with the seed-000 world."""
+def create_app(
+    database: Path, *, plugins: list[object], development: bool = True, **config: Any
+) -> Flask:
+    """The portal on a new SQLite file, loaded with the seed-000 world (``config`` on top)."""
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # sessions end when the demo stops
@@ -57,10 +58,11 @@ def create_app(database: Path, *, plugins: list[object], development: bool = Tru
         # The one place host users become ticketkit people: the demo login's e-mail.
         TICKETKIT_PERSON_FOR_USER=lambda desk: staff.get(session.get("user", "")),
     )
+    app.config.update(config)
     CSRFProtect(app)
     ticketkit.init_app(app)
     desk = ticketkit.state(app).desk
-    world = app.config["WORLD"] = portal_world(desk, now=datetime.now(UTC))
+    world = app.config["WORLD"] = portal_world(desk, now=desk.clock.now())
     staff = {p.email: p.actor for p in (world.seed.tom, world.seed.max)}
     desk.invite_guest(world.seed.admin.actor, world.seed.sandra.id)
 

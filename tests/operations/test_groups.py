@@ -78,6 +78,12 @@ def test_a_guest_s_new_ticket_goes_to_the_group_serving_its_project_and_its_memb
         "group_assigned",
     ]
     assert desk.get_ticket(w.acme_guest.actor, t.id).version == 1
+    routed = desk.timeline(w.agent.actor, t.id)[1].description
+    assert (routed.key, routed.params["group"]) == ("group_assigned", group.name)
+    assert routed.text == f"{w.acme_guest.name} gave the ticket to the group {group.name}"
+    desk.assign(w.agent.actor, t.id, group_id=None)
+    taken = desk.timeline(w.agent.actor, t.id)[-1].description
+    assert taken.text == f"{w.agent.name} took the ticket from its group"
 
 
 def test_without_a_serving_group_a_new_ticket_has_none_and_no_agent_hears_of_it(

@@ -52,6 +52,8 @@ GERMAN = {
     "comment_internal": "{actor} hat eine interne Notiz geschrieben",
     "ticket_changed": "{actor} hat {fields} geändert",
     "ticket_moved": "{actor} hat das Ticket als #{number} an einen anderen Desk übergeben",
+    "group_assigned": "{actor} hat das Ticket der Gruppe {group} gegeben",
+    "group_unassigned": "{actor} hat das Ticket aus seiner Gruppe genommen",
     "event": "{actor}: {kind}",
 }
 

@@ -18,6 +18,7 @@ from ticketkit.application.views import Description, TicketTypeView
 from ticketkit.domain.events import (
     CommentAdded,
     Event,
+    GroupAssigned,
     StatusChanged,
     TicketAssigned,
     TicketChanged,
@@ -40,6 +41,8 @@ DESCRIPTION_TEMPLATES: Final[Mapping[str, str]] = {
     "comment_internal": "{actor} wrote an internal note",
     "ticket_changed": "{actor} changed {fields}",
     "ticket_moved": "{actor} moved the ticket to another desk as #{number}",
+    "group_assigned": "{actor} gave the ticket to the group {group}",
+    "group_unassigned": "{actor} took the ticket from its group",
     "event": "{actor}: {kind}",
 }
 SOMEONE: Final = "someone"
@@ -64,6 +67,15 @@ def named_people(events: Iterable[Event]) -> set[UUID]:
     return found
 
 
+def visible_groups(s: Session, events: Iterable[Event]) -> dict[UUID, str]:
+    """The names of the agent groups ``events`` give tickets to, of those the acting
+    person may see (the policy's ``groups`` rule), in one read (none without such events)."""
+    wanted = {e.new_group_id for e in events if isinstance(e, GroupAssigned) and e.new_group_id}
+    if not wanted:
+        return {}
+    return {g.id: g.name for g in s.uow.groups.list(all_of(s.actor.groups, one_of("id", wanted)))}
+
+
 def visible_names(s: Session, person_ids: Iterable[UUID]) -> dict[UUID, str]:
     """The names of those among ``person_ids`` whom the acting person may look up (the
     policy's ``people`` rule), in one read."""
@@ -80,9 +92,10 @@ def describe(
     comment: Comment | None,
     ticket_type: TicketTypeView,
     names: Mapping[UUID, str],
+    groups: Mapping[UUID, str] | None = None,
 ) -> Description:
-    """``event`` in one line, with status and field labels from ``ticket_type`` and the
-    people in ``names`` (anyone else is "someone")."""
+    """``event`` in one line, with status and field labels from ``ticket_type``, the
+    people in ``names`` and the agent groups in ``groups`` (anyone else is "someone")."""
     params: dict[str, str | int | None] = {"actor": names.get(event.actor_id)}
     if isinstance(event, TicketCreated):
         params.update(number=event.number, title=event.title)
@@ -112,6 +125,12 @@ def describe(
     elif isinstance(event, TicketMoved):
         key = "ticket_moved"
         params["number"] = event.new_number
+    elif isinstance(event, GroupAssigned):
+        if event.new_group_id is None:
+            key = "group_unassigned"
+        else:
+            key = "group_assigned"
+            params["group"] = (groups or {}).get(event.new_group_id)
     else:
         key = "event"
         params["kind"] = event.kind

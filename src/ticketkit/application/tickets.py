@@ -15,7 +15,12 @@ import attrs
 
 from ticketkit.application import paging
 from ticketkit.application import validation as check
-from ticketkit.application.descriptions import describe, named_people, visible_names
+from ticketkit.application.descriptions import (
+    describe,
+    named_people,
+    visible_groups,
+    visible_names,
+)
 from ticketkit.application.desks import (
     check_assignee,
     check_group,
@@ -334,6 +339,7 @@ def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
     comments = {c.id: c for c in s.uow.comments.for_ticket(ticket.id, s.actor.comments)}
     ticket_type = project_ticket_type(s.ticket_type(ticket.type_id), s.actor, ticket.project_id)
     names = visible_names(s, named_people(events))
+    groups = visible_groups(s, events)
     entries = []
     for position, event in enumerate(events, start=1):
         comment = None
@@ -345,7 +351,9 @@ def timeline(s: Session, ticket_id: UUID) -> list[TimelineEntry]:
             TimelineEntry(
                 event=as_seen(event, position, s.actor),
                 comment=comment,
-                description=describe(event, comment=comment, ticket_type=ticket_type, names=names),
+                description=describe(
+                    event, comment=comment, ticket_type=ticket_type, names=names, groups=groups
+                ),
             )
         )
     return entries

@@ -1,0 +1,146 @@
+"""Seed 000 in a real browser, on both example portals (issue 19, acceptance): Sandra signs
+in by magic link and opens a "Server Crash" ticket through the typed form; Max, in another
+browser context, works it internally and answers publicly; Sandra sees what the policy
+lets her see, and not a byte of the internal note. Then the ways it must fail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.actors import Actors
+from tests.browser.helpers import assert_accessible
+from tests.browser.portals import LOGO_SVG, Portal, flask_portal
+
+INTERNAL = "Hey Max, das sieht nach einem Datenbankproblem aus. Bitte priorisieren."
+PUBLIC = "Das Problem ist behoben. Die Ursache war eine Konfigurationsänderung."
+TITLE = "Produktionsserver nicht erreichbar seit 14 Uhr"
+
+
+@pytest.fixture(params=["flask"])
+def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
+    with flask_portal(tmp_path) as served:
+        yield served
+
+
+def actor(new_actor_page: Actors, portal: Portal, name: str) -> Page:
+    """A page in a fresh browser context, the customer's logo answered locally."""
+    page = new_actor_page(name, base_url=portal.base_url)
+    page.route(
+        "https://globaltech.example/**",
+        lambda route: route.fulfill(body=LOGO_SVG, content_type="image/svg+xml"),
+    )
+    return page
+
+
+def sign_in_sandra(page: Page, portal: Portal, *, check: bool = False) -> None:
+    response = page.goto(portal.link(portal.invitations.sent[-1].token))
+    assert response is not None
+    assert page.url == f"{portal.base_url}/signin", "the token left the address bar"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    if check:
+        assert_accessible(page)
+    page.get_by_role("button", name="Sign in as Sandra Winkler").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tickets")
+
+
+def sign_in_agent(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail or user name").fill(email)
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tickets")
+
+
+def test_seed_000_sandra_reports_max_answers_and_she_never_sees_the_internal_note(
+    portal: Portal, new_actor_page: Actors
+) -> None:
+    w = portal.world
+    sandra = actor(new_actor_page, portal, "sandra")
+    sign_in_sandra(sandra, portal, check=True)
+    table = sandra.get_by_role("table")
+    expect(table).to_contain_text(w.globaltech_titles[0])
+    for other in w.northwind_titles:
+        expect(table).not_to_contain_text(other)
+    expect(sandra.locator("header")).to_contain_text("GlobalTech Service Desk")
+    assert_accessible(sandra)
+
+    sandra.get_by_role("link", name="New ticket").click()
+    sandra.get_by_label("What is it about?").select_option(label="Server Crash")
+    assert_accessible(sandra)
+    sandra.get_by_role("button", name="Continue").click()
+    sandra.get_by_label("Title").fill(TITLE)
+    sandra.get_by_label("SLA-Level").select_option("Gold")
+    sandra.get_by_label("Hauptdatenbank").check()
+    sandra.get_by_label("API-Gateway").check()
+    assert_accessible(sandra)
+    sandra.get_by_role("button", name="Create ticket").click()
+    expect(sandra.get_by_role("heading", level=1)).to_have_text(TITLE)
+    [created] = [t for t in portal.desk.list_tickets(w.seed.sandra.actor).items if t.title == TITLE]
+    assert created.fields == {
+        "sla_level": "Gold",
+        "affected_systems": ("Hauptdatenbank", "API-Gateway"),
+    }
+
+    max_ = actor(new_actor_page, portal, "max")
+    sign_in_agent(max_, "max@leadtime.example")
+    assert_accessible(max_)
+    max_.get_by_role("link", name=TITLE).click()
+    max_.get_by_label("Assign to a person").select_option(label="Max Keller")
+    max_.get_by_role("button", name="Assign").click()
+    max_.get_by_label("Your message").fill(INTERNAL)
+    max_.get_by_role("button", name="Save internal note (team only)").click()
+    expect(max_.locator("li.internal").filter(has_text=INTERNAL)).to_have_count(1)
+    max_.get_by_label("Your message").fill(PUBLIC)
+    max_.get_by_role("button", name=re.compile("Send public reply")).click()
+    max_.get_by_label("New status").select_option(label="Gelöst")
+    max_.get_by_role("button", name="Change status").click()
+    expect(max_.locator("dl.facts")).to_contain_text("Gelöst")
+    expect(max_.locator("dl.facts")).to_contain_text("Max Keller")
+    assert_accessible(max_)
+    max_.get_by_role("link", name="GlobalTech Solutions").click()
+    expect(max_.get_by_role("heading", level=1)).to_have_text("GlobalTech Solutions")
+    expect(max_.get_by_role("table").nth(1)).to_contain_text("Sandra Winkler")  # invitations
+    expect(max_.get_by_role("table").nth(2)).to_contain_text("Paul Becker")  # grants
+    assert_accessible(max_)
+
+    sandra.reload()
+    expect(sandra.locator("dl.facts")).to_contain_text("Gelöst")
+    expect(sandra.locator("ol.timeline")).to_contain_text(PUBLIC)
+    html = sandra.content()
+    assert INTERNAL not in html and "Max Keller</dd>" not in html
+    assert "Internal note" not in html
+    assert_accessible(sandra)
+
+
+def test_a_used_expired_or_tampered_link_says_so_and_signs_nobody_in(
+    portal: Portal, new_actor_page: Actors
+) -> None:
+    page = actor(new_actor_page, portal, "sandra")
+    used = portal.invitations.sent[-1].token
+    sign_in_sandra(page, portal)
+    page.get_by_role("button", name="Sign out").click()
+    for token, message in (
+        (used, "was used already"),
+        (used[:-4] + "AAAA", "not a valid invitation link"),
+        ("nonsense", "not a valid invitation link"),
+    ):
+        page.goto(portal.link(token))
+        expect(page.get_by_role("alert")).to_contain_text(message)
+        expect(page.get_by_role("button", name=re.compile("Sign in as"))).to_have_count(0)
+    page.goto("/tickets")
+    expect(page).to_have_url(f"{portal.base_url}/login")
+    assert_accessible(page)
+    # A link that expired while its confirm page was open: POST refuses it too.
+    page.goto(portal.invite_sandra(expires_in=timedelta(minutes=1)))
+    portal.clock.advance(timedelta(minutes=1))
+    page.get_by_role("button", name="Sign in as Sandra Winkler").click()
+    expect(page.get_by_role("alert")).to_contain_text("has expired")
+    page.goto("/tickets")
+    expect(page).to_have_url(f"{portal.base_url}/login")
