@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.actors import Actors
-from tests.browser.helpers import assert_accessible
+from tests.browser.helpers import assert_accessible, assert_focus_visible, tab_to
 from tests.browser.portals import LOGO_SVG, Portal, flask_portal
 
 INTERNAL = "Hey Max, das sieht nach einem Datenbankproblem aus. Bitte priorisieren."
@@ -144,3 +144,131 @@ def test_a_used_expired_or_tampered_link_says_so_and_signs_nobody_in(
     expect(page.get_by_role("alert")).to_contain_text("has expired")
     page.goto("/tickets")
     expect(page).to_have_url(f"{portal.base_url}/login")
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_writes_nothing(
+    portal: Portal, new_actor_page: Actors
+) -> None:
+    page = actor(new_actor_page, portal, "sandra")
+    sign_in_sandra(page, portal)
+    sandra, project = portal.world.seed.sandra.actor, portal.world.seed.project.id
+    before = portal.desk.list_tickets(sandra).items
+    [ticket] = before
+    for path, form in (
+        (
+            "/tickets/new",
+            {"type": str(portal.world.request.id), "project": str(project), "title": "x"},
+        ),
+        (f"/tickets/{ticket.id}/comments", {"body": "forged", "visibility": "public"}),
+        ("/signout", {}),
+    ):
+        response = page.request.post(path, form=form, max_redirects=0)
+        assert response.status in (400, 403), path
+    assert portal.desk.list_tickets(sandra).items == before
+    assert portal.desk.get_ticket(sandra, ticket.id).comment_count == 0
+    page.goto("/tickets")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tickets")  # still signed in
+
+
+def test_a_missing_field_or_an_unknown_choice_is_shown_at_its_input_and_writes_nothing(
+    portal: Portal, new_actor_page: Actors
+) -> None:
+    page = actor(new_actor_page, portal, "sandra")
+    sign_in_sandra(page, portal)
+    before = len(portal.desk.list_tickets(portal.world.seed.sandra.actor).items)
+    page.goto(f"/tickets/new?type={portal.world.seed.server_crash.id}")
+    page.get_by_label("Title").fill(TITLE)
+    # A choice the form never offered, as a tampered request would send it.
+    page.get_by_label("SLA-Level").evaluate(
+        "s => { s.options[1].value = 'Platin'; s.selectedIndex = 1 }"
+    )
+    page.get_by_role("button", name="Create ticket").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields")
+    sla = page.get_by_label("SLA-Level")
+    expect(sla).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#ticket-fields-sla_level-error")).not_to_be_empty()
+    assert "ticket-fields-sla_level-error" in (sla.get_attribute("aria-describedby") or "")
+    systems = page.get_by_role("group", name=re.compile("Betroffene Systeme"))
+    expect(page.locator("#ticket-fields-affected_systems-error")).to_contain_text("required")
+    assert "ticket-fields-affected_systems-error" in (
+        systems.get_attribute("aria-describedby") or ""
+    )
+    expect(page.get_by_label("Title")).to_have_value(TITLE)
+    assert_accessible(page)
+    assert len(portal.desk.list_tickets(portal.world.seed.sandra.actor).items) == before
+
+
+def test_another_organisations_ticket_by_id_or_number_is_the_same_404_as_none(
+    portal: Portal, new_actor_page: Actors
+) -> None:
+    page = actor(new_actor_page, portal, "sandra")
+    sign_in_sandra(page, portal)
+    w = portal.world
+    theirs = portal.desk.list_tickets(w.nina.actor).items[0]
+    answers = []
+    for path in (
+        f"/tickets/{theirs.id}",
+        "/tickets/00000000-0000-7000-8000-000000000000",
+        f"/projects/{w.northwind_project.number}/tickets/{theirs.number}",
+        "/projects/999/tickets/1",
+    ):
+        response = page.goto(path)
+        assert response is not None
+        # The CSRF token is the session's, signed with the time: the same for any page.
+        body = re.sub(r'name="csrf(middleware)?_?token" value="[^"]*"', "csrf", response.text())
+        answers.append((response.status, body))
+    assert [status for status, _ in answers] == [404, 404, 404, 404]
+    assert len({body for _, body in answers}) == 1, "one page for hidden and for missing"
+    assert theirs.title not in answers[0][1]
+    assert_accessible(page)
+
+
+def test_revoked_access_ends_her_session_at_the_next_click_and_sign_out_clears_it(
+    portal: Portal, new_actor_page: Actors
+) -> None:
+    page = actor(new_actor_page, portal, "sandra")
+    sign_in_sandra(page, portal)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{portal.base_url}/login")
+    page.goto("/tickets")
+    expect(page).to_have_url(f"{portal.base_url}/login")
+    page.goto(portal.invite_sandra())
+    page.get_by_role("button", name="Sign in as Sandra Winkler").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tickets")
+    portal.desk.deactivate_person(portal.world.seed.admin.actor, portal.world.seed.sandra.id)
+    page.get_by_role("link", name=portal.world.globaltech_titles[0]).click()
+    expect(page).to_have_url(f"{portal.base_url}/login")
+    expect(page.locator("header")).not_to_contain_text("Sandra")
+
+
+def test_a_guest_creates_a_ticket_with_the_keyboard_alone(
+    portal: Portal, new_actor_page: Actors
+) -> None:
+    page = actor(new_actor_page, portal, "sandra")
+    page.goto(portal.link(portal.invitations.sent[-1].token))
+    tab_to(page, page.get_by_role("button", name="Sign in as Sandra Winkler"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tickets")
+    tab_to(page, page.get_by_role("link", name="New ticket"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("What is it about?"))
+    assert_focus_visible(page)
+    page.keyboard.type("Server")  # typing selects the matching option
+    tab_to(page, page.get_by_role("button", name="Continue"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Title"))
+    page.keyboard.type("Keyboard only")
+    tab_to(page, page.get_by_label("SLA-Level"))
+    page.keyboard.type("Gold")
+    tab_to(page, page.get_by_label("Webserver"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name="Create ticket"))
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Keyboard only")
+    [made] = [
+        t
+        for t in portal.desk.list_tickets(portal.world.seed.sandra.actor).items
+        if t.title == "Keyboard only"
+    ]
+    assert made.fields == {"sla_level": "Gold", "affected_systems": ("Webserver",)}
