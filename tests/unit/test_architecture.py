@@ -206,6 +206,22 @@ def test_the_domain_and_policy_import_no_infrastructure() -> None:
             assert not bad, f"{module} imports {bad}"
 
 
+FRAMEWORKS = {"django": "ticketkit.web.django", "flask": "ticketkit.web.flask"}
+
+
+def test_only_each_frameworks_own_integration_imports_it() -> None:
+    """The core, the adapters and the framework-neutral web layer import no web framework;
+    ``ticketkit.web.django`` imports Django only, ``ticketkit.web.flask`` Flask only."""
+    graph = import_graph()
+    for module, targets in graph.items():
+        bad = sorted(
+            t
+            for t in targets
+            if t in FRAMEWORKS and not (module + ".").startswith(FRAMEWORKS[t] + ".")
+        )
+        assert not bad, f"{module} imports {bad}"
+
+
 def test_there_is_no_import_cycle() -> None:
     graph = import_graph()
     visiting: list[str] = []
@@ -233,3 +249,4 @@ def test_the_import_graph_sees_real_edges() -> None:
     assert "ticketkit.application.session" in graph["ticketkit.application.tickets"]
     assert "sqlalchemy" in graph["ticketkit.adapters.sqlalchemy.compile"]
     assert "ticketkit.ids" in graph["ticketkit.application.desk"]
+    assert "django" in graph["ticketkit.web.django.storage"]
