@@ -16,28 +16,38 @@ from ticketkit.web.django.conf import TicketkitSettings, load
 from ticketkit.web.django.storage import DjangoStorage
 
 _lock = threading.Lock()
-_desk: HelpDesk | None = None
+_built: tuple[HelpDesk, TicketkitSettings] | None = None
+
+
+def _current() -> tuple[HelpDesk, TicketkitSettings]:
+    global _built  # noqa: PLW0603 - the process's one desk, as the host's own settings are
+    built = _built
+    if built is None:
+        with _lock:
+            if _built is None:
+                conf = load()
+                _built = (build_desk(conf), conf)
+            built = _built
+    return built
 
 
 def get_desk() -> HelpDesk:
     """The help desk on Django's database, as the ``TICKETKIT`` setting describes it."""
-    global _desk  # noqa: PLW0603 - the process's one desk, as the host's own settings are
-    desk = _desk
-    if desk is None:
-        with _lock:
-            if _desk is None:
-                _desk = build_desk(load())
-            desk = _desk
-    return desk
+    return _current()[0]
+
+
+def current_settings() -> TicketkitSettings:
+    """The ``TICKETKIT`` setting the desk was built from (read and checked once)."""
+    return _current()[1]
 
 
 def reset_desk() -> None:
     """Drop the desk (after delivering what it queued); the next ``get_desk`` builds anew."""
-    global _desk
+    global _built
     with _lock:
-        desk, _desk = _desk, None
-    if desk is not None:
-        desk.close()
+        built, _built = _built, None
+    if built is not None:
+        built[0].close()
 
 
 def _plugin(path: str) -> object:
@@ -57,4 +67,4 @@ def build_desk(conf: TicketkitSettings) -> HelpDesk:
     )
 
 
-__all__ = ["build_desk", "get_desk", "reset_desk"]
+__all__ = ["build_desk", "current_settings", "get_desk", "reset_desk"]

@@ -20,8 +20,7 @@ from django.utils.module_loading import import_string
 from ticketkit.application.desk import HelpDesk
 from ticketkit.domain.model import Actor
 from ticketkit.errors import TicketkitError
-from ticketkit.web.django.conf import load
-from ticketkit.web.django.desk import get_desk
+from ticketkit.web.django.desk import current_settings, get_desk
 from ticketkit.web.django.responses import problem_response
 from ticketkit.web.principals import Principal, forget, remember, resolve, stored_actor
 
@@ -40,7 +39,7 @@ class TicketkitRequest:
 
 
 def _person_for_user() -> Callable[[Any], Actor | None] | None:
-    path = load().person_for_user
+    path = current_settings().person_for_user
     return import_string(path) if path is not None else None
 
 
