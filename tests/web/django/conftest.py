@@ -97,6 +97,12 @@ def alias(request: pytest.FixtureRequest, settings: Any) -> str:
     return _on(str(request.param), settings)
 
 
+@pytest.fixture(params=_aliases(transaction=False)[1:])
+def postgres_alias(request: pytest.FixtureRequest, settings: Any) -> str:
+    """PostgreSQL, for what only it does, inside a ``TestCase`` transaction."""
+    return _on(str(request.param), settings)
+
+
 @pytest.fixture(params=_aliases(transaction=True))
 def committing_alias(request: pytest.FixtureRequest, settings: Any) -> str:
     """The database under test, committing for real (a ``TransactionTestCase``)."""

@@ -199,6 +199,21 @@ def test_a_database_failure_is_a_storage_error_and_a_django_database_error(alias
     assert world.desk.get_ticket(world.admin, world.acme_ticket_id).version == 1
 
 
+def test_a_failure_of_djangos_own_statements_is_a_storage_error_too(postgres_alias: str) -> None:
+    """PostgreSQL refuses every statement after an error, Django's savepoint too."""
+    alias = postgres_alias
+    world = build_world(get_desk())
+    with transaction.atomic(using=alias):
+        # An error Django does not see: the transaction is aborted, not marked.
+        with pytest.raises(Exception, match="division by zero"):
+            connections[alias].connection.execute("SELECT 1/0")
+        with pytest.raises(DjangoStorageError, match="InternalError") as caught:
+            world.desk.get_ticket(world.admin, world.acme_ticket_id)
+        assert isinstance(caught.value.__cause__, django.db.InternalError)
+        transaction.set_rollback(True, using=alias)
+    assert world.desk.get_ticket(world.admin, world.acme_ticket_id).version == 1
+
+
 # -- what Django installs on its connections --------------------------------------------------
 
 

@@ -56,11 +56,13 @@ class BrokenTransaction(TransactionManagementError):  # type: ignore[misc]  # dj
 
 
 class DjangoStorageError(StorageError, DatabaseError):  # type: ignore[misc]  # django is untyped
-    """The database failed a ticketkit unit of work run on Django's connection.
+    """The database failed a ticketkit unit of work run on Django's connection: one of
+    ticketkit's statements, or Django's own for it (connecting, a savepoint, the COMMIT).
 
     A ``StorageError`` (what every ticketkit host catches) that is also a
-    ``django.db.DatabaseError`` (what Django code catches). Nothing of the unit of work is
-    written: its savepoint was rolled back, and Django's transaction goes on usable.
+    ``django.db.DatabaseError`` (what Django code catches); the driver's or Django's error
+    is its ``__cause__``. Nothing of the unit of work is written: its savepoint was rolled
+    back, and after a failed statement of ticketkit's the transaction goes on usable.
     """
 
 
@@ -295,8 +297,13 @@ class DjangoUnitOfWork(SqlUnitOfWork):
         transaction.on_commit(callback, using=self._alias, robust=True)
 
     def error_for(self, exc: BaseException) -> TicketkitError | None:
+        if isinstance(exc, TicketkitError | TransactionManagementError):
+            return None  # ticketkit's own answer, or a transaction the host must end first
         if isinstance(exc, DatabaseError):
-            return None  # Django's own (a failed COMMIT, a broken transaction): as it is
+            # Django's statements for the unit of work: connecting, savepoints, COMMIT.
+            return DjangoStorageError(
+                f"the database refused the operation ({type(exc).__name__}); nothing was written"
+            )
         error = super().error_for(exc)
         if type(error) is StorageError:
             return DjangoStorageError(str(error))
