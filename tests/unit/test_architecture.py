@@ -206,6 +206,22 @@ def test_the_domain_and_policy_import_no_infrastructure() -> None:
             assert not bad, f"{module} imports {bad}"
 
 
+FRAMEWORKS = {"django": "ticketkit.web.django", "flask": "ticketkit.web.flask"}
+
+
+def test_only_each_frameworks_own_integration_imports_it() -> None:
+    """The core, the adapters and the framework-neutral web layer import no web framework;
+    ``ticketkit.web.django`` imports Django only, ``ticketkit.web.flask`` Flask only."""
+    graph = import_graph()
+    for module, targets in graph.items():
+        bad = sorted(
+            t
+            for t in targets
+            if t in FRAMEWORKS and not (module + ".").startswith(FRAMEWORKS[t] + ".")
+        )
+        assert not bad, f"{module} imports {bad}"
+
+
 def test_there_is_no_import_cycle() -> None:
     graph = import_graph()
     visiting: list[str] = []
@@ -277,3 +293,4 @@ def test_only_the_framework_integrations_import_a_framework_and_nothing_imports_
             bad += sorted(t for t in targets if t.startswith(integrations))
             assert not bad, f"{module} imports {bad}: only the integrations may"
     assert "flask" in graph["ticketkit.web.flask"]  # the graph sees the web layer
+    assert "django" in graph["ticketkit.web.django.storage"]

@@ -31,7 +31,7 @@ from ticketkit.application.plugin_calls import PluginCalls
 from ticketkit.application.recipients import Prepared, may_receive
 from ticketkit.application.views import NotificationMessage, as_seen, project_ticket
 from ticketkit.clock import Clock
-from ticketkit.domain.events import CommentAdded
+from ticketkit.domain.events import CommentAdded, Event
 from ticketkit.domain.model import Person
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.hooks.plugins import PluginFailure, Plugins
@@ -197,10 +197,17 @@ class Dispatcher:
         self._watching = threading.Condition(self._lock)
 
     def after_commit(self, uow: UnitOfWork, prepared: list[Prepared]) -> None:
-        """Signal ``uow``'s committed events, then deliver the notifications it wrote: queued
-        for the delivery thread, or here in ``DeliveryMode.INLINE``."""
+        """Once ``uow``'s writes are committed for good (``UnitOfWork.on_commit``: at once,
+        or when a host's outer transaction commits), signal its events, then deliver the
+        notifications it wrote."""
         events = list(uow.new_events)
         uow.new_events.clear()
+        if events or prepared:
+            uow.on_commit(partial(self._committed, events, prepared))
+
+    def _committed(self, events: list[Event], prepared: list[Prepared]) -> None:
+        """Signal committed ``events``, then deliver ``prepared``: queued for the delivery
+        thread, or here in ``DeliveryMode.INLINE``."""
         for event in events:
             self.signals.send(self.signals.event_recorded, self.sender, event=event)
         if not prepared:

@@ -7,7 +7,7 @@ tenant only, so no call can reach across tenants by passing a foreign id.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Generic, Self, TypeVar
@@ -427,6 +427,12 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def rollback(self) -> None: ...
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once what ``commit`` wrote is committed for good: here at once.
+        A unit of work inside a transaction that a host framework owns (Django's) calls it
+        when that transaction commits, and never if it rolls back."""
+        callback()
 
     def record(self, event: Event) -> None:
         """Append ``event`` to the history and remember it for dispatch after commit."""

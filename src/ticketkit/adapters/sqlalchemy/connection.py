@@ -40,6 +40,10 @@ class Connector:
         "read_only",
     )
 
+    #: Whether ``end`` commits and rolls back itself. False for a connector whose
+    #: transaction a host framework owns: ticketkit then sends no COMMIT of its own.
+    owns_transaction = True
+
     def __init__(self, engine: Engine, *, read_only: bool) -> None:
         self.engine = engine
         self.read_only = read_only

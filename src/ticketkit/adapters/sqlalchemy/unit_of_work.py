@@ -119,6 +119,11 @@ class SqlStorage(Storage):
     def unit_of_work(self, tenant_id: UUID, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, tenant_id, read_only=read_only)
 
+    def connector(self, *, read_only: bool) -> Connector:
+        """The connection and transaction of one unit of work. A storage inside a host
+        framework that owns the transaction (``ticketkit.web.django``) hands out its own."""
+        return Connector(self.engine, read_only=read_only)
+
     def tenant_ids(self) -> list[UUID]:
         with self.engine.connect() as conn:
             conn.execution_options(**{SQLITE_BEGIN: "deferred"})
@@ -161,10 +166,11 @@ class SqlUnitOfWork(UnitOfWork):
         super().__init__()
         self.tenant_id = tenant_id
         self.read_only = read_only
-        self._connector = Connector(storage.engine, read_only=read_only)
+        self._connector = storage.connector(read_only=read_only)
         self._conv = storage.converter
         dialect = storage.engine.dialect
-        self._pipelined = bulk.supports_pipeline(dialect)
+        # The pipelined commit sends its own COMMIT: only where ticketkit owns the transaction.
+        self._pipelined = self._connector.owns_transaction and bulk.supports_pipeline(dialect)
         self._staged: dict[str, Staged[Any]] = {m.kind: Staged() for m in FLUSH_ORDER}
         self._new_tenant: Tenant | None = None
         self._counters: dict[UUID, _Counter] = {}

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from tests.web.django.host import views
+
+urlpatterns = [
+    path("write-both/", views.write_both),
+    path("reply/<uuid:ticket_id>/", views.reply),
+    path("tickets/<uuid:ticket_id>/", views.ticket),
+    path("tickets/<uuid:ticket_id>/change/", views.change),
+    path("projects/<uuid:project_id>/<int:number>/", views.ticket_by_number),
+    path("projects/<uuid:project_id>/new/<uuid:type_id>/", views.new_ticket),
+    path("me/", views.me),
+    path("sign-in/", views.magic_link),
+    path("sign-out/", views.leave),
+]
