@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from flask import Flask, abort, redirect, render_template, request, session
+from flask import Flask, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from ticketkit import Actor, InvitationMessage, hookimpl
 from ticketkit.demo_world import portal_world
 from ticketkit.web import pages
-from ticketkit.web.flask import TicketKit
+from ticketkit.web.flask import TicketKit, magic_link_signin, signed_in
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEMO_PASSWORD = b"demo"
@@ -55,6 +55,7 @@ def create_app(
         TICKETKIT_AUTO_UPGRADE=True,
         TICKETKIT_PLUGINS=plugins,
         TICKETKIT_ERROR_TEMPLATE="error.html",
+        TICKETKIT_BRAND_NAME="Leadtime Hosting",
         # The one place host users become ticketkit people: the demo login's e-mail.
         TICKETKIT_PERSON_FOR_USER=lambda desk: staff.get(session.get("user", "")),
     )
@@ -65,52 +66,31 @@ def create_app(
     world = app.config["WORLD"] = portal_world(desk, now=desk.clock.now())
     staff = {p.email: p.actor for p in (world.seed.tom, world.seed.max)}
     desk.invite_guest(world.seed.admin.actor, world.seed.sandra.id)
+    signin = magic_link_signin(world.tenant_id, next_url="/tickets")
+    app.add_url_rule("/signin", "signin", signin, methods=["GET", "POST"])
 
     def page(template: str, title: str, status: int = 200, **context: Any) -> tuple[str, int]:
         return render_template(template, title=title, **context), status
 
-    def me() -> Actor:
-        if (actor := ticketkit.session.actor) is None:
-            abort(redirect("/login"))
-        return actor
-
     @app.context_processor
-    def common() -> dict[str, object]:
-        principal = ticketkit.session.principal
-        actor = principal.actor if principal else None
-        csrf = f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
-        brand = pages.brand(desk, actor, default_name="Leadtime Hosting")
-        return {"principal": principal, "brand": brand, "csrf_input": Markup(csrf)}
-
-    @app.after_request
-    def no_referrer(response: Response) -> Response:
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+    def csrf() -> dict[str, object]:
+        return {
+            "csrf_input": Markup(
+                f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
+            )
+        }
 
     @app.get("/")
     def home() -> Response:
-        return redirect("/tickets" if ticketkit.session.principal else "/login")
-
-    @app.get("/signin")
-    def confirm() -> Response | tuple[str, int]:
-        if "token" in request.args:  # keep the token out of the address bar and history
-            session.clear()
-            session["token"] = request.args["token"]
-            return redirect("/signin", 303)
-        invitation = desk.inspect_invitation(world.tenant_id, session.get("token", ""))
-        return page("signin.html", "Sign in", invitation=invitation)
-
-    @app.post("/signin")
-    def sign_in() -> Response:
-        ticketkit.session.sign_in(desk.redeem_invitation(world.tenant_id, session.get("token", "")))
-        return redirect("/tickets", 303)
+        return redirect("/tickets")
 
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Response | tuple[str, int]:
         user = request.form.get("username", "").strip().lower()
-        password = request.form.get("password", "").encode()
-        if user in staff and hmac.compare_digest(password, DEMO_PASSWORD):
-            session.clear()
+        if user in staff and hmac.compare_digest(
+            request.form.get("password", "").encode(), DEMO_PASSWORD
+        ):
+            session.clear()  # a new session for the signed-in agent
             session["user"] = user
             return redirect("/tickets", 303)
         error = "Unknown e-mail or wrong password." if request.method == "POST" else None
@@ -123,41 +103,44 @@ def create_app(
         return redirect("/login", 303)
 
     @app.get("/tickets")
-    def tickets() -> tuple[str, int]:
+    @signed_in
+    def tickets(actor: Actor) -> tuple[str, int]:
         status, cursor = request.args.get("status"), request.args.get("cursor")
         return page(
             "tickets.html",
             "Tickets",
-            page=pages.ticket_list(desk, me(), status=status, cursor=cursor),
+            page=pages.ticket_list(desk, actor, status=status, cursor=cursor),
         )
 
     @app.route("/tickets/new", methods=["GET", "POST"])
-    def new_ticket() -> Response | tuple[str, int]:
-        screen = pages.new_ticket(desk, me(), request.values, submit=request.method == "POST")
+    @signed_in
+    def new_ticket(actor: Actor) -> Response | tuple[str, int]:
+        screen = pages.new_ticket(desk, actor, request.values, submit=request.method == "POST")
         if screen.created is not None:
             return redirect(f"/tickets/{screen.created.id}", 303)
         return page("new_ticket.html", "New ticket", screen.status, screen=screen)
 
     @app.get("/tickets/<uuid:ticket_id>")
-    def ticket(ticket_id: UUID) -> tuple[str, int]:
-        found = pages.ticket_page(desk, me(), ticket_id)
+    @signed_in
+    def ticket(actor: Actor, ticket_id: UUID) -> tuple[str, int]:
+        found = pages.ticket_page(desk, actor, ticket_id)
         return page("ticket.html", found.ticket.title, page=found)
 
     @app.get("/projects/<int:project>/tickets/<int:number>")
-    def ticket_by_number(project: int, number: int) -> Response:
-        found = desk.get_ticket_by_number(
-            me(), desk.get_project_by_number(me(), project).id, number
-        )
-        return redirect(f"/tickets/{found.id}")
+    @signed_in
+    def ticket_by_number(actor: Actor, project: int, number: int) -> Response:
+        return redirect(f"/tickets/{pages.ticket_by_number(desk, actor, project, number).id}")
 
     @app.post("/tickets/<uuid:ticket_id>/<action>")
-    def ticket_action(ticket_id: UUID, action: str) -> Response:
-        pages.ticket_action(desk, me(), ticket_id, action, request.form)
+    @signed_in
+    def ticket_action(actor: Actor, ticket_id: UUID, action: str) -> Response:
+        pages.ticket_action(desk, actor, ticket_id, action, request.form)
         return redirect(f"/tickets/{ticket_id}", 303)
 
     @app.get("/organisations/<uuid:organisation_id>")
-    def organisation(organisation_id: UUID) -> tuple[str, int]:
-        found = pages.organisation_page(desk, me(), organisation_id)
+    @signed_in
+    def organisation(actor: Actor, organisation_id: UUID) -> tuple[str, int]:
+        found = pages.organisation_page(desk, actor, organisation_id)
         return page("organisation.html", found.organisation.name, page=found)
 
     return app

@@ -11,8 +11,10 @@ applies the migrations. See docs/flask.md.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from uuid import UUID
 
 import attrs
 import click
@@ -35,7 +37,9 @@ from ticketkit.domain.model import Actor
 from ticketkit.errors import NotFound, TicketkitError
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.ports.repositories import Storage
+from ticketkit.web import pages
 from ticketkit.web.http import HttpProblem, problem_for
+from ticketkit.web.pages import Brand
 from ticketkit.web.principals import Principal, forget, remember, resolve, stored_actor
 
 EXTENSION_KEY = "ticketkit"
@@ -58,6 +62,7 @@ DEFAULTS: Mapping[str, Any] = {
     "TICKETKIT_PERSON_FOR_USER": None,
     "TICKETKIT_PERMANENT_SESSION": False,
     "TICKETKIT_ERROR_TEMPLATE": None,
+    "TICKETKIT_BRAND_NAME": "Help desk",
 }
 
 
@@ -72,6 +77,7 @@ class TicketKitState:
     person_for_user: PersonForUser | None
     permanent_session: bool
     error_template: str | None
+    brand_name: str = "Help desk"
 
     def close(self) -> None:
         """Deliver what is queued and end the desk's delivery threads, then close the
@@ -113,8 +119,10 @@ class TicketKit:
             person_for_user=config["TICKETKIT_PERSON_FOR_USER"],
             permanent_session=bool(config["TICKETKIT_PERMANENT_SESSION"]),
             error_template=config["TICKETKIT_ERROR_TEMPLATE"],
+            brand_name=str(config["TICKETKIT_BRAND_NAME"]),
         )
         app.teardown_appcontext(_close_request_session)
+        app.context_processor(lambda: {"ticketkit": request_session()})
         app.register_error_handler(TicketkitError, _error_page)
         app.cli.add_command(cli)
 
@@ -172,6 +180,7 @@ class RequestSession:
         self._principal: Principal | None = None
         self._resolved = False
         self._closed = False
+        self._brand: Brand | None = None
 
     @property
     def closed(self) -> bool:
@@ -197,6 +206,15 @@ class RequestSession:
         principal = self.principal
         return principal.actor if principal is not None else None
 
+    @property
+    def brand(self) -> Brand:
+        """How the portal looks for the principal (her organisation's branding settings),
+        or the defaults with ``TICKETKIT_BRAND_NAME`` for a visitor; read once a request."""
+        if self._brand is None:
+            name = self._state.brand_name
+            self._brand = pages.brand(self.desk, self.actor, default_name=name)
+        return self._brand
+
     def sign_in(self, actor: Actor) -> Principal:
         """Sign ``actor`` in (after a redeemed magic link, or the host's own login): the
         Flask session is cleared first, so nothing of the session before survives the
@@ -210,14 +228,14 @@ class RequestSession:
         session.clear()
         remember(session, actor)
         session.permanent = self._state.permanent_session
-        self._principal, self._resolved = principal, True
+        self._principal, self._resolved, self._brand = principal, True, None
         return principal
 
     def sign_out(self) -> None:
         """Sign out: the whole Flask session is cleared (the host's own keys too)."""
         self._check_open()
         flask.session.clear()
-        self._principal, self._resolved = None, True
+        self._principal, self._resolved, self._brand = None, True, None
 
     def close(self) -> None:
         """End the session (at the app context's teardown); using it afterwards raises."""
@@ -261,6 +279,73 @@ def _close_request_session(_: BaseException | None) -> None:
     found = flask.g.pop(_G_KEY, None)
     if isinstance(found, RequestSession):
         found.close()
+
+
+# -- views ---------------------------------------------------------------------------------------
+
+#: Where a magic link's token waits in the session between the link and the POST.
+TOKEN_KEY = "ticketkit.token"
+
+
+def signed_in(
+    view: Callable[..., ResponseReturnValue] | None = None, *, login_url: str = "/login"
+) -> Any:
+    """Decorate a view that needs someone signed in: it is called with the principal's
+    ``Actor`` before the URL's arguments; anyone else is sent to ``login_url``. The
+    principal is resolved afresh on each request, so revoked access ends at the next."""
+
+    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            actor = request_session().actor
+            if actor is None:
+                return flask.redirect(login_url)
+            return view(actor, *args, **kwargs)
+
+        return checked
+
+    return decorate(view) if view is not None else decorate
+
+
+def magic_link_signin(
+    tenant_id: UUID | Callable[[], UUID],
+    *,
+    template: str = "signin.html",
+    next_url: str = "/",
+) -> Callable[[], ResponseReturnValue]:
+    """The sign-in view for a guest's magic link (route the link's path to it, for GET and
+    POST).
+
+    GET with ``?token=`` moves the token from the address into a new session and redirects
+    to the same path without it; GET then shows ``template`` (``invitation``: whom it signs
+    in, until when) without using the token up, since mail scanners open links; POST
+    redeems it, signs her in (the session cleared first) and redirects to ``next_url``. A
+    token that cannot be used raises ``InvitationRefused``, answered by the error handler
+    (400 or 410, with the reason's text). The answer to the link itself, the one address
+    that holds the token, carries ``Referrer-Policy: no-referrer``; the confirm page's
+    address holds none and keeps the app's own policy (``same-origin``), since a POST from
+    a no-referrer page is sent with ``Origin: null``, which CSRF checks refuse (Flask-WTF's
+    on HTTPS, Django's always).
+    """
+
+    def view() -> ResponseReturnValue:
+        tenant = tenant_id() if callable(tenant_id) else tenant_id
+        session, desk = flask.session, request_session().desk
+        if "token" in flask.request.args:
+            session.clear()
+            session[TOKEN_KEY] = flask.request.args["token"]
+            response = flask.redirect(flask.request.path, 303)
+            response.headers["Referrer-Policy"] = "no-referrer"
+        elif flask.request.method == "POST":
+            actor = desk.redeem_invitation(tenant, session.get(TOKEN_KEY, ""))
+            request_session().sign_in(actor)
+            response = flask.redirect(next_url, 303)
+        else:
+            invitation = desk.inspect_invitation(tenant, session.get(TOKEN_KEY, ""))
+            response = flask.make_response(flask.render_template(template, invitation=invitation))
+        return response
+
+    return view
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -366,11 +451,14 @@ def deliver_command() -> None:
 __all__ = [
     "DEFAULTS",
     "EXTENSION_KEY",
+    "TOKEN_KEY",
     "PersonForUser",
     "RequestSession",
     "TicketKit",
     "TicketKitState",
     "cli",
+    "magic_link_signin",
     "request_session",
+    "signed_in",
     "state",
 ]

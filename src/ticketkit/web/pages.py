@@ -252,6 +252,13 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
     )
 
 
+def ticket_by_number(desk: HelpDesk, actor: Actor, project_number: int, number: int) -> TicketView:
+    """The ticket a portal's address names by its project's number and its own (``NotFound``
+    for a project or ticket the reader may not see, as for none)."""
+    project = desk.get_project_by_number(actor, project_number)
+    return desk.get_ticket_by_number(actor, project.id, number)
+
+
 # -- the new ticket and the ticket's forms -----------------------------------------------
 
 
@@ -429,6 +436,7 @@ __all__ = [
     "shown",
     "status_options",
     "ticket_action",
+    "ticket_by_number",
     "ticket_list",
     "ticket_page",
 ]

@@ -43,6 +43,8 @@ class TicketkitSettings:
     delivery_timeout: float = 10.0
     #: Seconds deliveries may wait to be written as done, in batches (0: at once).
     acknowledge_within: float = 0.0
+    #: The portal's name where no ``branding.display_name`` is set or nobody signed in.
+    brand_name: str = "Help desk"
 
 
 KEYS = {
@@ -52,6 +54,7 @@ KEYS = {
     "DELIVERY": "delivery",
     "DELIVERY_TIMEOUT": "delivery_timeout",
     "ACKNOWLEDGE_WITHIN": "acknowledge_within",
+    "BRAND_NAME": "brand_name",
 }
 
 
@@ -165,6 +168,11 @@ _CHECKS: dict[str, Callable[[object], list[Problem]]] = {
     "DELIVERY": _delivery,
     "DELIVERY_TIMEOUT": lambda v: _seconds("DELIVERY_TIMEOUT", v, zero=False),
     "ACKNOWLEDGE_WITHIN": lambda v: _seconds("ACKNOWLEDGE_WITHIN", v, zero=True),
+    "BRAND_NAME": lambda v: (
+        []
+        if isinstance(v, str) and v.strip()
+        else [Problem("ticketkit.E009", f"TICKETKIT['BRAND_NAME'] must be a name, got {v!r}")]
+    ),
 }
 
 

@@ -20,8 +20,10 @@ from django.utils.module_loading import import_string
 from ticketkit.application.desk import HelpDesk
 from ticketkit.domain.model import Actor
 from ticketkit.errors import TicketkitError
+from ticketkit.web import pages
 from ticketkit.web.django.desk import current_settings, get_desk
 from ticketkit.web.django.responses import problem_response
+from ticketkit.web.pages import Brand
 from ticketkit.web.principals import Principal, forget, remember, resolve, stored_actor
 
 
@@ -31,11 +33,21 @@ class TicketkitRequest:
 
     desk: HelpDesk
     principal: Principal | None
+    _brand: Brand | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def actor(self) -> Actor | None:
         """The principal's actor, which every operation takes first; None when signed out."""
         return self.principal.actor if self.principal is not None else None
+
+    @property
+    def brand(self) -> Brand:
+        """How the portal looks for the principal (her organisation's branding settings),
+        or the defaults with ``TICKETKIT["BRAND_NAME"]`` for a visitor; read once."""
+        if self._brand is None:
+            name = current_settings().brand_name
+            self._brand = pages.brand(self.desk, self.actor, default_name=name)
+        return self._brand
 
 
 def _person_for_user() -> Callable[[Any], Actor | None] | None:
