@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -13,8 +15,8 @@ nox.options.error_on_missing_interpreters = True
 def lint(session: nox.Session) -> None:
     """ruff lint and format checks over the library, tests and benchmarks."""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "bench", "examples", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "examples", "noxfile.py")
 
 
 @nox.session
@@ -39,6 +41,27 @@ def demo(session: nox.Session) -> None:
     """The seed-000 story on an embedded SQLite file, both timelines side by side."""
     session.install(".")
     session.run("python", "-m", "ticketkit.demo", *session.posargs)
+
+
+@nox.session
+def flask_portal(session: nox.Session) -> None:
+    """The seed-000 guest portal and agent desk on Flask, on a new SQLite file
+    (http://127.0.0.1:5000; PORT=... for another port). Ctrl-C stops it."""
+    session.install(".[flask]", "flask-wtf>=1.2,<2")
+    session.run("python", "examples/flask_portal/app.py")
+
+
+@nox.session
+def django_portal(session: nox.Session) -> None:
+    """The same portal on Django, on a new SQLite file (http://127.0.0.1:8000; PORT=...
+    for another port). Ctrl-C stops it."""
+    session.install(".[django]", "jinja2>=3.1")
+    database = Path(session.create_tmp()) / "portal.sqlite"
+    for stale in (database, database.with_suffix(".json")):
+        stale.unlink(missing_ok=True)
+    session.run(
+        "python", "examples/django_portal/portal.py", env={"PORTAL_DATABASE": str(database)}
+    )
 
 
 @nox.session

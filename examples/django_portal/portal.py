@@ -69,7 +69,8 @@ class PrintedInvitations:
 
     @hookimpl
     def ticketkit_invite(self, message: InvitationMessage) -> None:
-        print(f"Magic link for {message.name}: /signin?token={message.token}", flush=True)
+        link = f"{os.environ['PORTAL_URL']}/signin?token={message.token}"
+        print(f"Magic link for {message.name}: {link}", flush=True)
 
 
 def state() -> dict[str, Any]:
@@ -158,6 +159,8 @@ urlpatterns = [
 def serve(port: int) -> None:
     """Migrate, seed a new database and make the agents users, then serve in threads."""
     call_command("migrate", verbosity=0)
+    server = ThreadedWSGIServer(("127.0.0.1", port), WSGIRequestHandler)
+    os.environ["PORTAL_URL"] = f"http://127.0.0.1:{server.server_port}"
     if not STATE.exists():
         world = portal_world(get_desk(), now=get_desk().clock.now())
         staff = {p.email: str(p.id) for p in (world.seed.tom, world.seed.max)}
@@ -166,9 +169,8 @@ def serve(port: int) -> None:
     for email in state()["staff"]:
         if not User.objects.filter(username=email).exists():
             User.objects.create_user(username=email, email=email, password="demo")
-    server = ThreadedWSGIServer(("127.0.0.1", port), WSGIRequestHandler)
     server.set_app(get_wsgi_application())
-    print(f"Serving on http://127.0.0.1:{server.server_port}", flush=True)
+    print(f"Serving on {os.environ['PORTAL_URL']}", flush=True)
     server.serve_forever()
 
 

@@ -25,3 +25,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     command = "python3 -m pip install nox && python3 -m nox"
     assert f"\n{command}\n" in readme
     assert [line for line in ci.splitlines() if "nox" in line] == [command]
+
+
+def test_every_nox_session_the_readme_names_exists() -> None:
+    import re
+
+    readme = README.read_text(encoding="utf-8")
+    noxfile = (README.parent / "noxfile.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"python3 -m nox -s (\w+)", readme))
+    assert {"demo", "flask_portal", "django_portal"} <= named
+    for session in named:
+        assert re.search(rf"^def {session}\(session: nox.Session\)", noxfile, re.M), session
