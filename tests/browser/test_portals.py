@@ -54,6 +54,11 @@ def actor(new_actor_page: Actors, portal: Portal, name: str) -> Page:
     return page
 
 
+def session_cookie(page: Page) -> dict[str, object]:
+    [cookie] = [c for c in page.context.cookies() if c["name"] in ("session", "sessionid")]
+    return dict(cookie)
+
+
 def sign_in_sandra(page: Page, portal: Portal, *, check: bool = False) -> None:
     response = page.goto(portal.link(portal.invitations.sent[-1].token))
     assert response is not None
@@ -63,10 +68,14 @@ def sign_in_sandra(page: Page, portal: Portal, *, check: bool = False) -> None:
     link_answer = redirect.response()
     assert link_answer is not None and link_answer.headers["referrer-policy"] == "no-referrer"
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    before = session_cookie(page)
     if check:
         assert_accessible(page)
     page.get_by_role("button", name="Sign in as Sandra Winkler").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tickets")
+    after = session_cookie(page)
+    assert after["value"] != before["value"], "a new session at sign-in"
+    assert (after["httpOnly"], after["sameSite"], after["secure"]) == (True, "Lax", False)
 
 
 def sign_in_agent(page: Page, email: str) -> None:
@@ -123,6 +132,11 @@ def test_seed_000_sandra_reports_max_answers_and_she_never_sees_the_internal_not
     expect(max_.locator("dl.facts")).to_contain_text("Gelöst")
     expect(max_.locator("dl.facts")).to_contain_text("Max Keller")
     assert_accessible(max_)
+    max_.get_by_role("link", name="Tickets").click()
+    max_.get_by_label("Status").select_option("solved")
+    max_.get_by_role("button", name="Filter").click()
+    expect(max_.get_by_role("table").get_by_role("link")).to_have_text([TITLE])
+    max_.get_by_role("link", name=TITLE).click()
     max_.get_by_role("link", name="GlobalTech Solutions").click()
     expect(max_.get_by_role("heading", level=1)).to_have_text("GlobalTech Solutions")
     expect(max_.get_by_role("table").nth(1)).to_contain_text("Sandra Winkler")  # invitations
@@ -136,6 +150,10 @@ def test_seed_000_sandra_reports_max_answers_and_she_never_sees_the_internal_not
     assert INTERNAL not in html and "Max Keller</dd>" not in html
     assert "Internal note" not in html
     assert_accessible(sandra)
+    sandra.get_by_label("Your message").fill("Danke, läuft wieder!")
+    sandra.get_by_role("button", name="Send reply").click()
+    expect(sandra.locator("ol.timeline li").last).to_contain_text("Danke, läuft wieder!")
+    assert INTERNAL not in sandra.content()
 
 
 def test_a_used_expired_or_tampered_link_says_so_and_signs_nobody_in(

@@ -103,6 +103,7 @@ def test_the_ticket_list_names_people_filters_by_status_and_pages(
     assert [r.ticket.title for r in first.rows] == ["Server down", "Postfach-Kontingent erhöhen"]
     assert first.rows[0].assignee == "Max Keller" and first.rows[0].project == "GlobalTech Support"
     assert ("root_cause_analysis", "Ursachenanalyse") in first.statuses
+    assert ("solved", "Solved / Gelöst") in first.statuses, "one key, each type's label"
     rest = pages.ticket_list(desk, tom, cursor=first.next_cursor, limit=2)
     assert {r.ticket.title for r in rest.rows} == set(world.northwind_titles)
     assert rest.next_cursor is None

@@ -105,12 +105,15 @@ class _Names:
 
 def status_options(types: Iterable[TicketTypeView]) -> tuple[tuple[str, str], ...]:
     """Every status of ``types`` once, as (key, label), in workflow order: a status
-    filter's choices."""
-    seen: dict[str, str] = {}
+    filter's choices. A key whose types label it differently shows each label ("Solved /
+    Gelöst"), since the filter finds the tickets of every type by the key."""
+    seen: dict[str, list[str]] = {}
     for ticket_type in types:
         for status in ticket_type.statuses:
-            seen.setdefault(status.key, status.label)
-    return tuple(seen.items())
+            labels = seen.setdefault(status.key, [])
+            if status.label not in labels:
+                labels.append(status.label)
+    return tuple((key, " / ".join(labels)) for key, labels in seen.items())
 
 
 def shown(value: FieldValue) -> str:
