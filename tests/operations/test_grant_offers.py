@@ -51,7 +51,7 @@ def refused(w: World, token: str, field: str = "token") -> None:
 def test_the_grantee_accepts_an_offer_by_the_token_of_its_link(w: World, mailer: Mailer) -> None:
     offer = offer_to_gina(w)
     sent = w.desk.send_grant_offer(w.admin.actor, offer.id)
-    assert sent.recipients == (w.acme_guest.id,) and sent.delivered_to
+    assert sent.recipients == (w.acme_guest.id,) and sent.delivered_to and not sent.deferred
     message = mailer.offers[-1]
     assert message.project_name == "Globex Support" and message.organisation_name == "Globex"
     assert [r.email for r in message.recipients] == [w.acme_guest.email]

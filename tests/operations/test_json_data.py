@@ -219,7 +219,7 @@ def test_settings_invitations_and_seats_serialise_without_tokens_or_unset_marker
     token = mailer.sent[-1].token
     data = dumped(to_json_data(sent))
     assert token not in data and token.partition(".")[2] not in data
-    assert '"person_name": "Gina"' in data
+    assert '"person_name": "Gina"' in data and '"deferred": false' in data
     with pytest.raises(TypeError):
         to_json_data(mailer.sent[-1])  # type: ignore[arg-type]  # the token is a credential
     seats = to_json_data(desk.seat_report(w.admin.actor))

@@ -9,21 +9,25 @@ every call in the session it holds.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 from types import TracebackType
-from typing import Concatenate, ParamSpec, Self, TypeVar
+from typing import Concatenate, Generic, ParamSpec, Self, TypeVar
 from uuid import UUID
+
+import attrs
 
 from ticketkit import ids
 from ticketkit.application import directory, grants, invitations
 from ticketkit.application import validation as check
 from ticketkit.application.delivery import DeliveryMode, Dispatcher
 from ticketkit.application.directory import Bootstrap
-from ticketkit.application.grants import GrantOfferSent
-from ticketkit.application.invitations import InvitationSent, InvitationView
+from ticketkit.application.grants import GrantOfferSent, IssuedOffer
+from ticketkit.application.invitations import InvitationSent, InvitationView, Issued
 from ticketkit.application.operations import WRITE, Operations, Run
 from ticketkit.application.session import Services, Session, check_actor
 from ticketkit.clock import Clock, SystemClock
@@ -33,7 +37,7 @@ from ticketkit.domain.model import (
 from ticketkit.domain.settings import SETTINGS, SettingRegistry
 from ticketkit.domain.values import member
 from ticketkit.errors import Conflict, FieldError, ValidationError
-from ticketkit.hooks.plugins import Plugins
+from ticketkit.hooks.plugins import PluginFailure, Plugins
 from ticketkit.hooks.signals import Signals
 from ticketkit.policy.rules import DEFAULT_POLICY, Policy
 from ticketkit.ports.repositories import Storage, UnitOfWork
@@ -43,6 +47,37 @@ T = TypeVar("T")
 
 #: The most notifications one ``deliver_pending`` call attempts per tenant.
 MAX_DELIVERY_BATCH = 10_000
+
+log = logging.getLogger("ticketkit.plugins")
+
+
+@attrs.define
+class _HandOver(Generic[T]):
+    """Hands the token an operation issued to its plugins once the change is committed for
+    good (``UnitOfWork.on_commit``). At once: ``outcome`` keeps who took it for the
+    operation's answer. At a host's later commit (``deferred``): only the log can tell."""
+
+    send: Callable[[T], tuple[list[str], list[PluginFailure]]]
+    #: What the token is for, as the log names it.
+    describe: Callable[[T], str]
+    outcome: tuple[tuple[str, ...], tuple[PluginFailure, ...]] | None = None
+    #: Set once the operation has returned: a hand-over after that was deferred.
+    returned: bool = False
+
+    def __call__(self, issued: T) -> None:
+        delivered, failures = self.send(issued)  # logs each failing plugin
+        if not self.returned:
+            self.outcome = (tuple(delivered), tuple(failures))
+        elif not delivered:
+            log.warning(
+                "%s: no plugin took its token at the commit (%d failed); send it again",
+                self.describe(issued),
+                len(failures),
+            )
+
+    @property
+    def deferred(self) -> bool:
+        return self.outcome is None
 
 
 class Batch(Operations):
@@ -158,11 +193,24 @@ class HelpDesk(Operations):
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
+        return self._run_then(actor, how, None, operation, *args, **kwargs)
+
+    def _run_then(
+        self,
+        actor: Actor,
+        how: Run,
+        then: Callable[[T], None] | None,
+        operation: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``_run``, and ``then(result)`` once the write is committed for good."""
         check_actor(actor)
         attempts = 3 if how.retry else 1
         for attempt in range(1, attempts + 1):
             try:
-                return self._once(actor, how, operation, *args, **kwargs)
+                return self._once(actor, how, then, operation, *args, **kwargs)
             except Conflict:
                 if attempt == attempts:
                     raise
@@ -172,6 +220,7 @@ class HelpDesk(Operations):
         self,
         actor: Actor,
         how: Run,
+        then: Callable[[T], None] | None,
         operation: Callable[Concatenate[Session, P], T],
         /,
         *args: P.args,
@@ -183,6 +232,8 @@ class HelpDesk(Operations):
             if how.write:
                 uow.commit()
                 self._dispatcher.after_commit(uow, session.prepared)
+                if then is not None:
+                    uow.on_commit(partial(then, result))
         return result
 
     @contextmanager
@@ -219,30 +270,48 @@ class HelpDesk(Operations):
     ) -> InvitationSent:
         """Enable login for the guest ``person_id`` (admins): issue an invitation valid for
         ``expires_in`` (default 7 days), closing her earlier ones, and hand its token to the
-        ``ticketkit_invite`` plugins once committed, each given up after
-        ``delivery_timeout``. Returns the invitation (never its token) and who took it."""
-        issued = self._run(actor, WRITE, invitations.invite_guest, person_id, expires_in=expires_in)
-        delivered, failures = self.plugins.invite(issued.message(), call=self._dispatcher.calls)
+        ``ticketkit_invite`` plugins once committed for good, each given up after
+        ``delivery_timeout``. Returns the invitation (never its token) and who took it, or
+        ``deferred`` when the hand-over waits for a host's transaction (Django's)."""
+        hand_over: _HandOver[Issued] = _HandOver(
+            send=lambda issued: self.plugins.invite(issued.message(), call=self._dispatcher.calls),
+            describe=lambda issued: f"invitation {issued.invitation.id}",
+        )
+        issued = self._run_then(
+            actor, WRITE, hand_over, invitations.invite_guest, person_id, expires_in=expires_in
+        )
+        hand_over.returned = True
+        delivered, failures = hand_over.outcome or ((), ())
         return InvitationSent(
             invitation=invitations.view(issued.invitation, issued.person),
-            delivered_to=tuple(delivered),
-            failures=tuple(failures),
+            delivered_to=delivered,
+            failures=failures,
+            deferred=hand_over.deferred,
         )
 
     def send_grant_offer(self, actor: Actor, grant_id: UUID) -> GrantOfferSent:
         """Send an open offer to its grantee by link (the owner's customer admins, admins):
         issue a fresh token (an earlier one of the offer stops working) and hand it to the
-        ``ticketkit_grant_offer`` plugins once committed, each given up after
-        ``delivery_timeout``. The grantee, signed in, accepts with
-        ``accept_grant_by_token``; or in the app with ``accept_grant``."""
-        issued = self._run(actor, WRITE, grants.issue_offer_token, grant_id)
-        message = issued.message
-        delivered, failures = self.plugins.grant_offer(message, call=self._dispatcher.calls)
+        ``ticketkit_grant_offer`` plugins once committed for good, each given up after
+        ``delivery_timeout`` (``deferred`` as for ``invite_guest``). The grantee, signed in,
+        accepts with ``accept_grant_by_token``; or in the app with ``accept_grant``."""
+        hand_over: _HandOver[IssuedOffer] = _HandOver(
+            send=lambda issued: self.plugins.grant_offer(
+                issued.message, call=self._dispatcher.calls
+            ),
+            describe=lambda issued: (
+                f"grant offer {issued.message.message_id} (grant {issued.grant.id})"
+            ),
+        )
+        issued = self._run_then(actor, WRITE, hand_over, grants.issue_offer_token, grant_id)
+        hand_over.returned = True
+        delivered, failures = hand_over.outcome or ((), ())
         return GrantOfferSent(
             grant=issued.grant,
-            recipients=tuple(r.person_id for r in message.recipients),
-            delivered_to=tuple(delivered),
-            failures=tuple(failures),
+            recipients=tuple(r.person_id for r in issued.message.recipients),
+            delivered_to=delivered,
+            failures=failures,
+            deferred=hand_over.deferred,
         )
 
     def inspect_invitation(self, tenant_id: UUID, token: str) -> InvitationView:

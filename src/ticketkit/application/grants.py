@@ -153,12 +153,14 @@ class GrantOfferMessage:
 class GrantOfferSent:
     """What ``HelpDesk.send_grant_offer`` returns: the offer (without its token), whom it
     went to, the plugins that took it and the failures of the others. Nobody got it when
-    ``delivered_to`` is empty: send it again (a new token; the earlier one stops working)."""
+    ``delivered_to`` is empty: send it again (a new token; the earlier one stops working).
+    ``deferred``: handed over at the host's commit, as ``InvitationSent.deferred`` says."""
 
     grant: Grant
     recipients: tuple[UUID, ...]
     delivered_to: tuple[str, ...]
     failures: tuple[PluginFailure, ...]
+    deferred: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -173,7 +175,7 @@ class IssuedOffer:
 def issue_offer_token(s: Session, grant_id: UUID) -> IssuedOffer:
     """Issue a fresh token for an open offer (the owner's side: customer admins of the
     project's organisation, admins), storing only its hash; an earlier token of the offer
-    stops working. The message holds the token for the plugins, sent after commit."""
+    stops working. The message holds the token for the plugins, sent once committed for good."""
     grant = _visible_grant(s, grant_id)
     if not s.policy.manages_grants_of(s.actor.viewer, grant.organisation_id):
         raise PermissionDenied("send an offer of another organisation's project", "grant_id")

@@ -1,9 +1,10 @@
 """Magic-link invitations for guests (seed 000): issue, inspect, redeem.
 
 An admin enables login for a guest contact: that issues an invitation, closes the guest's
-earlier ones, and hands the token to the notifier plugins after the commit
-(``ticketkit_invite``), which build the host's link from it. The token is never stored and
-never returned to the inviter, who could otherwise log in as the guest.
+earlier ones, and hands the token to the notifier plugins (``ticketkit_invite``) once that
+is committed for good (at the host's own commit when ticketkit runs inside its
+transaction), which build the host's link from it. The token is never stored and never
+returned to the inviter, who could otherwise log in as the guest.
 
 The host's login page calls ``inspect_invitation`` on GET (mail scanners open links, and
 must not use them up) and ``redeem_invitation`` on POST, which closes the invitation and
@@ -71,11 +72,14 @@ class InvitationMessage:
 class InvitationSent:
     """What ``HelpDesk.invite_guest`` returns: the invitation (without its token), the
     plugins that took it and the failures of the others. Nobody got it when
-    ``delivered_to`` is empty: invite again."""
+    ``delivered_to`` is empty: invite again. ``deferred``: the token goes to the plugins
+    when the host's transaction commits (Django's), after this returned, so who took it is
+    unknown here (both empty; the log has failures) and a rollback sends nothing."""
 
     invitation: InvitationView
     delivered_to: tuple[str, ...]
     failures: tuple[PluginFailure, ...]
+    deferred: bool = False
 
 
 @attrs.frozen(kw_only=True)

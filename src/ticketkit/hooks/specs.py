@@ -47,10 +47,12 @@ def ticketkit_invite(message: InvitationMessage) -> None:
 
     ``message.token`` is the credential: build the host's login link from it (ticketkit
     knows no URL scheme) and send it to ``message.email``; never log or store it. Called
-    in the inviting admin's thread right after the invitation is committed, each plugin on
-    its own and given up after the desk's ``delivery_timeout``; the token exists nowhere
-    else, so a failed or given-up call is not retried: ``HelpDesk.invite_guest`` returns
-    which plugins took it, and inviting again issues a new token.
+    once the invitation is committed for good, each plugin on its own and given up after
+    the desk's ``delivery_timeout``: in the inviting admin's thread before ``invite_guest``
+    returns, or, inside a host's transaction (Django's), at its commit and never on its
+    rollback. The token exists nowhere else, so a failed or given-up call is not retried:
+    ``HelpDesk.invite_guest`` returns which plugins took it (or ``deferred``; failures are
+    logged), and inviting again issues a new token.
     """
 
 
@@ -61,7 +63,6 @@ def ticketkit_grant_offer(message: GrantOfferMessage) -> None:
 
     ``message.token`` is the credential: build the host's link from it (the grantee,
     signed in, accepts with ``HelpDesk.accept_grant_by_token``) and never log or store it.
-    Called like ``ticketkit_invite``: in the caller's thread right after the token is
-    committed, each plugin given up after ``delivery_timeout``, not retried (sending again
-    issues a new token).
+    Called like ``ticketkit_invite``: once the token is committed for good, each plugin
+    given up after ``delivery_timeout``, not retried (sending again issues a new token).
     """

@@ -13,8 +13,9 @@ writes commit or roll back with the ORM's. What that takes:
   PostgreSQL its cursors load ``jsonb`` as text and ``timestamptz`` in Django's own way, so
   ticketkit's cursors get psycopg's loaders back; on SQLite Django's converters turn
   ``DATETIME`` columns into naive datetimes, which ticketkit's time type takes as UTC;
-- notifications, signals and the cache of committed ticket types wait for Django's commit
-  (``transaction.on_commit``): a rolled-back request sends nothing.
+- notifications, signals, invitation and grant-offer links and the cache of committed
+  ticket types wait for Django's commit (``transaction.on_commit``): a rolled-back
+  request sends nothing.
 """
 
 from __future__ import annotations
