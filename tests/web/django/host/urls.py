@@ -7,6 +7,8 @@ from tests.web.django.host import views
 urlpatterns = [
     path("write-both/", views.write_both),
     path("reply/<uuid:ticket_id>/", views.reply),
+    path("invite/<uuid:person_id>/", views.invite),
+    path("offers/<uuid:grant_id>/send/", views.send_offer),
     path("tickets/<uuid:ticket_id>/", views.ticket),
     path("tickets/<uuid:ticket_id>/change/", views.change),
     path("projects/<uuid:project_id>/<int:number>/", views.ticket_by_number),

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 
 from tests.web.django.host.models import Note
 from tests.web.django.host.plugins import RECORDER
+from ticketkit.application import GrantOfferSent, InvitationSent
 from ticketkit.errors import ValidationError
 from ticketkit.web.django import render_invalid, sign_in, sign_out
 from ticketkit.web.django.conf import load
@@ -72,6 +73,33 @@ def reply(request: Any, ticket_id: UUID) -> Any:
     Note.objects.using(ticketkit_alias()).create(title="replied")
     _failing(request)
     return JsonResponse({"delivered_before_commit": delivered_before_commit})
+
+
+@atomic_on_ticketkit_database
+def invite(request: Any, person_id: UUID) -> Any:
+    """Invite a guest by magic link; then fail if asked to."""
+    sent = request.ticketkit.desk.invite_guest(request.ticketkit.actor, person_id)
+    handed_before_commit = len(RECORDER.invitations)
+    _failing(request)
+    return JsonResponse(_answer(sent, handed_before_commit))
+
+
+@atomic_on_ticketkit_database
+def send_offer(request: Any, grant_id: UUID) -> Any:
+    """Send a grant offer's link to its grantee; then fail if asked to."""
+    sent = request.ticketkit.desk.send_grant_offer(request.ticketkit.actor, grant_id)
+    handed_before_commit = len(RECORDER.offers)
+    _failing(request)
+    return JsonResponse(_answer(sent, handed_before_commit))
+
+
+def _answer(sent: InvitationSent | GrantOfferSent, handed_before_commit: int) -> dict[str, Any]:
+    return {
+        "deferred": sent.deferred,
+        "delivered_to": list(sent.delivered_to),
+        "failures": len(sent.failures),
+        "handed_before_commit": handed_before_commit,
+    }
 
 
 def _signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
