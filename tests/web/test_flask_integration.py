@@ -1,6 +1,7 @@
 """The Flask extension (issue 19) in a real Flask app through its test client: config,
 state per app, the request session and its teardown, principals resolved on every request,
-errors as HTTP answers, the command line, and shutting down."""
+the portal helpers (``signed_in``, ``magic_link_signin``, the brand, ``ticketkit`` in
+templates), errors as HTTP answers, the command line, and shutting down."""
 
 from __future__ import annotations
 
@@ -29,10 +30,36 @@ from ticketkit import (
     hookimpl,
 )
 from ticketkit.adapters.sqlalchemy import SqlStorage
-from ticketkit.web.flask import RequestSession, TicketKit, TicketKitState, request_session
+from ticketkit.web import pages
+from ticketkit.web.flask import (
+    TOKEN_KEY,
+    RequestSession,
+    TicketKit,
+    TicketKitState,
+    magic_link_signin,
+    request_session,
+    signed_in,
+)
 from ticketkit.web.principals import SESSION_KEY
 
 tk = TicketKit()
+
+#: The host's templates: the magic link's confirm page, and a page showing the brand and
+#: who is signed in through the context processor's ``ticketkit``.
+TEMPLATES = {
+    "signin.html": (
+        "<h1>{{ ticketkit.brand.name }}</h1>"
+        "<p>Sign in as {{ invitation.person_name }}?</p>"
+        "<p>Valid until {{ invitation.expires_at.isoformat() }}</p>"
+        '<form method="post"><button>Sign in</button></form>'
+    ),
+    "brand.html": (
+        "{{ ticketkit.brand.name }}|{{ ticketkit.brand.primary_colour }}|"
+        "{{ ticketkit.brand.accent_colour }}|{{ ticketkit.brand.logo_url }}|"
+        "{{ ticketkit.principal.person.name if ticketkit.principal else 'anonymous' }}|"
+        "{{ ticketkit is sameas request_session }}|{{ ticketkit.brand is sameas brand }}"
+    ),
+}
 
 
 def make_app(config: dict[str, Any], extension: TicketKit = tk) -> flask.Flask:
@@ -42,6 +69,26 @@ def make_app(config: dict[str, Any], extension: TicketKit = tk) -> flask.Flask:
     app.config.update({"SECRET_KEY": "test", "TESTING": True, "TICKETKIT_DELIVERY": "inline"})
     app.config.update(config)
     extension.init_app(app)
+    app.jinja_loader = jinja2.DictLoader(TEMPLATES)
+    signin = magic_link_signin(
+        lambda: app.config["PORTAL_TENANT"], template="signin.html", next_url="/me"
+    )
+    app.add_url_rule("/signin", "signin", signin, methods=["GET", "POST"])
+
+    @app.get("/mine/<uuid:ticket_id>")
+    @signed_in
+    def mine(actor: Actor, ticket_id: UUID) -> str:
+        return f"{extension.desk.get_person(actor, actor.person_id).name} {ticket_id}"
+
+    @app.get("/staff-only")
+    @signed_in(login_url="/staff-login")
+    def staff_only(actor: Actor) -> str:
+        return "for staff"
+
+    @app.get("/brand")
+    def brand() -> str:
+        shown = extension.session.brand  # the view reads it, and the template again
+        return flask.render_template("brand.html", request_session=tk.session, brand=shown)
 
     @app.get("/me")
     def me() -> str:
@@ -66,11 +113,11 @@ def make_app(config: dict[str, Any], extension: TicketKit = tk) -> flask.Flask:
 
     @app.get("/tickets/<uuid:ticket_id>")
     def ticket(ticket_id: UUID) -> str:
-        return extension.desk.get_ticket(signed_in(), ticket_id).title
+        return extension.desk.get_ticket(current_actor(), ticket_id).title
 
     @app.post("/tickets/<uuid:ticket_id>/comments")
     def comment(ticket_id: UUID) -> str:
-        actor = signed_in()
+        actor = current_actor()
         extension.desk.get_ticket(actor, ticket_id)  # the page she read
         app.config["BETWEEN_READ_AND_WRITE"]()
         version = flask.request.form.get("version")
@@ -85,14 +132,17 @@ def make_app(config: dict[str, Any], extension: TicketKit = tk) -> flask.Flask:
 
     @app.post("/tickets/<uuid:ticket_id>/assign")
     def assign(ticket_id: UUID) -> str:
-        extension.desk.assign(signed_in(), ticket_id, signed_in().person_id)
+        extension.desk.assign(current_actor(), ticket_id, current_actor().person_id)
         return "assigned"
 
     @app.post("/tickets/<uuid:project_id>/new")
     def new_ticket(project_id: UUID) -> str:
-        [kind] = extension.desk.list_ticket_types(signed_in())
+        [kind] = extension.desk.list_ticket_types(current_actor())
         extension.desk.create_ticket(
-            signed_in(), project_id=project_id, type_id=kind.id, title=flask.request.form["title"]
+            current_actor(),
+            project_id=project_id,
+            type_id=kind.id,
+            title=flask.request.form["title"],
         )
         return "created"
 
@@ -103,7 +153,7 @@ def make_app(config: dict[str, Any], extension: TicketKit = tk) -> flask.Flask:
     return app
 
 
-def signed_in() -> Actor:
+def current_actor() -> Actor:
     actor = tk.session.actor
     if actor is None:
         flask.abort(401)
@@ -120,15 +170,31 @@ def storage_config(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(storage_config: dict[str, Any], clock: ManualClock) -> Iterator[flask.Flask]:
-    app = make_app({**storage_config, "TICKETKIT_DESK_OPTIONS": {"clock": clock}})
+def mailer() -> Mailer:
+    return Mailer()
+
+
+@pytest.fixture
+def app(
+    storage_config: dict[str, Any], clock: ManualClock, mailer: Mailer
+) -> Iterator[flask.Flask]:
+    app = make_app(
+        {
+            **storage_config,
+            "TICKETKIT_DESK_OPTIONS": {"clock": clock},
+            "TICKETKIT_PLUGINS": [mailer],
+            "TICKETKIT_BRAND_NAME": "Acme Hosting Portal",
+        }
+    )
     yield app
     tk.close(app)
 
 
 @pytest.fixture
 def world(app: flask.Flask, clock: ManualClock) -> World:
-    return build_world(tk.state(app).desk, clock)
+    world = build_world(tk.state(app).desk, clock)
+    app.config["PORTAL_TENANT"] = world.provider.tenant_id
+    return world
 
 
 @pytest.fixture
@@ -327,6 +393,196 @@ def test_a_magic_link_signs_the_guest_in_once(clock: ManualClock) -> None:
     tampered = other.post(f"/redeem/{tenant}", data={"token": mailer.token[:-2] + "xx"})
     assert tampered.status_code == 400
     assert other.get("/me").text == "anonymous"
+
+
+# -- the portal helpers: signed_in, magic_link_signin, the brand, ticketkit in templates ------
+
+
+def test_signed_in_hands_the_view_the_actor_first_and_sends_anyone_else_to_login(
+    client: FlaskClient, world: World
+) -> None:
+    ticket_id = uuid4()
+    anonymous = client.get(f"/mine/{ticket_id}")
+    assert (anonymous.status_code, anonymous.headers["Location"]) == (302, "/login")
+    elsewhere = client.get("/staff-only")
+    assert (elsewhere.status_code, elsewhere.headers["Location"]) == (302, "/staff-login")
+    sign_in(client, world.acme_guest)
+    assert client.get(f"/mine/{ticket_id}").text == f"Gina {ticket_id}"
+    assert client.get("/staff-only").text == "for staff"
+    world.desk.deactivate_person(world.admin.actor, world.acme_guest.id)
+    assert client.get(f"/mine/{ticket_id}").headers["Location"] == "/login"  # at once
+
+
+def follow_link(client: FlaskClient, token: str) -> Any:
+    """The guest opens the link she was mailed: its answer."""
+    return client.get("/signin", query_string={"token": token})
+
+
+def test_following_the_link_moves_its_token_from_the_address_into_a_new_session(
+    client: FlaskClient, world: World, mailer: Mailer
+) -> None:
+    world.desk.invite_guest(world.admin.actor, world.acme_guest.id)
+    sign_in(client, world.globex_guest)  # someone signed in before, on this browser
+    with client.session_transaction() as session:
+        session["host"] = "a key of the host's"
+    answer = follow_link(client, mailer.token)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/signin"  # the token is gone from the address
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert mailer.token not in answer.text
+    with client.session_transaction() as session:
+        assert set(session) - {"_permanent"} == {TOKEN_KEY}  # nothing of the session before
+        assert session[TOKEN_KEY] == mailer.token
+    assert client.get("/me").text == "anonymous"
+
+
+def test_the_confirm_page_does_not_use_the_token_up_and_the_post_signs_in_once(
+    client: FlaskClient, world: World, mailer: Mailer
+) -> None:
+    world.desk.invite_guest(world.admin.actor, world.acme_guest.id)
+    follow_link(client, mailer.token)
+    for _ in range(2):  # a mail scanner's GET, then hers: neither uses the token up
+        page = client.get("/signin")
+        assert page.status_code == 200
+        assert "Sign in as Gina?" in page.text
+        assert f"Valid until {mailer.sent[-1].expires_at.isoformat()}" in page.text
+        assert mailer.token not in page.text
+        # Not no-referrer here: a browser sends the POST from a no-referrer page with
+        # "Origin: null", which CSRF checks refuse (Flask-WTF's on HTTPS, Django's always).
+        assert "Referrer-Policy" not in page.headers
+    assert client.get("/me").text == "anonymous"
+    with client.session_transaction() as session:
+        session["host"] = "a key of the host's, from before the sign-in"
+    signed = client.post("/signin")
+    assert (signed.status_code, signed.headers["Location"]) == (303, "/me")
+    with client.session_transaction() as session:
+        # A new session: cleared (the token and the host's key gone), then her ids only.
+        assert set(session) - {"_permanent"} == {SESSION_KEY}
+    assert client.get("/me").text == "Gina"
+    again = app_client_with_link(client, mailer.token)
+    assert again.get("/signin").status_code == 410
+    assert again.post("/signin").status_code == 410
+    assert again.get("/me").text == "anonymous"
+
+
+def app_client_with_link(client: FlaskClient, token: str) -> FlaskClient:
+    """Another browser of the same app that followed the link with ``token``."""
+    other = client.application.test_client()
+    follow_link(other, token)
+    return other
+
+
+#: How each kind of refused link is answered: its status and the page's words.
+REFUSALS = {
+    "used": (410, "This invitation was used already; ask for a new one"),
+    "unknown": (400, "This is not a valid invitation link"),
+    "expired": (410, "This invitation has expired; ask for a new one"),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_a_refused_link_answers_with_its_reason_and_signs_nobody_in(
+    client: FlaskClient,
+    world: World,
+    mailer: Mailer,
+    clock: ManualClock,
+    refusal: str,
+) -> None:
+    status, text = REFUSALS[refusal]
+    world.desk.invite_guest(world.admin.actor, world.acme_guest.id)
+    token = mailer.token
+    if refusal == "used":
+        world.desk.redeem_invitation(world.provider.tenant_id, token)
+    elif refusal == "unknown":
+        token = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    else:
+        clock.set(mailer.sent[-1].expires_at)  # refused from the instant of its expiry
+    assert follow_link(client, token).status_code == 303
+    for answer in (client.get("/signin"), client.post("/signin")):
+        assert answer.status_code == status
+        assert text in answer.text
+    assert client.get("/me").text == "anonymous"
+    with client.session_transaction() as session:
+        assert SESSION_KEY not in session
+
+
+def test_a_post_without_a_link_signs_nobody_in(client: FlaskClient, world: World) -> None:
+    assert client.post("/signin").status_code == 400
+    assert client.get("/signin").status_code == 400
+    assert client.get("/me").text == "anonymous"
+
+
+def brand_of(client: FlaskClient) -> list[str]:
+    """The brand page's name, colours, logo and principal."""
+    return client.get("/brand").text.split("|")[:5]
+
+
+def test_a_guest_gets_her_organisations_brand_and_a_visitor_the_defaults_and_the_portals_name(
+    client: FlaskClient, world: World
+) -> None:
+    admin, acme = world.admin.actor, world.acme.id
+    world.desk.set_setting(admin, "branding.display_name", "Acme Service", organisation_id=acme)
+    world.desk.set_setting(admin, "branding.primary_colour", "#0b3d91", organisation_id=acme)
+    world.desk.set_setting(
+        admin, "branding.logo_url", "https://acme.example/logo.svg", organisation_id=acme
+    )
+    assert brand_of(client) == ["Acme Hosting Portal", "#1f4e79", "#f28c28", "None", "anonymous"]
+    sign_in(client, world.acme_guest)
+    assert brand_of(client) == [
+        "Acme Service",
+        "#0b3d91",
+        "#f28c28",  # not overridden: the default
+        "https://acme.example/logo.svg",
+        "Gina",
+    ]
+    sign_in(client, world.globex_guest)  # no overrides: the defaults and the portal's name
+    assert brand_of(client) == ["Acme Hosting Portal", "#1f4e79", "#f28c28", "None", "Gus"]
+
+
+def test_without_a_configured_name_the_brand_is_help_desk() -> None:
+    app = make_app({"TICKETKIT_DATABASE_URL": "memory://"})
+    assert app.test_client().get("/brand").text.startswith("Help desk|#1f4e79|")
+
+
+def test_the_brand_is_read_once_per_request(
+    client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[Actor | None] = []
+    real = pages.brand
+
+    def counted(desk: HelpDesk, actor: Actor | None, *, default_name: str) -> pages.Brand:
+        reads.append(actor)
+        return real(desk, actor, default_name=default_name)
+
+    monkeypatch.setattr(pages, "brand", counted)
+    sign_in(client, world.acme_guest)
+    page = client.get("/brand").text  # read by the view and three times by the template
+    assert page.endswith("|True")  # the template's brand is the view's
+    client.get("/brand")
+    assert reads == [world.acme_guest.actor] * 2  # once per request
+
+
+def test_signing_in_mid_request_gives_the_new_principals_brand(
+    app: flask.Flask, world: World
+) -> None:
+    world.desk.set_setting(
+        world.admin.actor,
+        "branding.display_name",
+        "Acme Service",
+        organisation_id=world.acme.id,
+    )
+    with app.test_request_context():
+        assert tk.session.brand.name == "Acme Hosting Portal"
+        tk.session.sign_in(world.acme_guest.actor)
+        assert tk.session.brand.name == "Acme Service"
+        tk.session.sign_out()
+        assert tk.session.brand.name == "Acme Hosting Portal"
+
+
+def test_templates_get_the_request_session_as_ticketkit(client: FlaskClient, world: World) -> None:
+    assert client.get("/brand").text.split("|")[4:6] == ["anonymous", "True"]
+    sign_in(client, world.acme_guest)
+    assert client.get("/brand").text.split("|")[4:6] == ["Gina", "True"]
 
 
 # -- host users mapped to people ---------------------------------------------------------------

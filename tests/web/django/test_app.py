@@ -122,6 +122,10 @@ def test_the_hosts_own_settings_pass_the_check(settings: Any) -> None:
         ({"DELIVERY_TIMEOUT": True}, ["ticketkit.E007"]),
         ({"ACKNOWLEDGE_WITHIN": -1}, ["ticketkit.E007"]),
         ({"ACKNOWLEDGE_WITHIN": float("nan")}, ["ticketkit.E007"]),
+        ({"BRAND_NAME": ""}, ["ticketkit.E009"]),
+        ({"BRAND_NAME": "   "}, ["ticketkit.E009"]),
+        ({"BRAND_NAME": None}, ["ticketkit.E009"]),
+        ({"BRAND_NAME": ["Leadtime"]}, ["ticketkit.E009"]),
         (
             {"DATABASE": "nowhere", "DELIVERY": "x", "X": 1},
             ["ticketkit.E001", "ticketkit.E002", "ticketkit.E006"],
@@ -162,6 +166,17 @@ def test_a_bad_setting_stops_the_desk_from_being_built(settings: Any) -> None:
         get_desk()
     settings.TICKETKIT = {"DELIVERY": "background", "DELIVERY_TIMEOUT": 3}
     assert (load().delivery.value, load().delivery_timeout) == ("background", 3)
+
+
+def test_the_brand_name_is_read_with_help_desk_as_its_default(settings: Any) -> None:
+    settings.TICKETKIT = {"BRAND_NAME": "Leadtime Portal"}
+    assert ids(settings, settings.TICKETKIT) == []
+    assert load().brand_name == "Leadtime Portal"
+    settings.TICKETKIT = {}
+    assert load().brand_name == "Help desk"
+    settings.TICKETKIT = {"BRAND_NAME": ""}
+    with pytest.raises(ImproperlyConfigured, match=r"ticketkit\.E009"):
+        load()
 
 
 # -- migrate --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ TICKETKIT: dict[str, Any] = {
     "PLUGINS": ["tests.web.django.host.plugins.RECORDER"],
     "PERSON_FOR_USER": "tests.web.django.host.people.person_for_user",
     "DELIVERY": "inline",
+    "BRAND_NAME": "Leadtime Portal",
 }
 
 
@@ -57,8 +58,11 @@ def settings(postgres_url: str | None) -> dict[str, Any]:
             "ticketkit.web.django",
             "tests.web.django.host",
         ],
+        # Django's test client skips the CSRF check unless made with enforce_csrf_checks.
         "MIDDLEWARE": [
+            "django.middleware.security.SecurityMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "ticketkit.web.django.middleware.TicketkitMiddleware",
         ],
@@ -66,11 +70,18 @@ def settings(postgres_url: str | None) -> dict[str, Any]:
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
                 "APP_DIRS": True,
-                "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "ticketkit.web.django.views.context_processor",
+                    ]
+                },
             }
         ],
         "DATABASES": databases,
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
         "TICKETKIT": TICKETKIT,
+        # The tenant whose magic links the portal's sign-in takes; each test sets its own.
+        "PORTAL_TENANT": None,
     }

@@ -16,4 +16,9 @@ urlpatterns = [
     path("me/", views.me),
     path("sign-in/", views.magic_link),
     path("sign-out/", views.leave),
+    path("signin/", views.signin),
+    path("signin-default/", views.signin_default),
+    path("mine/<uuid:ticket_id>/", views.mine),
+    path("staff-only/", views.staff_only),
+    path("brand/", views.brand),
 ]

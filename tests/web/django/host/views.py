@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from ticketkit.application import GrantOfferSent, InvitationSent
 from ticketkit.errors import ValidationError
 from ticketkit.web.django import render_invalid, sign_in, sign_out
 from ticketkit.web.django.conf import load
+from ticketkit.web.django.views import magic_link_signin, signed_in
 
 
 def ticketkit_alias() -> str:
@@ -175,3 +177,39 @@ def magic_link(request: Any) -> Any:
 def leave(request: Any) -> Any:
     sign_out(request)
     return HttpResponse(status=204)
+
+
+# -- the portal helpers -----------------------------------------------------------------------
+
+
+def portal_tenant() -> UUID:
+    """The tenant the portal signs guests in to (one per portal; the test's)."""
+    return UUID(str(settings.PORTAL_TENANT))
+
+
+signin = magic_link_signin(
+    portal_tenant,
+    template="host/signin.html",
+    next_url="/me/",
+    context=lambda request: {"portal": "Leadtime's portal"},
+)
+
+#: The same view with every default: the app's own confirm page, then "/".
+signin_default = magic_link_signin(portal_tenant)
+
+
+@signed_in
+def mine(request: Any, actor: Any, ticket_id: UUID) -> Any:
+    name = request.ticketkit.desk.get_person(actor, actor.person_id).name
+    return HttpResponse(f"{name} {ticket_id}")
+
+
+@signed_in(login_url="/staff-login/")
+def staff_only(request: Any, actor: Any) -> Any:
+    return HttpResponse("for staff")
+
+
+def brand(request: Any) -> Any:
+    """The brand as the view reads it and as the template does, through the context
+    processor's ``ticketkit``."""
+    return render(request, "host/brand.html", {"brand": request.ticketkit.brand})

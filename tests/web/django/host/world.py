@@ -18,6 +18,7 @@ class World:
     admin: Actor
     max: Actor
     sandra: Actor
+    globaltech_id: UUID
     project_id: UUID
     type_id: UUID
     acme_ticket_id: UUID
@@ -87,6 +88,7 @@ def build_world(desk: HelpDesk) -> World:
         admin=admin,
         max=max_.actor,
         sandra=sandra.actor,
+        globaltech_id=globaltech.id,
         project_id=project.id,
         type_id=crash.id,
         acme_ticket_id=acme_ticket.id,
