@@ -65,7 +65,9 @@ def magic_link_signin(
             response: HttpResponse = redirect(request.path)
             response["Referrer-Policy"] = "no-referrer"
         elif request.method == "POST":
-            sign_in(request, desk.redeem_invitation(tenant, request.session.get(TOKEN_KEY, "")))
+            actor = desk.redeem_invitation(tenant, request.session.get(TOKEN_KEY, ""))
+            del request.session[TOKEN_KEY]  # used up: the new session keeps nothing of it
+            sign_in(request, actor)
             response = redirect(next_url)
         else:
             invitation = desk.inspect_invitation(tenant, request.session.get(TOKEN_KEY, ""))
