@@ -355,7 +355,7 @@ def check(storage: Storage, spec: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("backend", "examples"), [("memory", 200), ("sqlite", 50), ("postgres", 30)]
+    ("backend", "examples"), [("memory", 120), ("sqlite", 30), ("postgres", 20)]
 )
 def test_the_policy_agrees_in_memory_in_sql_and_with_the_model(
     backend: str, examples: int, request: pytest.FixtureRequest

@@ -156,7 +156,7 @@ def play_and_check(storage: Storage, specs: list[tuple[Any, ...]]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("backend", "examples"), [("memory", 200), ("sqlite", 60), ("postgres", 40)]
+    ("backend", "examples"), [("memory", 120), ("sqlite", 40), ("postgres", 25)]
 )
 def test_grants_agree_in_memory_and_in_sql_and_with_the_model(
     backend: str, examples: int, request: pytest.FixtureRequest

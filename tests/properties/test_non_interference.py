@@ -67,16 +67,19 @@ from ticketkit.hooks import Plugins
 from ticketkit.ports import Storage
 
 #: Examples per backend: each plays two runs of up to 10 visible and 12 hidden operations,
-#: reading everything after every visible step: about 13 s per backend on two cores.
-EXAMPLES = {"memory": 350, "sqlite": 75}
+#: reading everything after every visible step: about 0.13 s an example in memory and
+#: 0.9 s on SQLite on this 2-core machine, so these counts are what the suite's time
+#: budget (well under 10 minutes for everything) affords; they were 350 and 75 until the
+#: web integrations' tests joined the suite (issue 19).
+EXAMPLES = {"memory": 200, "sqlite": 40}
 #: The same for the customer admin of Gina's organisation as the reader (issue 18).
-ADMIN_EXAMPLES = {"memory": 120, "sqlite": 30}
-#: The same for the readers of ``READERS`` (issue 18, point 8), each about 10-14 s per
-#: backend: a grantee (whose access resolves through her grant on every call), a parent
-#: organisation's guest and a customer's own agent.
-GRANTEE_EXAMPLES = {"memory": 120, "sqlite": 20}
-PARENT_EXAMPLES = {"memory": 120, "sqlite": 20}
-CUSTOMER_AGENT_EXAMPLES = {"memory": 130, "sqlite": 25}
+ADMIN_EXAMPLES = {"memory": 60, "sqlite": 15}
+#: The same for the readers of ``READERS`` (issue 18, point 8): a grantee (whose access
+#: resolves through her grant on every call), a parent organisation's guest and a
+#: customer's own agent.
+GRANTEE_EXAMPLES = {"memory": 60, "sqlite": 12}
+PARENT_EXAMPLES = {"memory": 60, "sqlite": 12}
+CUSTOMER_AGENT_EXAMPLES = {"memory": 60, "sqlite": 12}
 MAX_VISIBLE = 10
 MAX_HIDDEN = 12
 
@@ -817,7 +820,7 @@ def test_the_harness_shows_the_same_twice(backend: str, new_storage: Callable[[]
     operations' doing, not the harness's (ids, clock, storage shared by both runs)."""
 
     @settings(
-        max_examples=10,
+        max_examples=5,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
