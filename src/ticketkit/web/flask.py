@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar, overload
 from uuid import UUID
 
 import attrs
@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import escape
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.adapters.sqlalchemy import (
@@ -287,16 +288,33 @@ def _close_request_session(_: BaseException | None) -> None:
 TOKEN_KEY = "ticketkit.token"
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+#: A view taking the signed-in person's ``Actor`` first, and what ``signed_in`` makes of it.
+ActorView: TypeAlias = Callable[Concatenate[Actor, P], R]
+
+
+@overload
 def signed_in(
-    view: Callable[..., ResponseReturnValue] | None = None, *, login_url: str = "/login"
-) -> Any:
+    view: ActorView[P, R], *, login_url: str = ...
+) -> Callable[P, R | WerkzeugResponse]: ...
+@overload
+def signed_in(
+    view: None = None, *, login_url: str = ...
+) -> Callable[[ActorView[P, R]], Callable[P, R | WerkzeugResponse]]: ...
+def signed_in(
+    view: ActorView[P, R] | None = None, *, login_url: str = "/login"
+) -> (
+    Callable[P, R | WerkzeugResponse]
+    | Callable[[ActorView[P, R]], Callable[P, R | WerkzeugResponse]]
+):
     """Decorate a view that needs someone signed in: it is called with the principal's
     ``Actor`` before the URL's arguments; anyone else is sent to ``login_url``. The
     principal is resolved afresh on each request, so revoked access ends at the next."""
 
-    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    def decorate(view: ActorView[P, R]) -> Callable[P, R | WerkzeugResponse]:
         @functools.wraps(view)
-        def checked(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R | WerkzeugResponse:
             actor = request_session().actor
             if actor is None:
                 return flask.redirect(login_url)

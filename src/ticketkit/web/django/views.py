@@ -5,26 +5,46 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar, overload
 from uuid import UUID
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from ticketkit.domain.model import Actor
 from ticketkit.web.django.middleware import sign_in
 
 #: Where a magic link's token waits in the session between the link and the POST.
 TOKEN_KEY = "ticketkit.token"
 
 
-def signed_in(view: Callable[..., Any] | None = None, *, login_url: str = "/login") -> Any:
+P = ParamSpec("P")
+R = TypeVar("R")
+#: A view taking the request and then the signed-in person's ``Actor``.
+ActorView: TypeAlias = Callable[Concatenate[Any, Actor, P], R]
+
+
+@overload
+def signed_in(
+    view: ActorView[P, R], *, login_url: str = ...
+) -> Callable[Concatenate[Any, P], Any]: ...
+@overload
+def signed_in(
+    view: None = None, *, login_url: str = ...
+) -> Callable[[ActorView[P, R]], Callable[Concatenate[Any, P], Any]]: ...
+def signed_in(
+    view: ActorView[P, R] | None = None, *, login_url: str = "/login"
+) -> (
+    Callable[Concatenate[Any, P], Any]
+    | Callable[[ActorView[P, R]], Callable[Concatenate[Any, P], Any]]
+):
     """Decorate a view that needs someone signed in: it is called with the principal's
     ``Actor`` after the request; anyone else is sent to ``login_url``. The principal is
     resolved afresh on each request, so revoked access ends at the next one."""
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(view: ActorView[P, R]) -> Callable[Concatenate[Any, P], Any]:
         @functools.wraps(view)
-        def checked(request: Any, *args: Any, **kwargs: Any) -> Any:
+        def checked(request: Any, /, *args: P.args, **kwargs: P.kwargs) -> Any:
             actor = request.ticketkit.actor
             if actor is None:
                 return redirect(login_url)
