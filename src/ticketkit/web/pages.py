@@ -224,8 +224,7 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
     labels = {s.key: s.label for s in ticket_type.statuses} if ticket_type else {}
     specs = {f.name: f.label for f in ticket_type.fields} if ticket_type else {}
     project = next((p for p in desk.list_projects(actor) if p.id == ticket.project_id), None)
-    organisations = {o.id: o.name for o in desk.list_organisations(actor)}
-    owner = project.organisation_id if project is not None else None
+    owner = _organisation(desk, actor, project.organisation_id) if project is not None else None
     names = _Names(desk, actor)
     assignees: tuple[PersonView, ...] = ()
     groups: tuple[Group, ...] = ()
@@ -238,8 +237,8 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
         ticket=ticket,
         type_name=ticket_type.name if ticket_type else "",
         project=project.name if project is not None else "",
-        organisation_id=owner if owner in organisations else None,
-        organisation=organisations.get(owner) if owner is not None else None,
+        organisation_id=owner.id if owner is not None else None,
+        organisation=owner.name if owner is not None else None,
         requester=names(ticket.requester_id),
         assignee=names(ticket.assignee_id),
         group=group_names.get(ticket.group_id) if ticket.group_id else None,
@@ -361,6 +360,14 @@ def _text(data: FormData, name: str) -> str:
     if len(values) > 1:
         raise ValidationError.single(name, "must be given once")
     return values[0] if values else ""
+
+
+def _organisation(desk: HelpDesk, actor: Actor, organisation_id: UUID) -> Organisation | None:
+    """The organisation, if the reader may look it up (one read, not the tenant's list)."""
+    try:
+        return desk.get_organisation(actor, organisation_id)
+    except NotFound:
+        return None
 
 
 # -- the organisation page -------------------------------------------------------------------

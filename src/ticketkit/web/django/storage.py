@@ -87,19 +87,19 @@ class _DjangoTransactions:
         return None
 
     def do_begin(self, dbapi_connection: Any) -> None:
-        pass
+        """Nothing: BEGIN is Django's."""
 
     def do_commit(self, dbapi_connection: Any) -> None:
-        pass
+        """Nothing: COMMIT is Django's."""
 
     def do_rollback(self, dbapi_connection: Any) -> None:
-        pass
+        """Nothing: ROLLBACK is Django's."""
 
     def do_close(self, dbapi_connection: Any) -> None:
-        pass
+        """Nothing: closing the connection is Django's."""
 
     def do_terminate(self, dbapi_connection: Any) -> None:
-        pass
+        """Nothing: ending the connection is Django's."""
 
     def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
         refuse_if_broken(self.django_alias)
