@@ -31,9 +31,11 @@ def tests(session: nox.Session) -> None:
     """Every test: unit, contract (memory, SQLite, PostgreSQL), properties, scenarios.
 
     PostgreSQL is used when reachable; with CI=true an unreachable server fails the run.
+    Runs on every core (pytest-xdist), the browser tests together on one worker; arguments
+    after ``--`` replace that, e.g. ``nox -s tests -- tests/unit``.
     """
     session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *(session.posargs or ["-n", "auto", "--dist", "loadfile"]))
 
 
 @nox.session

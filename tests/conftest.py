@@ -22,7 +22,8 @@ from ticketkit.ports import Storage
 POSTGRES_URL = os.environ.get(
     "TICKETKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-PG_SCHEMA = "ticketkit_tests"
+#: One schema per pytest-xdist worker (``gw0``, ``gw1``, ...), so that workers never share tables.
+PG_SCHEMA = "_".join(filter(None, ["ticketkit_tests", os.environ.get("PYTEST_XDIST_WORKER")]))
 BACKENDS = ["memory", "sqlite", "postgres"]
 
 

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from tests.conftest import POSTGRES_URL, postgres_or_skip
+from tests.conftest import PG_SCHEMA, POSTGRES_URL, postgres_or_skip
 from tests.support.mailer import Mailer
 from tests.support.world import World, build_world
 from ticketkit import (
@@ -776,7 +776,7 @@ def test_a_postgresql_url_with_engine_options_runs_after_flask_ticketkit_upgrade
     clock: ManualClock,
 ) -> None:
     postgres_or_skip()
-    schema = "ticketkit_flask_url"
+    schema = f"{PG_SCHEMA}_flask_url"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
