@@ -31,7 +31,8 @@ def tests(session: nox.Session) -> None:
     """Every test: unit, contract (memory, SQLite, PostgreSQL), properties, scenarios.
 
     PostgreSQL is used when reachable; with CI=true an unreachable server fails the run.
-    Runs on every core (pytest-xdist), the browser tests together on one worker; arguments
+    Runs on every core (pytest-xdist), a test file per worker at a time (so a file's browser
+    or database fixtures start once per worker); arguments
     after ``--`` replace that, e.g. ``nox -s tests -- tests/unit``.
     """
     session.install("-e", ".[dev]")
