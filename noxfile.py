@@ -32,8 +32,8 @@ def tests(session: nox.Session) -> None:
 
     PostgreSQL is used when reachable; with CI=true an unreachable server fails the run.
     Runs on every core (pytest-xdist), a test file per worker at a time (so a file's browser
-    or database fixtures start once per worker); arguments
-    after ``--`` replace that, e.g. ``nox -s tests -- tests/unit``.
+    or database fixtures start once per worker); arguments after ``--`` replace that, e.g.
+    ``nox -s tests -- tests/unit``.
     """
     session.install("-e", ".[dev]")
     session.run("pytest", *(session.posargs or ["-n", "auto", "--dist", "loadfile"]))
