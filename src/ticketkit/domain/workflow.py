@@ -20,6 +20,10 @@ class StatusCategory(enum.StrEnum):
 
     NEW = "new"
     OPEN = "open"
+    #: Waiting on a third party (a vendor the ticket was escalated to): the customer still
+    #: waits, so SLA clocks keep running (``docs/sla.md``).
+    ON_HOLD = "on_hold"
+    #: Waiting on the customer: the resolution clock pauses until she replies.
     PENDING = "pending"
     SOLVED = "solved"
     CLOSED = "closed"

@@ -18,10 +18,18 @@ from ticketkit.ports.repositories import (
     TicketRepository,
     UnitOfWork,
 )
+from ticketkit.ports.sla import (
+    CalendarRepository,
+    DeferredActionRepository,
+    SlaPolicyRepository,
+    TicketClockRepository,
+)
 
 __all__ = [
     "AccessReader",
+    "CalendarRepository",
     "CommentRepository",
+    "DeferredActionRepository",
     "EventRepository",
     "FollowerRepository",
     "GrantRepository",
@@ -33,7 +41,9 @@ __all__ = [
     "ProjectRepository",
     "Repository",
     "SettingRepository",
+    "SlaPolicyRepository",
     "Storage",
+    "TicketClockRepository",
     "TicketRepository",
     "UnitOfWork",
 ]

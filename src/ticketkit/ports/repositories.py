@@ -33,6 +33,12 @@ from ticketkit.domain.notifications import Notification
 from ticketkit.domain.settings import SETTINGS, ChildSharing, SettingValue, resolve
 from ticketkit.errors import TicketkitError
 from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
+from ticketkit.ports.sla import (
+    CalendarRepository,
+    DeferredActionRepository,
+    SlaPolicyRepository,
+    TicketClockRepository,
+)
 
 T = TypeVar("T")
 
@@ -412,6 +418,10 @@ class UnitOfWork(abc.ABC):
     events: EventRepository
     outbox: NotificationOutbox
     access: AccessReader
+    calendars: CalendarRepository
+    sla_policies: SlaPolicyRepository
+    clocks: TicketClockRepository
+    sla_actions: DeferredActionRepository
 
     def __init__(self) -> None:
         self.new_events: list[Event] = []
