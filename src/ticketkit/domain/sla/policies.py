@@ -79,9 +79,9 @@ class Targets:
     periodic_update: Target | None = attrs.field(default=None, converter=_target)
     pausable_update: Target | None = attrs.field(default=None, converter=_target)
 
-    def of(self, metric: Metric) -> Target | None:
+    def of(self, metric: Metric | str) -> Target | None:
         """The target for ``metric``, if there is one."""
-        target: Target | None = getattr(self, metric.value)
+        target: Target | None = getattr(self, member(Metric, metric, "metric").value)
         return target
 
 
@@ -349,9 +349,9 @@ class SlaPolicy:
         if errors:
             raise ValidationError(errors)
 
-    def targets_for(self, priority: Priority) -> Targets:
+    def targets_for(self, priority: Priority | str) -> Targets:
         """The targets at ``priority`` (none at all when the policy sets none for it)."""
-        return self.targets.get(priority, _NO_TARGETS)
+        return self.targets.get(member(Priority, priority, "priority"), _NO_TARGETS)
 
     def covers(self, ticket: PolicySubject) -> bool:
         """Whether every condition holds for ``ticket`` (a policy without any covers all)."""
