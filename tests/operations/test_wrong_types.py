@@ -123,9 +123,10 @@ def fits(value: object, hint: Any) -> bool:
 
 
 def public_operations() -> dict[str, inspect.Signature]:
-    """The operations a host calls: the façade's public methods, and ``HelpDesk``'s own."""
+    """The operations a host calls: the façade's public methods (defined in its
+    capability mixins, ``Operations.__mro__``), and ``HelpDesk``'s own."""
     found = {}
-    for cls in (Operations, HelpDesk):
+    for cls in (*Operations.__mro__, HelpDesk):
         for name, member in vars(cls).items():
             if not name.startswith("_") and callable(member):
                 found[name] = inspect.signature(member)

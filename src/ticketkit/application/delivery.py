@@ -3,9 +3,9 @@
 Who hears of what is chosen in the operation's unit of work (``recipients``). Delivery runs
 after the commit — on the dispatcher's own thread, watched by a watchdog, unless the host
 asks for it inline (then through ``plugin_calls``) — gives every plugin call a timeout,
-checks each recipient again, isolates plugin failures, acknowledges in batches
-(``acknowledgements``) and leaves failed rows for ``retry``, which checks the policy again
-against the state at that later time.
+checks each recipient again (``recipients.recheck``), isolates plugin failures,
+acknowledges in batches (``acknowledgements``) and leaves failed rows for ``retry``, which
+checks the policy again against the state at that later time (``recipients.reload``).
 """
 
 from __future__ import annotations
@@ -21,18 +21,16 @@ import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
 from uuid import UUID
 
 import attrs
 
 from ticketkit.application.acknowledgements import Acknowledgements
 from ticketkit.application.plugin_calls import PluginCalls
-from ticketkit.application.recipients import Prepared, may_receive
-from ticketkit.application.views import NotificationMessage, as_seen, project_ticket
+from ticketkit.application.recipients import Prepared, by_tenant, recheck, reload
+from ticketkit.application.views import NotificationMessage, project_ticket
 from ticketkit.clock import Clock
-from ticketkit.domain.events import CommentAdded, Event
-from ticketkit.domain.model import Person
+from ticketkit.domain.events import Event
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.hooks.plugins import PluginFailure, Plugins
 from ticketkit.hooks.signals import Signals
@@ -54,17 +52,6 @@ def _flush_at_exit() -> None:
             dispatcher.flush()
         except Exception:
             log.exception("delivering at exit failed; the rows stay pending for retry")
-
-
-_T = TypeVar("_T")
-
-
-def _by_tenant(items: Iterable[_T], tenant_of: Callable[[_T], UUID]) -> dict[UUID, list[_T]]:
-    """``items`` grouped by tenant, each group in the items' order."""
-    groups: dict[UUID, list[_T]] = {}
-    for item in items:
-        groups.setdefault(tenant_of(item), []).append(item)
-    return groups
 
 
 class DeliveryMode(enum.StrEnum):
@@ -424,7 +411,7 @@ class Dispatcher:
             dropped: list[Notification] = []
             people: dict[UUID, Access | None] = {}
             for note in due:
-                ready = self._reload(uow, note, people)
+                ready = reload(uow, note, people, policy=self.policy, clock=self.clock)
                 if ready is None:
                     now = self.clock.now()
                     dropped.append(
@@ -438,93 +425,6 @@ class Dispatcher:
         if prepared:
             self._deliver(prepared, defer_acks=False, checked=True)
         return len(due)
-
-    def _recheck(
-        self, prepared: list[Prepared], now: datetime
-    ) -> tuple[list[Prepared], list[Notification]]:
-        """Check every recipient again against the state at delivery, not only when the
-        notification was written: someone deactivated or moved out of access since (a
-        follower, say) gets nothing, and the row is marked dropped. One read per tenant.
-        Returns the deliveries that may go, in order, each with its recipient's current
-        access, and the dropped rows."""
-        current: dict[UUID, Access | None] = {}
-        for tenant_id, items in _by_tenant(prepared, lambda p: p.notification.tenant_id).items():
-            with self.storage.unit_of_work(tenant_id, read_only=True) as uow:
-                found = uow.access.people({item.notification.recipient_id for item in items})
-                for item in items:
-                    ident = item.notification.recipient_id
-                    if ident not in current:
-                        current[ident] = self._access_now(
-                            item.recipient, found.get(ident), uow, now
-                        )
-        ready: list[Prepared] = []
-        dropped: list[Notification] = []
-        for item in prepared:
-            access = current[item.notification.recipient_id]
-            if (
-                access is None
-                or not may_receive(access, item.ticket, item.event)
-                or (item.comment is not None and not access.reads("comments", item.comment))
-            ):
-                dropped.append(
-                    attrs.evolve(item.notification, status=DeliveryStatus.DROPPED, updated_at=now)
-                )
-            else:
-                ready.append(attrs.evolve(item, recipient=access))
-        return ready, dropped
-
-    def _access_now(
-        self, then: Access, person: Person | None, uow: UnitOfWork, now: datetime
-    ) -> Access | None:
-        """``person``'s access now, or None when gone or deactivated. When it resolves to
-        what it was when the notification was written (the same person and viewer), that
-        ``Access`` serves again, with the rules it has built already."""
-        if person is None or not person.active:
-            return None
-        viewer = self.policy.viewer(person, uow.access, now)
-        if person == then.person and viewer == then.viewer:
-            return then
-        return Access(self.policy, person, viewer)
-
-    def _reload(
-        self,
-        uow: UnitOfWork,
-        note: Notification,
-        people: dict[UUID, Access | None],
-    ) -> Prepared | None:
-        """Rebuild a delivery from storage, or None when the recipient may no longer see it."""
-        if note.recipient_id not in people:
-            person = uow.access.people([note.recipient_id]).get(note.recipient_id)
-            people[note.recipient_id] = (
-                self.policy.access(person, uow.access, self.clock.now())
-                if person is not None and person.active
-                else None
-            )
-        recipient = people[note.recipient_id]
-        event = uow.events.get(note.event_id)
-        ticket = uow.tickets.get(note.ticket_id)
-        if recipient is None or event is None or ticket is None:
-            return None
-        if not may_receive(recipient, ticket, event):
-            return None
-        visible = uow.events.for_ticket(ticket.id, recipient.events)
-        event = as_seen(event, sum(1 for e in visible if e.seq <= event.seq), recipient)
-        ticket_type = uow.ticket_types.get(ticket.type_id)
-        comment = None
-        if isinstance(event, CommentAdded):
-            comment = uow.comments.get(event.comment_id)
-            if comment is None or not recipient.reads("comments", comment):
-                return None
-        if ticket_type is None:
-            return None
-        return Prepared(
-            notification=note,
-            recipient=recipient,
-            event=event,
-            ticket=ticket,
-            ticket_type=ticket_type,
-            comment=comment,
-        )
 
     def _deliver(
         self,
@@ -542,7 +442,7 @@ class Dispatcher:
         now = self.clock.now()
         dropped: list[Notification] = []
         if has_notifiers and not checked:
-            prepared, dropped = self._recheck(prepared, now)
+            prepared, dropped = recheck(prepared, now, storage=self.storage, policy=self.policy)
         run = _Run(prepared, now, outcomes=dropped, jobs=jobs)
         if worker is None:
             for item in prepared:
@@ -597,7 +497,7 @@ class Dispatcher:
         write_now = [
             n for n in run.outcomes if not defer_acks or n.status is not DeliveryStatus.DELIVERED
         ]
-        for tenant_id, notes in _by_tenant(write_now, lambda n: n.tenant_id).items():
+        for tenant_id, notes in by_tenant(write_now, lambda n: n.tenant_id).items():
             with self.storage.unit_of_work(tenant_id) as uow:
                 for note in notes:
                     uow.outbox.save(note)

@@ -2,9 +2,9 @@
 unit of work.
 
 The operations themselves, each one line naming how it runs and which capability module
-does the work, are ``Operations`` (``operations.py``). ``HelpDesk`` runs each call in a
-``Session`` of its own, commits, and hands what it wrote to delivery; a ``Batch`` runs
-every call in the session it holds.
+does the work, are ``Operations`` (``operations/``, a mixin per capability). ``HelpDesk``
+runs each call in a ``Session`` of its own, commits, and hands what it wrote to delivery;
+a ``Batch`` runs every call in the session it holds.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Who may see and do what — defined once, as data.
+"""Who may see and do what — defined once, as data: the ``Policy``.
 
-``Viewer`` holds the facts about the acting person, resolved from current storage state on
-every call (never cached across calls). ``Policy`` turns a viewer into predicates over tickets,
-comments and events, and answers action checks.
+``Policy`` turns a ``Viewer`` (``viewers.py``: the facts about the acting person, resolved
+from current storage state on every call, never cached across calls) into predicates over
+tickets, comments and events, and answers action checks; ``Access`` (``access.py``) binds
+it to one person for one call. The names of both modules are re-exported here.
 
 Everything beyond one's own organisation arrives as more facts when the viewer is resolved,
 not as new code paths: further memberships (``domain/memberships.py``), the projects of
@@ -15,18 +16,18 @@ on one organisation's tickets depends on her standing there only.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 from uuid import UUID
 
 import attrs
 
-from ticketkit.domain.grants import Grant, GrantScope, GrantTerms
+from ticketkit.domain.grants import Grant, GrantTerms
 from ticketkit.domain.memberships import Membership
 from ticketkit.domain.model import Person, Project, Role, TicketType, Visibility
 from ticketkit.domain.settings import ChildSharing
+from ticketkit.policy.access import Access, Rule
 from ticketkit.policy.predicates import (
     FALSE,
     TRUE,
@@ -36,86 +37,17 @@ from ticketkit.policy.predicates import (
     all_of,
     any_of,
     attributes,
-    compile_check,
     evaluate,
     one_of,
 )
-
-
-class Action(enum.StrEnum):
-    """Everything a person may be allowed to do to a ticket or the directory."""
-
-    CREATE_TICKET = "create_ticket"
-    UPDATE_PUBLIC_FIELDS = "update_public_fields"
-    UPDATE_INTERNAL_FIELDS = "update_internal_fields"
-    ASSIGN = "assign"
-    CHANGE_STATUS = "change_status"
-    COMMENT_PUBLIC = "comment_public"
-    COMMENT_INTERNAL = "comment_internal"
-    SEE_ASSIGNEE = "see_assignee"
-    SEE_INTERNAL_FIELDS = "see_internal_fields"
-    ACT_FOR_OTHERS = "act_for_others"
-    BE_ASSIGNED = "be_assigned"
-    MANAGE_DIRECTORY = "manage_directory"
-    #: Add and remove followers of a ticket: customers their own colleagues (when they
-    #: requested or follow the ticket), staff other staff. Anyone may stop following.
-    MANAGE_FOLLOWERS = "manage_followers"
-    #: Set and clear the tenant's settings and organisations' overrides, and list them.
-    MANAGE_SETTINGS = "manage_settings"
-    #: Add, invite, deactivate and change the role of the contacts (guests and customer
-    #: admins) of one's own organisation: a customer admin's part of the directory.
-    MANAGE_CONTACTS = "manage_contacts"
-    #: Offer, accept requests for, and revoke grants of one's own organisation's projects
-    #: (customer admins), or of any organisation's (admins); accept grants to one's own
-    #: organisation and request them (customer admins).
-    MANAGE_GRANTS = "manage_grants"
-
-
-_CUSTOMER = frozenset(
-    {
-        Action.CREATE_TICKET,
-        Action.UPDATE_PUBLIC_FIELDS,
-        Action.COMMENT_PUBLIC,
-        Action.MANAGE_FOLLOWERS,
-    }
+from ticketkit.policy.viewers import (
+    CHILD_ACTIONS,
+    PERMISSIONS,
+    SCOPE_ACTIONS,
+    Action,
+    HeldProject,
+    Viewer,
 )
-_LIGHT_AGENT = frozenset(
-    {
-        Action.COMMENT_INTERNAL,
-        Action.SEE_ASSIGNEE,
-        Action.SEE_INTERNAL_FIELDS,
-        Action.MANAGE_FOLLOWERS,
-    }
-)
-#: A customer's own help-desk agent: an agent's work on her organisation's tickets; no
-#: directory, settings, contacts or grants (the provider's and customer admins' part).
-_CUSTOMER_AGENT = _CUSTOMER | {
-    Action.UPDATE_INTERNAL_FIELDS,
-    Action.ASSIGN,
-    Action.CHANGE_STATUS,
-    Action.COMMENT_INTERNAL,
-    Action.SEE_ASSIGNEE,
-    Action.SEE_INTERNAL_FIELDS,
-    Action.ACT_FOR_OTHERS,
-    Action.BE_ASSIGNED,
-}
-_AGENT = frozenset(Action) - {
-    Action.MANAGE_DIRECTORY,
-    Action.MANAGE_SETTINGS,
-    Action.MANAGE_CONTACTS,
-    Action.MANAGE_GRANTS,
-}
-
-#: The role → permission matrix. Reading is governed by the visibility predicates below.
-PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset(Action),
-    Role.AGENT: _AGENT,
-    Role.LIGHT_AGENT: _LIGHT_AGENT,
-    Role.CUSTOMER_ADMIN: _CUSTOMER | {Action.MANAGE_CONTACTS, Action.MANAGE_GRANTS},
-    Role.GUEST: _CUSTOMER,
-    Role.CUSTOMER_AGENT: _CUSTOMER_AGENT,
-}
-
 
 _TALLY_ATTRIBUTES = frozenset({"tenant_id", "visibility", "organisation_id"})
 
@@ -149,107 +81,6 @@ class DirectoryReader(Protocol):
     def confidential_types(self) -> dict[UUID, UUID]: ...
 
     def own_desk_projects(self, organisation_ids: Iterable[UUID]) -> frozenset[UUID]: ...
-
-
-#: What each scope of a grant lets its grantee do on the project's tickets (within what
-#: the grantee's role allows anywhere). Any other action is refused on a granted project.
-SCOPE_ACTIONS: dict[GrantScope, frozenset[Action]] = {
-    GrantScope.READ: frozenset(),
-    GrantScope.COMMENT: frozenset({Action.COMMENT_PUBLIC}),
-    GrantScope.CREATE_TICKETS: frozenset({Action.CREATE_TICKET}),
-    GrantScope.ADMINISTER: frozenset(
-        {Action.UPDATE_PUBLIC_FIELDS, Action.CHANGE_STATUS, Action.MANAGE_FOLLOWERS}
-    ),
-}
-
-#: What a parent organisation's people may do on its children's projects when it shares
-#: them ``read_write`` (within their role): a customer's own part of a ticket, nothing
-#: internal. ``read`` allows none of it.
-CHILD_ACTIONS = _CUSTOMER
-
-
-@attrs.frozen(cache_hash=True)
-class HeldProject:
-    """A project the viewer reads other than as her own organisation's project: as a
-    further membership's, as a parent of its organisation, or through a grant; and what she
-    may do on its tickets there.
-
-    ``organisation_id`` is the organisation she acts as on it (her membership's, or her
-    own); ``borrowed`` projects (a child's, a grant's) hide their organisation's
-    confidential ticket types; ``grant_id`` names the grant when one gives it.
-    """
-
-    project_id: UUID
-    organisation_id: UUID
-    actions: frozenset[Action]
-    borrowed: bool
-    grant_id: UUID | None = None
-
-    def merge(self, other: HeldProject) -> HeldProject:
-        """One project reached two ways: what either allows; named by the oldest grant."""
-        grants = [g for g in (self.grant_id, other.grant_id) if g is not None]
-        return attrs.evolve(
-            self,
-            actions=self.actions | other.actions,
-            borrowed=self.borrowed and other.borrowed,
-            grant_id=min(grants) if grants else None,
-        )
-
-
-@attrs.frozen(kw_only=True, cache_hash=True)
-class Viewer:
-    """The acting person's access, resolved for one call.
-
-    ``project_ids`` is None for staff (every project of the tenant) and otherwise the set of
-    projects whose tickets the person may read: her own organisation's (with her role's
-    permissions), and those she holds otherwise (``held``), each with its own.
-    """
-
-    tenant_id: UUID
-    person_id: UUID
-    organisation_id: UUID
-    role: Role
-    project_ids: frozenset[UUID] | None
-    #: The projects she reads other than as her own organisation's. Empty for staff.
-    held: frozenset[HeldProject] = frozenset()
-    #: Her further memberships: (organisation, her role there).
-    memberships: frozenset[tuple[UUID, Role]] = frozenset()
-    #: The organisations whose projects she borrows (children she sees as a parent, the
-    #: owners of her grants' projects).
-    borrowed_from: frozenset[UUID] = frozenset()
-    #: Confidential ticket types whose tickets she may not read on borrowed projects.
-    hidden_types: frozenset[UUID] = frozenset()
-    _by_project: dict[UUID, HeldProject] = attrs.field(init=False, eq=False, hash=False, repr=False)
-    _roles: dict[UUID, Role] = attrs.field(init=False, eq=False, hash=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_by_project", {h.project_id: h for h in self.held})
-        roles = dict(self.memberships)
-        roles[self.organisation_id] = self.role
-        object.__setattr__(self, "_roles", roles)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role.is_staff
-
-    @property
-    def organisation_ids(self) -> frozenset[UUID]:
-        """Her own organisation and those of her further memberships."""
-        return frozenset(self._roles)
-
-    def role_in(self, organisation_id: UUID) -> Role | None:
-        """Her role as a member of ``organisation_id`` (None: she is none)."""
-        return self._roles.get(organisation_id)
-
-    def held_on(self, project_id: UUID) -> HeldProject | None:
-        """How she holds ``project_id`` when not as her own organisation's (None: own, or
-        not at all)."""
-        return self._by_project.get(project_id)
-
-    def grant_on(self, project_id: UUID) -> HeldProject | None:
-        """How she holds ``project_id`` when a grant gives it to her, else None."""
-        held = self._by_project.get(project_id)
-        return held if held is not None and held.grant_id is not None else None
 
 
 @attrs.frozen
@@ -666,130 +497,6 @@ class Policy:
         return None if found == viewer.project_ids else found
 
 
-#: The policy's reading rules by name, as ``Access`` hands them out.
-Rule = Literal[
-    "tickets",
-    "comments",
-    "events",
-    "projects",
-    "people",
-    "organisations",
-    "groups",
-    "followers",
-    "grants",
-]
-
-
-class Access:
-    """One person's access for one call: the policy's answers for them, each rule built
-    (and compiled for in-memory checks) on first use and kept for the rest of the call.
-
-    Never kept across calls: access is decided from current state on every call.
-    """
-
-    __slots__ = ("_checks", "_counter", "_events", "_rules", "person", "policy", "viewer")
-
-    def __init__(self, policy: Policy, person: Person, viewer: Viewer) -> None:
-        self.policy = policy
-        self.person = person
-        self.viewer = viewer
-        self._rules: dict[Rule, Predicate] = {}
-        self._checks: dict[Rule, Callable[[object], bool]] = {}
-        self._counter: Callable[[Mapping[tuple[Visibility, UUID], int]], int] | None = None
-        self._events: Callable[[Mapping[tuple[Visibility, UUID], int]], int] | None = None
-
-    def may(self, action: Action, project_id: UUID | None = None) -> bool:
-        """Whether this person may do ``action`` (on ``project_id``'s tickets, when given:
-        a project held through a grant narrows it to the grant's scope)."""
-        return self.policy.may(self.viewer, action, project_id)
-
-    @property
-    def sees_internal(self) -> bool:
-        """Whether internal work belongs in this person's projections of every ticket she
-        reads (a list's sort key, its filters by assignee or group); see
-        ``sees_internal_on`` for one ticket's."""
-        return self.policy.internal_projects(self.viewer) is None
-
-    def sees_internal_on(self, project_id: UUID) -> bool:
-        """Whether assignee, group and internal fields belong in this person's view of
-        ``project_id``'s tickets."""
-        return self.policy.may_see_internal(self.viewer, project_id)
-
-    @property
-    def tickets(self) -> Predicate:
-        """Tickets this person may read."""
-        return self._rule("tickets")
-
-    @property
-    def comments(self) -> Predicate:
-        """Comments this person may read (on a ticket they may read)."""
-        return self._rule("comments")
-
-    @property
-    def events(self) -> Predicate:
-        """History events this person may read (on a ticket they may read)."""
-        return self._rule("events")
-
-    @property
-    def projects(self) -> Predicate:
-        """Projects this person may see and create tickets in."""
-        return self._rule("projects")
-
-    @property
-    def people(self) -> Predicate:
-        """People this person may look up."""
-        return self._rule("people")
-
-    @property
-    def organisations(self) -> Predicate:
-        """Organisations this person may look up."""
-        return self._rule("organisations")
-
-    @property
-    def groups(self) -> Predicate:
-        """Agent groups this person may see."""
-        return self._rule("groups")
-
-    @property
-    def followers(self) -> Predicate:
-        """Followers (people) of a readable ticket this person may know of."""
-        return self._rule("followers")
-
-    @property
-    def grants(self) -> Predicate:
-        """Delegation grants this person may see."""
-        return self._rule("grants")
-
-    def reads(self, rule: Rule, record: object) -> bool:
-        """Whether ``record`` passes the rule named ``rule`` (tickets, comments, events,
-        projects, people) for this person: the in-memory side of the predicate that SQL
-        filters by."""
-        check = self._checks.get(rule)
-        if check is None:
-            check = self._checks[rule] = compile_check(self._rule(rule))
-        return check(record)
-
-    def count_comments(self, tally: Mapping[tuple[Visibility, UUID], int]) -> int:
-        """How many comments of one ticket (by its tally) this person may read."""
-        if self._counter is None:
-            self._counter = self.policy.comment_counter(self.viewer)
-        return self._counter(tally)
-
-    def count_events(self, tally: Mapping[tuple[Visibility, UUID], int]) -> int:
-        """How many history events of one ticket (by its event tally) this person may read:
-        their version of the ticket, which moves only on changes they can see."""
-        if self._events is None:
-            self._events = self.policy.event_counter(self.viewer)
-        return self._events(tally)
-
-    def _rule(self, name: Rule) -> Predicate:
-        found = self._rules.get(name)
-        if found is None:
-            build: Callable[[Viewer], Predicate] = getattr(self.policy, name)
-            found = self._rules[name] = build(self.viewer)
-        return found
-
-
 DEFAULT_POLICY = Policy()
 
 __all__ = [
@@ -803,5 +510,6 @@ __all__ = [
     "DirectoryReader",
     "HeldProject",
     "Policy",
+    "Rule",
     "Viewer",
 ]

@@ -1,16 +1,14 @@
-"""The SQL repositories of the directory and of ticketing: each port of a unit of work,
-answered through its identity map, its buffers and its connection. Groups and followers
-are in ``groups.py``, the ``AccessReader`` in ``access.py``.
+"""The SQL repositories of ticketing: tickets (updates checked against the stored version,
+and the pages of a ticket list read one index range per value), their comments and their
+history events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-import attrs
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -28,40 +26,21 @@ from sqlalchemy.sql.selectable import Alias
 
 from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.compile import _guard, _plain, column
-from ticketkit.adapters.sqlalchemy.mapping import (
-    COMMENTS,
-    EVENTS,
-    GRANTS,
-    MEMBERSHIPS,
-    NOTIFICATIONS,
-    PROJECTS,
-    TICKET_TYPES,
-    TICKETS,
-    TableMapping,
-)
+from ticketkit.adapters.sqlalchemy.mapping import COMMENTS, EVENTS, TICKETS
 from ticketkit.domain.events import Event
-from ticketkit.domain.grants import Grant, GrantState
-from ticketkit.domain.memberships import Membership
-from ticketkit.domain.model import Comment, Project, Ticket, TicketType
-from ticketkit.domain.notifications import DeliveryStatus, Notification
+from ticketkit.domain.model import Comment, Ticket
 from ticketkit.errors import Conflict
 from ticketkit.policy.predicates import And, In, Predicate, all_of
 from ticketkit.ports.repositories import (
     CommentRepository,
     EventRepository,
-    GrantRepository,
-    MembershipRepository,
-    NotificationOutbox,
     OrderBy,
-    ProjectRepository,
-    Repository,
     TicketRepository,
 )
 
 if TYPE_CHECKING:
     from ticketkit.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, Staged
 
-T = TypeVar("T")
 
 _t = tables.tickets
 _UPDATE_TICKET = _t.update().where(
@@ -69,145 +48,6 @@ _UPDATE_TICKET = _t.update().where(
     _t.c.id == bindparam("w_id"),
     _t.c.version == bindparam("w_version"),
 )
-
-
-class Directory(Repository[T]):
-    """Organisations, persons, projects and ticket types: the unit of work's generic paths."""
-
-    def __init__(self, uow: SqlUnitOfWork, mapping: TableMapping[T]) -> None:
-        self._uow = uow
-        self._mapping = mapping
-
-    def add(self, item: T) -> None:
-        self._uow._stage(self._mapping, item)
-
-    def get(self, ident: UUID) -> T | None:
-        return self._uow._get(self._mapping, ident)
-
-    def save(self, item: T) -> None:
-        self._uow._save(self._mapping, item)
-
-    def list(self, where: Predicate) -> list[T]:
-        return self._uow._select(self._mapping, where)
-
-
-_p = tables.projects
-_LAST_PROJECT_NUMBER = select(func.coalesce(func.max(_p.c.number), 0)).where(
-    _p.c.tenant_id == bindparam("tenant")
-)
-
-
-class Projects(Directory[Project], ProjectRepository):
-    """Projects, numbered per tenant: the next number is one more than the highest written
-    (the unit of work's own projects flushed first); the unique ``(tenant_id, number)``
-    turns a number two transactions took at once into ``Conflict`` for the later one."""
-
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        super().__init__(uow, PROJECTS)
-
-    def next_number(self) -> int:
-        uow = self._uow
-        uow._flush(PROJECTS)
-        found = uow._connector.writer().execute(_LAST_PROJECT_NUMBER, {"tenant": uow.tenant_id})
-        return int(found.scalar_one()) + 1
-
-
-_g = tables.grants
-_DECIDE = (
-    _g.update()
-    .where(
-        _g.c.tenant_id == bindparam("w_tenant"),
-        _g.c.id == bindparam("w_id"),
-        _g.c.state == bindparam("w_expected"),
-    )
-    .values(
-        state=bindparam("state"),
-        decided_by=bindparam("decided_by"),
-        decided_at=bindparam("decided_at"),
-    )
-)
-
-
-class Grants(Directory[Grant], GrantRepository):
-    """Grants: a decision is one conditional ``UPDATE`` (a compare-and-set on the state), so
-    PostgreSQL's second writer waits for the first and then matches no row, and SQLite has
-    one writer at a time."""
-
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        super().__init__(uow, GRANTS)
-
-    def decide(self, grant: Grant, *, expected: GrantState) -> None:
-        uow = self._uow
-        uow._check_tenant(grant)
-        uow._flush(GRANTS)  # the grant may be new in this unit of work
-        params = {
-            "w_tenant": uow.tenant_id,
-            "w_id": grant.id,
-            "w_expected": expected.value,
-            "state": grant.state.value,
-            "decided_by": grant.decided_by,
-            "decided_at": grant.decided_at,
-        }
-        if uow._connector.writer().execute(_DECIDE, params).rowcount != 1:
-            raise Conflict("Grant", grant.id)
-        uow._staged[GRANTS.kind].known[grant.id] = grant
-        uow._access.grants.clear()
-
-
-class Memberships(Directory[Membership], MembershipRepository):
-    """Memberships; a partial unique index keeps one in force per person and organisation
-    (two units of work adding the same: the later one to commit gets ``Conflict``)."""
-
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        super().__init__(uow, MEMBERSHIPS)
-
-
-class CommittedTypes:
-    """Committed ticket types by (tenant, id), shared by the storage's units of work.
-
-    Ticket types never change once created (no operation edits one), so a committed one
-    can be answered without a query: every operation reads its ticket's type, and reading
-    and structuring the row was a query and a tenth of a ticket's cost. Only rows read
-    from the database or written by a unit of work that committed enter it.
-    """
-
-    _LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._types: dict[tuple[UUID, UUID], TicketType] = {}
-
-    def get(self, tenant_id: UUID, ident: UUID) -> TicketType | None:
-        return self._types.get((tenant_id, ident))
-
-    def put(self, types: Iterable[TicketType]) -> None:
-        for found in types:
-            if len(self._types) >= self._LIMIT:
-                self._types.clear()
-            self._types[(found.tenant_id, found.id)] = found
-
-    def drop(self, tenant_id: UUID, ident: UUID) -> None:
-        self._types.pop((tenant_id, ident), None)
-
-
-class TicketTypes(Directory[TicketType]):
-    """Ticket types: the unit of work's own first, then committed ones from the storage's
-    cache, then the database."""
-
-    def get(self, ident: UUID) -> TicketType | None:
-        uow = self._uow
-        found: TicketType | None = uow._staged[TICKET_TYPES.kind].find(ident)
-        if found is None:
-            found = uow._committed_types.get(uow.tenant_id, ident)
-            if found is None:
-                # Not staged here, so the row is a committed one.
-                found = uow._get(TICKET_TYPES, ident)
-                if found is not None:
-                    uow._committed_types.put([found])
-        return found
-
-    def save(self, item: TicketType) -> None:
-        self._uow._committed_types.drop(item.tenant_id, item.id)
-        super().save(item)
 
 
 class Tickets(TicketRepository):
@@ -505,106 +345,8 @@ class Events(EventRepository):
         return self._uow._select(EVENTS, where, tables.events.c.ticket_id == ticket_id)
 
 
-_n = tables.notifications
-_ACK_CHUNK = 1_000
-_ACKNOWLEDGE = (
-    _n.update()
-    .where(
-        _n.c.tenant_id == bindparam("tenant"),
-        _n.c.id.in_(bindparam("ids", expanding=True)),
-        _n.c.status == DeliveryStatus.PENDING.value,
-    )
-    .values(
-        status=DeliveryStatus.DELIVERED.value,
-        attempts=_n.c.attempts + 1,
-        last_error=None,
-        delivered_to=bindparam("delivered_to", type_=_n.c.delivered_to.type),
-        updated_at=bindparam("at", type_=_n.c.updated_at.type),
-    )
-)
-
-
-class Outbox(NotificationOutbox):
-    """The notification outbox; delivery outcomes are buffered like adds."""
-
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        self._uow = uow
-
-    def add(self, notification: Notification) -> None:
-        self._uow._stage(NOTIFICATIONS, notification)
-
-    def get(self, ident: UUID) -> Notification | None:
-        return self._uow._get(NOTIFICATIONS, ident)
-
-    def claim(self, where: Predicate, limit: int, *, at: datetime) -> list[Notification]:
-        if limit < 0:
-            raise ValueError("limit: must not be negative")
-        uow = self._uow
-        uow._flush(NOTIFICATIONS)
-        # SQLite: the write lock first, so claims take turns. PostgreSQL: the rows stay
-        # locked until commit, and a concurrent claim skips them.
-        conn = uow._connector.writer()
-        stmt = (
-            select(_n)
-            .where(uow._where(_n, where))
-            .order_by(*NOTIFICATIONS.order)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = [
-            attrs.evolve(
-                NOTIFICATIONS.from_row(uow._conv, row),
-                status=DeliveryStatus.PENDING,
-                updated_at=at,
-            )
-            for row in conn.execute(stmt).all()
-        ]
-        for note in claimed:
-            uow._save(NOTIFICATIONS, note)
-        return claimed
-
-    def list(self, where: Predicate, limit: int) -> list[Notification]:
-        if limit < 0:
-            raise ValueError("limit: must not be negative")
-        return self._uow._select(NOTIFICATIONS, where, limit=limit)
-
-    def save(self, notification: Notification) -> None:
-        self._uow._save(NOTIFICATIONS, notification)
-
-    def acknowledge(
-        self, ids: Collection[UUID], *, delivered_to: tuple[str, ...], at: datetime
-    ) -> int:
-        uow = self._uow
-        buffered: dict[UUID, Notification] = uow._staged[NOTIFICATIONS.kind].added
-        done = 0
-        stored: list[UUID] = []
-        for ident in ids:
-            note = buffered.get(ident)
-            if note is None:
-                stored.append(ident)
-            elif note.status is DeliveryStatus.PENDING:
-                buffered[ident] = note.delivered(delivered_to, at)
-                done += 1
-        if stored:
-            uow._flush(NOTIFICATIONS)  # buffered saves of these rows are written first
-            conn = uow._connector.writer()
-            values = {"delivered_to": list(delivered_to), "at": at, "tenant": uow.tenant_id}
-            for first in range(0, len(stored), _ACK_CHUNK):
-                chunk = stored[first : first + _ACK_CHUNK]
-                done += conn.execute(_ACKNOWLEDGE, {**values, "ids": chunk}).rowcount
-            known = uow._staged[NOTIFICATIONS.kind].known
-            for ident in stored:  # rows read earlier in this unit of work are stale now
-                known.pop(ident, None)
-        return done
-
-
 __all__ = [
     "Comments",
-    "CommittedTypes",
-    "Directory",
     "Events",
-    "Outbox",
-    "Projects",
-    "TicketTypes",
     "Tickets",
 ]
