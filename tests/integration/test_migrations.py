@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0011"
+HEAD = "ticketkit_0012"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:
@@ -621,3 +621,87 @@ def test_the_grants_migration_numbers_existing_projects_by_creation_order_per_te
     upgrade(empty_engine)
     assert schema_diff(empty_engine) == []
     assert migrated_names(empty_engine) == metadata_names()
+
+
+def test_the_sla_migration_adds_its_tables_which_go_with_their_tickets_and_undoes_cleanly(
+    empty_engine: sa.Engine,
+) -> None:
+    """0012 adds SLA's five tables: the database keeps one default calendar per tenant,
+    a ticket's clocks, firings and deferred actions are deleted with it, and going back to
+    0011 drops the five tables and keeps the tickets."""
+    import uuid
+    from datetime import timedelta
+
+    from tests.support.records import NOW, seed, ticket
+    from tests.support.sla import action, calendar, clocks, policy
+    from ticketkit.adapters.sqlalchemy import SqlStorage
+
+    sla_tables = {
+        "ticketkit_sla_calendars",
+        "ticketkit_sla_policies",
+        "ticketkit_sla_clocks",
+        "ticketkit_sla_firings",
+        "ticketkit_sla_actions",
+    }
+    upgrade(empty_engine)
+    storage = SqlStorage(empty_engine)
+    s = seed(storage)
+    kept, dropped = ticket(s, 1), ticket(s, 2)
+
+    def write_sla() -> None:
+        with storage.unit_of_work(s.tenant) as uow:
+            uow.calendars.add(calendar(s, "Office", is_default=True))
+            uow.sla_policies.add(policy(s))
+            for t in (kept, dropped):
+                uow.clocks.put(clocks(s, t.id, next_firing_at=NOW))
+                uow.clocks.record_firing(t.id, "first_response:1:breach", NOW)
+                uow.sla_actions.add(action(s, t.id, NOW + timedelta(hours=1)))
+            uow.commit()
+
+    def counts() -> dict[str, int]:
+        with empty_engine.connect() as conn:
+            return {
+                table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in sorted(sla_tables | {"ticketkit_tickets"})
+            }
+
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.tickets.add(kept)
+        uow.tickets.add(dropped)
+        uow.commit()
+    write_sla()
+    downgrade(empty_engine, "ticketkit_0011")
+    assert table_names(empty_engine) & sla_tables == set()
+    with empty_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM ticketkit_tickets")).scalar_one() == 2
+
+    upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+    assert migrated_names(empty_engine) == metadata_names()
+    write_sla()
+    assert set(counts().values()) == {1, 2}
+    tickets = metadata.tables["ticketkit_tickets"]
+    with empty_engine.begin() as conn:
+        conn.execute(tickets.delete().where(tickets.c.id == dropped.id))
+    assert counts() == {
+        "ticketkit_sla_actions": 1,
+        "ticketkit_sla_calendars": 1,
+        "ticketkit_sla_clocks": 1,
+        "ticketkit_sla_firings": 1,
+        "ticketkit_sla_policies": 1,
+        "ticketkit_tickets": 1,
+    }
+    # One default calendar per tenant, whoever writes the rows.
+    calendars = metadata.tables["ticketkit_sla_calendars"]
+    row = {
+        "tenant_id": s.tenant,
+        "id": uuid.uuid4(),
+        "name": "Second default",
+        "organisation_id": None,
+        "is_default": True,
+        "definition": {},
+    }
+    with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
+        conn.execute(calendars.insert().values(**row))
+    with empty_engine.begin() as conn:
+        conn.execute(calendars.insert().values(**{**row, "is_default": False}))

@@ -4,7 +4,8 @@ that pass the filter.
 
 The statements are the ones ``list_tickets`` sends (captured at the driver), explained
 with their own parameters, on a tenant of a few thousand tickets where a missing index
-would show.
+would show. The SLA sweeps (due clocks, waiting actions) and a read of clocks by due time
+are held to the same: one range of their index, in its order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -278,3 +279,162 @@ def test_a_list_over_more_values_than_split_reads_each_values_range(
         text = "\n".join(sqlite_plan(conn, statement, parameters))
     assert "SEARCH" in text and "USING INDEX ix_ticketkit_tickets_tenant_id_project_id_" in text
     assert "(tenant_id=? AND project_id=?)" in text, text
+
+
+# -- SLA: the sweeps and the list by due time -------------------------------------------------
+
+CLOCKS = tables.sla_clocks.name
+ACTIONS = tables.sla_actions.name
+
+
+@attrs.frozen
+class Sweep:
+    desk: Desk
+    #: Half the clocks (and of the waiting actions) are due by then.
+    now: datetime
+
+
+@pytest.fixture(scope="module")
+def sweep(desk: Desk) -> Sweep:
+    """Clocks for every ticket of ``desk``'s tenant, one a minute (a tenth never fires, a
+    tenth has no due time), and an action for every third ticket, one in four waiting."""
+    from tests.support.sla import STATE
+    from ticketkit.domain.sla import EscalationRule
+    from ticketkit.domain.sla.records import ActionState
+    from ticketkit.domain.sla.serialization import rule_to_dict, state_to_dict
+
+    tenant = desk.world.admin.tenant_id
+    t = tables.tickets
+    with desk.engine.connect() as conn:
+        ids = conn.execute(sa.select(t.c.id).where(t.c.tenant_id == tenant)).scalars().all()
+    start = STATE.at
+    state = state_to_dict(STATE)
+    clocks = [
+        {
+            "tenant_id": tenant,
+            "ticket_id": ident,
+            "policy_id": ident,
+            "calendar_id": None,
+            "state": state,
+            "fired": [],
+            "next_firing_at": start + timedelta(minutes=n) if n % 10 else None,
+            "next_due_at": start + timedelta(minutes=2 * n) if n % 10 != 5 else None,
+            "stale": False,
+        }
+        for n, ident in enumerate(ids)
+    ]
+    rule = rule_to_dict(
+        EscalationRule(on="breach", action="reassign", person_id=desk.world.agent.id)
+    )
+    actions = [
+        {
+            "tenant_id": tenant,
+            "id": uuid.uuid4(),
+            "ticket_id": ident,
+            "firing_key": "resolution:1:breach",
+            "rule": rule,
+            "run_at": start + timedelta(minutes=n),
+            "state": (ActionState.WAITING if n % 4 == 0 else ActionState.DONE).value,
+        }
+        for n, ident in enumerate(ids[::3])
+    ]
+    with desk.engine.begin() as conn:
+        conn.execute(tables.sla_clocks.insert(), clocks)
+        conn.execute(tables.sla_actions.insert(), actions)
+    if desk.engine.dialect.name == "postgresql":
+        with desk.engine.begin() as conn:
+            conn.execute(sa.text(f"ANALYZE {CLOCKS}"))
+            conn.execute(sa.text(f"ANALYZE {ACTIONS}"))
+    return Sweep(desk=desk, now=start + timedelta(minutes=len(ids) // 2))
+
+
+def statements_of(
+    engine: sa.Engine, table: str, run: Callable[[], object]
+) -> list[tuple[str, Any]]:
+    """The statements reading ``table`` that ``run`` sends, with their parameters."""
+    found: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
+            found.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return found
+
+
+def check_read_off(
+    engine: sa.Engine, statement: str, parameters: Any, table: str, index: str
+) -> None:
+    """Fail unless ``table`` is read by a range of ``index`` in its order: no scan of any
+    table, no sort."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            steps = sqlite_plan(conn, statement, parameters)
+            text = "\n".join(steps)
+            assert "TEMP B-TREE" not in text, f"sorts the rows:\n{text}"
+            assert all(step.startswith("SEARCH") for step in steps), f"scans a table:\n{text}"
+            steps = [step for step in steps if f"SEARCH {table} " in step]
+            assert len(steps) == 1 and f"INDEX {index} (tenant_id=? AND" in steps[0], text
+        else:
+            plan = postgres_plan(conn, statement, parameters)
+            every = list(nodes(plan))
+            kinds = {node["Node Type"] for node in every}
+            assert not kinds & {"Sort", "Incremental Sort", "Seq Scan"}, plan
+            scans = [node for node in every if node.get("Relation Name") == table]
+            assert len(scans) == 1, plan
+            assert scans[0]["Node Type"] in ("Index Scan", "Index Only Scan"), plan
+            assert scans[0]["Index Name"] == index, plan
+            assert "tenant_id" in scans[0].get("Index Cond", ""), plan
+
+
+#: Each sweep: the table it reads, the index that must serve it, and how it is run.
+SWEEPS: dict[str, tuple[str, str, Callable[[Any, datetime], list[Any]]]] = {
+    "clocks": (
+        CLOCKS,
+        f"ix_{CLOCKS}_tenant_id_next_firing_at_ticket_id",
+        lambda uow, now: uow.clocks.due(now, 25),
+    ),
+    "deferred actions": (
+        ACTIONS,
+        f"ix_{ACTIONS}_waiting",
+        lambda uow, now: uow.sla_actions.due(now, 25),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_each_sla_sweep_reads_what_is_due_off_its_index(sweep: Sweep, name: str) -> None:
+    table, index, take = SWEEPS[name]
+    desk = sweep.desk
+    storage = SqlStorage(desk.engine)
+
+    def due() -> None:
+        with storage.unit_of_work(desk.world.admin.tenant_id) as uow:
+            assert len(take(uow, sweep.now)) == 25
+
+    [(statement, parameters)] = statements_of(desk.engine, table, due)
+    check_read_off(desk.engine, statement, parameters, table, index)
+
+
+def test_clocks_by_due_time_are_read_off_their_index(sweep: Sweep) -> None:
+    """What a list by due time reads (soonest breach first, ties by ticket)."""
+    desk = sweep.desk
+    c = tables.sla_clocks
+    stmt = (
+        sa.select(c.c.ticket_id)
+        .where(c.c.tenant_id == desk.world.admin.tenant_id, c.c.next_due_at.is_not(None))
+        .order_by(c.c.next_due_at, c.c.ticket_id)
+        .limit(25)
+    )
+
+    def read() -> None:
+        with desk.engine.connect() as conn:
+            assert len(conn.execute(stmt).all()) == 25
+
+    [(statement, parameters)] = statements_of(desk.engine, CLOCKS, read)
+    index = f"ix_{CLOCKS}_tenant_id_next_due_at_ticket_id"
+    check_read_off(desk.engine, statement, parameters, CLOCKS, index)

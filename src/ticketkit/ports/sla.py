@@ -18,7 +18,9 @@ from ticketkit.domain.sla.records import ActionState, DeferredAction, SlaCalenda
 
 
 class CalendarRepository(abc.ABC):
-    """The tenant's named calendars."""
+    """The tenant's named calendars. At most one is the tenant's default: adding or saving a
+    second one is a ``Conflict`` (kind ``DefaultCalendar``), here or at commit when another
+    unit of work stored one meanwhile."""
 
     @abc.abstractmethod
     def add(self, calendar: SlaCalendar) -> None: ...
@@ -78,16 +80,18 @@ class TicketClockRepository(abc.ABC):
     @abc.abstractmethod
     def due(self, now: datetime, limit: int) -> list[TicketClocks]:
         """Up to ``limit`` clocks with ``next_firing_at`` at or before ``now``, earliest
-        first: one range read on the index of that column. Each ticket is held for update
-        for the rest of the unit of work; tickets another unit of work holds are skipped
-        (a concurrent sweep or a ticket write; the next sweep takes them)."""
+        first (ties by ticket id): one range read on the index of that column. Each ticket
+        is held for update for the rest of the unit of work; tickets another unit of work
+        holds are skipped (a concurrent sweep or a ticket write; the next sweep takes
+        them)."""
 
     @abc.abstractmethod
     def mark_stale(
         self, now: datetime, *, policy_id: UUID | None = None, calendar_id: UUID | None = None
     ) -> int:
         """Mark the clocks computed on ``policy_id`` (or on ``calendar_id``; neither: all)
-        stale and due at ``now``, so the next sweep replays them. Returns how many."""
+        stale and due at ``now``, so the next sweep replays them. Returns how many. Naming
+        both is a ``ValueError``."""
 
     @abc.abstractmethod
     def record_firing(self, ticket_id: UUID, key: str, at: datetime) -> bool:
@@ -108,7 +112,7 @@ class DeferredActionRepository(abc.ABC):
     @abc.abstractmethod
     def due(self, now: datetime, limit: int) -> list[DeferredAction]:
         """Up to ``limit`` waiting actions with ``run_at`` at or before ``now``, earliest
-        first, each held for update (skipping those another unit of work holds)."""
+        first (ties by id), each held for update (skipping those another unit of work holds)."""
 
     @abc.abstractmethod
     def finish(self, ident: UUID, state: ActionState) -> bool:

@@ -196,8 +196,8 @@ def test_migrate_made_ticketkits_tables_on_the_test_database(alias: str) -> None
     assert TICKETKIT_TABLES | {VERSION_TABLE} <= table_names(alias)
     assert alembic_version(alias) == [alembic_head()]
     with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT name FROM django_migrations WHERE app = 'ticketkit'")
-        assert [row[0] for row in cursor.fetchall()] == ["0001_initial"]
+        cursor.execute("SELECT name FROM django_migrations WHERE app = 'ticketkit' ORDER BY id")
+        assert [row[0] for row in cursor.fetchall()] == ["0001_initial", "0002_sla"]
 
 
 def test_the_apps_last_migration_steps_to_the_head_of_ticketkits_alembic_history() -> None:

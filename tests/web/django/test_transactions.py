@@ -9,6 +9,7 @@ import json
 import unittest
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import django.db
 import django.test
@@ -274,3 +275,36 @@ def test_many_rows_at_once_go_with_djangos_transaction(alias: str) -> None:
         assert rows(alias, "ticketkit_organisations") == 73
         transaction.set_rollback(True, using=alias)
     assert rows(alias, "ticketkit_organisations") == 3
+
+
+def test_sla_storage_runs_on_djangos_connection(alias: str) -> None:
+    """The SLA repositories' own statements (the upsert of clocks, the insert that does
+    nothing on conflict, the sweep's ``FOR UPDATE SKIP LOCKED``) run on Django's
+    connection, and a refused second default calendar undoes only ticketkit's savepoint."""
+    import attrs
+
+    from tests.support.records import NOW, Seeded
+    from tests.support.sla import calendar, clocks
+    from ticketkit.errors import Conflict
+
+    world = build_world(get_desk())
+    storage = world.desk.storage
+    s = Seeded(world.tenant_id, uuid4(), uuid4(), uuid4(), uuid4())
+    office = calendar(s, "Office", is_default=True)
+    due = clocks(s, world.acme_ticket_id, next_firing_at=NOW)
+    with storage.unit_of_work(world.tenant_id) as uow:
+        uow.calendars.add(office)
+        uow.clocks.put(attrs.evolve(due, stale=True))
+        uow.clocks.put(due)
+        assert uow.clocks.record_firing(world.acme_ticket_id, "first_response:1:breach", NOW)
+        uow.commit()
+    with storage.unit_of_work(world.tenant_id) as uow:
+        assert uow.clocks.due(NOW, 10) == [due]
+        assert not uow.clocks.record_firing(world.acme_ticket_id, "first_response:1:breach", NOW)
+        uow.commit()
+    with pytest.raises(Conflict), storage.unit_of_work(world.tenant_id) as uow:
+        uow.calendars.add(calendar(s, "Second", is_default=True))
+    assert not connections[alias].needs_rollback
+    assert Note.objects.using(alias).create(title="after").pk
+    with storage.unit_of_work(world.tenant_id, read_only=True) as uow:
+        assert uow.calendars.all() == [office]

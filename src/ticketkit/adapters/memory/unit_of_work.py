@@ -24,6 +24,7 @@ from ticketkit.adapters.memory.repositories import (
     Settings,
     Tickets,
 )
+from ticketkit.adapters.memory.sla import Sla, SlaData
 from ticketkit.domain.events import Event
 from ticketkit.domain.grants import Grant
 from ticketkit.domain.invitations import Invitation
@@ -67,6 +68,7 @@ class TenantData:
     outbox: dict[UUID, Notification] = attrs.Factory(dict)
     invitations: dict[UUID, Invitation] = attrs.Factory(dict)
     grants: dict[UUID, Grant] = attrs.Factory(dict)
+    sla: SlaData = attrs.Factory(SlaData)
     #: The last ticket number taken in each project.
     last_numbers: dict[UUID, int] = attrs.Factory(dict)
     #: Held by the one unit of work that reads tickets to change them (``for_update``).
@@ -128,6 +130,11 @@ class MemoryUnitOfWork(UnitOfWork):
         self.events = self._events = Events(self)
         self.outbox = self._outbox = Outbox(self)
         self.access = Access(self)
+        self._sla = sla = Sla(self)
+        self.calendars = sla.calendars
+        self.sla_policies = sla.policies
+        self.clocks = sla.clocks
+        self.sla_actions = sla.actions
         self._new_tenant = None
         self._release_writer()
 
@@ -201,6 +208,7 @@ class MemoryUnitOfWork(UnitOfWork):
             self._projects.check(data.projects)
             self._grants.check(data.grants)
             self._memberships.check(data.memberships)
+            self._sla.check(data.sla)
             if self._new_tenant is not None:
                 if data.tenant is not None:
                     raise Conflict("Tenant", self.tenant_id)
@@ -235,6 +243,7 @@ class MemoryUnitOfWork(UnitOfWork):
                 data.events_by_ticket.setdefault(e.ticket_id, []).append(e.id)
             self._outbox.apply(data.outbox)
             self._invitations.apply(data.invitations)
+            self._sla.apply(data.sla)
         self._reset()
 
     def rollback(self) -> None:

@@ -55,6 +55,7 @@ from ticketkit.adapters.sqlalchemy.repositories import (
     TicketTypes,
 )
 from ticketkit.adapters.sqlalchemy.settings import Settings
+from ticketkit.adapters.sqlalchemy.sla import Actions, Calendars, Clocks, Policies
 from ticketkit.domain.model import Organisation, Person, Tenant, Ticket
 from ticketkit.errors import Conflict, StorageError, TicketkitError
 from ticketkit.policy.predicates import Predicate
@@ -190,6 +191,10 @@ class SqlUnitOfWork(UnitOfWork):
         self.events = Events(self)
         self.outbox = Outbox(self)
         self.access = self._access = Access(self, array_params=dialect.name == "postgresql")
+        self.calendars = Calendars(self)
+        self.sla_policies = Policies(self)
+        self.clocks = Clocks(self)
+        self.sla_actions = Actions(self)
 
     def _discard_buffers(self) -> None:
         for staged in self._staged.values():

@@ -11,7 +11,7 @@ from uuid import UUID
 import cattrs
 
 from ticketkit.domain.sla.clocks import ClockState
-from ticketkit.domain.sla.policies import SlaPolicy
+from ticketkit.domain.sla.policies import EscalationRule, SlaPolicy
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -49,3 +49,14 @@ def policy_to_dict(policy: SlaPolicy) -> dict[str, Any]:
 
 def policy_from_dict(data: dict[str, Any]) -> SlaPolicy:
     return _CONVERTER.structure(data, SlaPolicy)
+
+
+def rule_to_dict(rule: EscalationRule) -> dict[str, Any]:
+    """``rule`` as JSON-ready data, as it stands in its policy's storage form (a deferred
+    action keeps the rule it carries out)."""
+    data: dict[str, Any] = _CONVERTER.unstructure(rule)
+    return data
+
+
+def rule_from_dict(data: dict[str, Any]) -> EscalationRule:
+    return _CONVERTER.structure(data, EscalationRule)

@@ -28,6 +28,13 @@ from ticketkit.adapters.sqlalchemy.tables.settings import (
     organisation_settings,
     tenant_settings,
 )
+from ticketkit.adapters.sqlalchemy.tables.sla import (
+    sla_actions,
+    sla_calendars,
+    sla_clocks,
+    sla_firings,
+    sla_policies,
+)
 from ticketkit.adapters.sqlalchemy.tables.ticketing import (
     comments,
     events,
@@ -51,6 +58,11 @@ __all__ = [
     "organisations",
     "persons",
     "projects",
+    "sla_actions",
+    "sla_calendars",
+    "sla_clocks",
+    "sla_firings",
+    "sla_policies",
     "tenant_settings",
     "tenants",
     "ticket_counters",
