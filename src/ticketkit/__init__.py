@@ -36,6 +36,8 @@ if TYPE_CHECKING:
         make_view_converter,
         to_json_data,
     )
+    from ticketkit.application.sla import SlaSummary, SlaView
+    from ticketkit.application.sla_sweep import SweepReport
     from ticketkit.clock import Clock, ManualClock, SystemClock
     from ticketkit.domain import (
         SETTINGS,
@@ -56,6 +58,15 @@ if TYPE_CHECKING:
         Workflow,
     )
     from ticketkit.domain.calendars import Calendar, HolidayRegion, Hours, SpecialDay
+    from ticketkit.domain.sla import (
+        Condition,
+        EscalationRule,
+        Metric,
+        SlaPolicy,
+        Target,
+        Targets,
+    )
+    from ticketkit.domain.sla.records import SlaCalendar
     from ticketkit.errors import (
         Conflict,
         FieldError,
@@ -129,6 +140,16 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": "ticketkit.hooks",
     "make_view_converter": "ticketkit.application",
     "to_json_data": "ticketkit.application",
+    "SlaSummary": "ticketkit.application.sla",
+    "SlaView": "ticketkit.application.sla",
+    "SweepReport": "ticketkit.application.sla_sweep",
+    "Condition": "ticketkit.domain.sla",
+    "EscalationRule": "ticketkit.domain.sla",
+    "Metric": "ticketkit.domain.sla",
+    "SlaPolicy": "ticketkit.domain.sla",
+    "Target": "ticketkit.domain.sla",
+    "Targets": "ticketkit.domain.sla",
+    "SlaCalendar": "ticketkit.domain.sla.records",
 }
 
 
@@ -150,9 +171,11 @@ __all__ = [
     "ChildSharing",
     "Clock",
     "CommentDraft",
+    "Condition",
     "Conflict",
     "DeliveryMode",
     "Description",
+    "EscalationRule",
     "FieldError",
     "FieldKind",
     "FieldSpec",
@@ -166,6 +189,7 @@ __all__ = [
     "InvitationState",
     "InvitationView",
     "ManualClock",
+    "Metric",
     "NotFound",
     "NotificationMessage",
     "OrganisationKind",
@@ -180,11 +204,18 @@ __all__ = [
     "SettingRegistry",
     "SettingView",
     "Signals",
+    "SlaCalendar",
+    "SlaPolicy",
+    "SlaSummary",
+    "SlaView",
     "SpecialDay",
     "Status",
     "StatusCategory",
     "StorageError",
+    "SweepReport",
     "SystemClock",
+    "Target",
+    "Targets",
     "TicketActions",
     "TicketSort",
     "TicketTypeView",

@@ -24,9 +24,10 @@ import attrs
 
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
 from ticketkit.application import CommentDraft, HelpDesk, NotificationMessage, TimelineEntry
+from ticketkit.application.sla import SlaView, duration_text
 from ticketkit.clock import ManualClock
 from ticketkit.demo_grants import play_seed_001
-from ticketkit.demo_world import SERVER_CRASH_TEMPLATE, seed_000
+from ticketkit.demo_world import SERVER_CRASH_TEMPLATE, seed_000, seed_000_slas
 from ticketkit.domain import (
     Person,
     TicketType,
@@ -76,11 +77,15 @@ class Story:
     server_crash: TicketType
     ticket_id: UUID
     notifier: RecordingNotifier
+    #: The agent's SLA panel of the ticket just after Sandra opened it, and at the end.
+    sla_at_start: SlaView | None = None
+    sla_at_end: SlaView | None = None
 
 
 def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifier) -> Story:
     """Play the whole seed-000 story on ``desk``; ``clock`` moves as the story does."""
     seed = seed_000(desk)
+    seed_000_slas(desk, seed.admin.actor)
     agent, max_, sandra = seed.tom, seed.max, seed.sandra
     project, server_crash = seed.project, seed.server_crash
     clock.advance(timedelta(minutes=5))
@@ -96,6 +101,7 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
         fields={"sla_level": "Gold", "affected_systems": ["Hauptdatenbank", "API-Gateway"]},
         channel="web",
     )
+    sla_at_start = desk.ticket_sla(agent.actor, ticket.id)
 
     clock.advance(timedelta(minutes=4))
     desk.assign(
@@ -127,6 +133,8 @@ def play_seed_000(desk: HelpDesk, clock: ManualClock, notifier: RecordingNotifie
         server_crash=server_crash,
         ticket_id=ticket.id,
         notifier=notifier,
+        sla_at_start=sla_at_start,
+        sla_at_end=desk.ticket_sla(agent.actor, ticket.id),
     )
 
 
@@ -153,6 +161,26 @@ def side_by_side(left: Sequence[str], right: Sequence[str], width: int = 58) -> 
     a += [""] * (rows - len(a))
     b += [""] * (rows - len(b))
     return "\n".join(f"{x:<{width}} │ {y}" for x, y in zip(a, b, strict=True))
+
+
+def sla_lines(view: SlaView | None, title: str) -> list[str]:
+    """The agent's SLA panel as text: each clock with a target, its state and due time."""
+    if view is None:
+        return []
+    lines = [f"{title} (policy {view.policy_name}, calendar {view.calendar_name}):"]
+    for c in view.clocks:
+        if c.target is None:
+            continue
+        target = duration_text(c.target.duration)
+        ran = duration_text(c.elapsed.business)
+        if c.state == "met":
+            what = f"met after {ran} of {target}" + (", late" if c.breached else "")
+        else:
+            due = c.due_at.astimezone(DISPLAY_ZONE).strftime("%a %H:%M") if c.due_at else "—"
+            left = duration_text(c.remaining) if c.remaining is not None else "—"
+            what = f"{c.state}, due {due}, {left} of {target} left"
+        lines.append(f"  {c.metric.value.replace('_', ' ')}: {what}")
+    return lines
 
 
 def render(story: Story) -> str:
@@ -193,6 +221,9 @@ def render(story: Story) -> str:
             body,
             "Notifications sent:",
             *notes,
+            "",
+            *sla_lines(story.sla_at_start, f"SLA, as {story.agent.name} saw it when it came in"),
+            *sla_lines(story.sla_at_end, "SLA at the end"),
         ]
     )
 

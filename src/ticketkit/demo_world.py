@@ -1,19 +1,22 @@
 """The seed-000 world without the story: the provider, its agents, GlobalTech with guest
 Sandra Winkler, and the "Server Crash" ticket type. The demo plays the story on it; the
 example portals (``examples/``) start from ``portal_world``, which adds what their screens
-show: an agent group, a second customer with tickets of its own, a ticket Sandra reported
-earlier, branding per customer, a customer admin, and a grant to a technical supporter.
+show: seed 000's SLA policies (``seed_000_slas``), an agent group, a second customer with
+tickets of its own, a ticket Sandra reported earlier, branding per customer, a customer
+admin, and a grant to a technical supporter.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import attrs
 
 from ticketkit.application import HelpDesk
 from ticketkit.domain import (
+    Actor,
     FieldKind,
     FieldSpec,
     Group,
@@ -27,6 +30,7 @@ from ticketkit.domain import (
     TicketType,
     Workflow,
 )
+from ticketkit.domain.sla import SlaPolicy
 
 SERVER_CRASH_TEMPLATE = (
     "Was ist passiert?\n\nSeit wann?\n\nWelche Fehlermeldung erscheint?\n\n"
@@ -123,6 +127,40 @@ def seed_000(desk: HelpDesk) -> Seed000:
     )
 
 
+#: Leadtime's office hours in Berlin, with Germany's public holidays (calendar storage form).
+LEADTIME_OFFICE: dict[str, Any] = {
+    "zone": "Europe/Berlin",
+    "week": {day: ["08:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+    "holiday_regions": [{"country": "DE"}],
+}
+
+
+def seed_000_slas(desk: HelpDesk, admin: Actor) -> list[SlaPolicy]:
+    """Seed 000's service levels: the office calendar as the default, and a policy per
+    SLA level a guest picks (Gold, Silver, Bronze), tried in that order."""
+    desk.create_calendar(admin, name="Leadtime office", calendar=LEADTIME_OFFICE, is_default=True)
+    hours = timedelta(hours=1)
+    levels = {
+        "Gold": {"first_response": 2 * hours, "next_reply": 4 * hours, "resolution": 8 * hours},
+        "Silver": {"first_response": 4 * hours, "next_reply": 8 * hours, "resolution": 24 * hours},
+        "Bronze": {"first_response": 8 * hours, "resolution": 40 * hours},
+    }
+    return [
+        desk.create_sla_policy(
+            admin,
+            name=level,
+            conditions=[{"attribute": "fields.sla_level", "values": [level]}],
+            targets={
+                "low": targets,
+                "normal": targets,
+                "high": {k: v / 2 for k, v in targets.items()},
+                "urgent": {k: v / 4 for k, v in targets.items()},
+            },
+        )
+        for level, targets in levels.items()
+    ]
+
+
 @attrs.frozen(kw_only=True)
 class PortalWorld:
     """Seed 000's world as the example portals show it."""
@@ -148,6 +186,7 @@ def portal_world(desk: HelpDesk, *, now: datetime) -> PortalWorld:
     """Seed 000's world plus what the example portals' screens show (see the module)."""
     seed = seed_000(desk)
     admin = seed.admin.actor
+    seed_000_slas(desk, admin)
     group = desk.create_group(
         admin,
         name="Second-Level-Support",

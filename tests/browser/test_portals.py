@@ -119,7 +119,13 @@ def test_seed_000_sandra_reports_max_answers_and_she_never_sees_the_internal_not
     max_ = actor(new_actor_page, portal, "max")
     sign_in_agent(max_, "max@leadtime.example")
     assert_accessible(max_)
+    row = max_.get_by_role("row").filter(has_text=TITLE)
+    expect(row).to_contain_text("First response due")  # the Gold clocks, in the list
     max_.get_by_role("link", name=TITLE).click()
+    expect(max_.get_by_role("heading", name="SLA: Gold")).to_be_visible()
+    sla = max_.locator("table.sla")
+    expect(sla.get_by_role("row").filter(has_text="First response")).to_contain_text("running")
+    expect(sla.get_by_role("row").filter(has_text="Resolution")).to_contain_text("running")
     max_.get_by_label("Assign to a person").select_option(label="Max Keller")
     max_.get_by_role("button", name="Assign").click()
     max_.get_by_label("Your message").fill(INTERNAL)
@@ -127,6 +133,7 @@ def test_seed_000_sandra_reports_max_answers_and_she_never_sees_the_internal_not
     expect(max_.locator("li.internal").filter(has_text=INTERNAL)).to_have_count(1)
     max_.get_by_label("Your message").fill(PUBLIC)
     max_.get_by_role("button", name=re.compile("Send public reply")).click()
+    expect(sla.get_by_role("row").filter(has_text="First response")).to_contain_text("met")
     max_.get_by_label("New status").select_option(label="Gelöst")
     max_.get_by_role("button", name="Change status").click()
     expect(max_.locator("dl.facts")).to_contain_text("Gelöst")
@@ -148,7 +155,7 @@ def test_seed_000_sandra_reports_max_answers_and_she_never_sees_the_internal_not
     expect(sandra.locator("ol.timeline")).to_contain_text(PUBLIC)
     html = sandra.content()
     assert INTERNAL not in html and "Max Keller</dd>" not in html
-    assert "Internal note" not in html
+    assert "Internal note" not in html and "SLA:" not in html  # no clocks for guests
     assert_accessible(sandra)
     sandra.get_by_label("Your message").fill("Danke, läuft wieder!")
     sandra.get_by_role("button", name="Send reply").click()

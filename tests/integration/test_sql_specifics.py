@@ -441,8 +441,9 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
 ) -> None:
     """The actor, the requester and their organisations' projects (the ticket's among them)
     come in one round trip, which is a third of a ticket's cost on PostgreSQL; the active
-    grants of the customers among them (the requester's) are one more, and the groups
-    serving the project (where the ticket goes) the one other read."""
+    grants of the customers among them (the requester's) are one more, the groups
+    serving the project (where the ticket goes) another, and the tenant's SLA policies
+    (none here, so nothing more is read or written for SLA) the last one."""
     clock = ManualClock(NOW)
     w = build_world(HelpDesk(storage, clock=clock), clock)
     for title in ("Disk full", "Disk full again"):  # the first reads the type, then cached
@@ -456,10 +457,11 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
             requester_id=w.acme_guest.id,
         )
     reads = [sql for sql, _ in statements if sql.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 3, reads
+    assert len(reads) == 4, reads
     assert f"FROM {tables.persons.name}" in reads[0]
     assert f"FROM {tables.grants.name}" in reads[1]
     assert tables.group_projects.name in reads[2]
+    assert f"FROM {tables.sla_policies.name}" in reads[3]
 
 
 def test_queries_see_buffered_rows_and_rollback_discards_them(

@@ -114,6 +114,8 @@ def fits(value: object, hint: Any) -> bool:
         ):
             return False
         return all(fits(i, args[0]) for i in value)
+    if origin is collections.abc.Callable:
+        return callable(value)
     if isinstance(hint, type):
         return isinstance(value, hint)
     raise AssertionError(f"no rule for {hint!r}")
@@ -162,6 +164,9 @@ class Shared:
     desk_id: uuid.UUID
     #: The token of the offer to Gina, as its link carries it.
     offer_token: str
+    #: A calendar and an SLA policy (Gold) of the tenant.
+    calendar_id: uuid.UUID
+    policy_id: uuid.UUID
 
 
 def draft() -> CommentDraft:
@@ -302,6 +307,7 @@ VALID: dict[str, Args] = {
         "sort": "newest",
         "limit": 10,
         "cursor": None,
+        "sla_due_before": datetime(2026, 6, 1, tzinfo=UTC),
     },
     "update_ticket": lambda s: {
         "ticket_id": s.ticket_id,
@@ -348,6 +354,44 @@ VALID: dict[str, Args] = {
     },
     "list_settings": lambda s: {"organisation_id": s.world.acme.id},
     "ticket_actions": lambda s: {"ticket_id": s.ticket_id},
+    "create_calendar": lambda s: {
+        "name": "Office",
+        "calendar": {"zone": "Europe/Berlin", "week": {"mon": ["08:00-17:00"]}},
+        "organisation_id": s.world.acme.id,
+        "is_default": False,
+    },
+    "update_calendar": lambda s: {
+        "calendar_id": s.calendar_id,
+        "name": "Office hours",
+        "calendar": Calendar.always("UTC"),
+        "is_default": True,
+    },
+    "list_calendars": lambda s: {},
+    "create_sla_policy": lambda s: {
+        "name": "Silver",
+        "targets": {"normal": {"first_response": timedelta(hours=8)}},
+        "conditions": [{"attribute": "fields.sla_level", "values": ["Silver"]}],
+        "calendar_id": s.calendar_id,
+        "warnings": [80],
+        "escalations": [{"on": "breach", "action": "notify", "group_id": s.group_id}],
+        "position": 5,
+    },
+    "update_sla_policy": lambda s: {
+        "policy_id": s.policy_id,
+        "name": "Gold, renamed",
+        "targets": {"urgent": {"resolution": timedelta(hours=4)}},
+        "conditions": [],
+        "calendar_id": None,
+        "warnings": [50],
+        "escalations": [],
+        "position": 1,
+    },
+    "delete_sla_policy": lambda s: {"policy_id": s.policy_id},
+    "list_sla_policies": lambda s: {},
+    "ticket_sla": lambda s: {"ticket_id": s.ticket_id},
+    "sla_summaries": lambda s: {"ticket_ids": [s.ticket_id]},
+    "sweep_sla": lambda s: {"tenant_id": s.world.admin.tenant_id, "batch": 10, "progress": print},
+    "sla_due_count": lambda s: {"tenant_id": s.world.admin.tenant_id},
     "timeline": lambda s: {"ticket_id": s.ticket_id},
     # HelpDesk's own: the one operation without an actor, delivery, and the batch.
     "bootstrap_tenant": lambda s: {
@@ -368,6 +412,8 @@ VALID: dict[str, Args] = {
 NO_ACTOR = {
     "bootstrap_tenant",
     "deliver_pending",
+    "sweep_sla",
+    "sla_due_count",
     "flush",
     "close",
     "inspect_invitation",
@@ -377,6 +423,8 @@ NO_ACTOR = {
 DESK_ONLY = {
     "bootstrap_tenant",
     "deliver_pending",
+    "sweep_sla",
+    "sla_due_count",
     "flush",
     "close",
     "batch",
@@ -538,6 +586,13 @@ def shared(request: pytest.FixtureRequest) -> Shared:
     desk.add_membership(admin, world.acme_guest.id, world.globex.id, "guest")
     desk.send_grant_offer(admin, offer.id)
     own = desk.create_project(admin, organisation_id=world.acme.id, name="Acme IT", own_desk=True)
+    calendar = desk.create_calendar(admin, name="Always", calendar=Calendar.always("UTC"))
+    policy = desk.create_sla_policy(
+        admin,
+        name="Gold",
+        conditions=[{"attribute": "fields.sla_level", "values": ["Gold"]}],
+        targets={"normal": {"first_response": timedelta(hours=4)}},
+    )
     return Shared(
         world=world,
         storage=storage,
@@ -549,6 +604,8 @@ def shared(request: pytest.FixtureRequest) -> Shared:
         offer_id=offer.id,
         request_id=request.id,
         desk_id=own.id,
+        calendar_id=calendar.id,
+        policy_id=policy.id,
     )
 
 
@@ -643,6 +700,11 @@ WRITES = {
     "add_comment",
     "set_setting",
     "clear_setting",
+    "create_calendar",
+    "update_calendar",
+    "create_sla_policy",
+    "update_sla_policy",
+    "delete_sla_policy",
 }
 RUNS = [
     pytest.param(operation, in_batch, id=f"{operation}-{'in a batch' if in_batch else 'alone'}")

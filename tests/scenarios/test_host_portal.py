@@ -54,6 +54,9 @@ GERMAN = {
     "ticket_moved": "{actor} hat das Ticket als #{number} an einen anderen Desk übergeben",
     "group_assigned": "{actor} hat das Ticket der Gruppe {group} gegeben",
     "group_unassigned": "{actor} hat das Ticket aus seiner Gruppe genommen",
+    "sla_warning": "{actor}: {metric} hat {percent} % des Ziels erreicht",
+    "sla_breach": "{actor}: {metric} hat das Ziel verfehlt",
+    "sla_escalated": "{actor} hat das Ticket an {whom} eskaliert",
     "event": "{actor}: {kind}",
 }
 

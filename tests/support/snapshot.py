@@ -40,6 +40,13 @@ def snapshot(storage: Storage, tenant_id: UUID) -> dict[str, Any]:
                 s.name: (uow.settings.tenant_value(s.name), uow.settings.overrides(s.name))
                 for s in SETTINGS
             },
+            "calendars": sorted(repr(c) for c in uow.calendars.all()),
+            "sla_policies": [repr(p) for p in uow.sla_policies.all()],
+            "clocks": {
+                str(t.id): repr(uow.clocks.get(t.id)) + repr(uow.clocks.firings(t.id))
+                for t in tickets
+            },
+            "sla_actions": {str(t.id): repr(uow.sla_actions.of_ticket(t.id)) for t in tickets},
             "next_numbers": {
                 str(p.id): _peek_number(storage, tenant_id, p.id) for p in uow.projects.list(TRUE)
             },

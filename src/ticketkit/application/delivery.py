@@ -61,6 +61,9 @@ class DeliveryMode(enum.StrEnum):
     BACKGROUND = "background"
     #: In the caller's thread, before the operation returns (each call still timed out).
     INLINE = "inline"
+    #: Nowhere: the notifications stay in the outbox for ``deliver_pending`` of a process
+    #: that has the plugins (the ``ticketkit`` command's desk works so).
+    OUTBOX = "outbox"
 
 
 @attrs.frozen
@@ -197,7 +200,7 @@ class Dispatcher:
         thread, or here in ``DeliveryMode.INLINE``."""
         for event in events:
             self.signals.send(self.signals.event_recorded, self.sender, event=event)
-        if not prepared:
+        if not prepared or self.mode is DeliveryMode.OUTBOX:
             return
         if self.mode is DeliveryMode.INLINE:
             try:

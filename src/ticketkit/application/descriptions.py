@@ -19,13 +19,15 @@ from ticketkit.domain.events import (
     CommentAdded,
     Event,
     GroupAssigned,
+    SlaEscalated,
+    SlaLevelReached,
     StatusChanged,
     TicketAssigned,
     TicketChanged,
     TicketCreated,
     TicketMoved,
 )
-from ticketkit.domain.model import Comment, Visibility
+from ticketkit.domain.model import SYSTEM_ACTOR_ID, Comment, Visibility
 from ticketkit.policy.predicates import all_of, one_of
 
 #: The English line of each message key; a host translating descriptions writes its own
@@ -43,9 +45,15 @@ DESCRIPTION_TEMPLATES: Final[Mapping[str, str]] = {
     "ticket_moved": "{actor} moved the ticket to another desk as #{number}",
     "group_assigned": "{actor} gave the ticket to the group {group}",
     "group_unassigned": "{actor} took the ticket from its group",
+    "sla_warning": "{actor}: {metric} reached {percent} % of its target",
+    "sla_breach": "{actor}: {metric} breached its target",
+    "sla_escalated": "{actor} escalated the ticket to {whom}",
     "event": "{actor}: {kind}",
 }
 SOMEONE: Final = "someone"
+#: The name descriptions give ticketkit's own actor (``SYSTEM_ACTOR_ID``: the SLA sweep's
+#: warnings, breaches and escalations).
+SYSTEM_NAME: Final = "SLA"
 
 #: The ticket's own attributes as a change names them (custom fields are ``fields.<name>``).
 _ATTRIBUTES: Final[Mapping[str, str]] = {
@@ -64,6 +72,8 @@ def named_people(events: Iterable[Event]) -> set[UUID]:
             found.add(event.requester_id)
         elif isinstance(event, TicketAssigned):
             found.update(p for p in (event.old_assignee_id, event.new_assignee_id) if p)
+        elif isinstance(event, SlaEscalated) and event.person_id is not None:
+            found.add(event.person_id)
     return found
 
 
@@ -71,6 +81,7 @@ def visible_groups(s: Session, events: Iterable[Event]) -> dict[UUID, str]:
     """The names of the agent groups ``events`` give tickets to, of those the acting
     person may see (the policy's ``groups`` rule), in one read (none without such events)."""
     wanted = {e.new_group_id for e in events if isinstance(e, GroupAssigned) and e.new_group_id}
+    wanted |= {e.group_id for e in events if isinstance(e, SlaEscalated) and e.group_id}
     if not wanted:
         return {}
     return {g.id: g.name for g in s.uow.groups.list(all_of(s.actor.groups, one_of("id", wanted)))}
@@ -96,7 +107,8 @@ def describe(
 ) -> Description:
     """``event`` in one line, with status and field labels from ``ticket_type``, the
     people in ``names`` and the agent groups in ``groups`` (anyone else is "someone")."""
-    params: dict[str, str | int | None] = {"actor": names.get(event.actor_id)}
+    actor = SYSTEM_NAME if event.actor_id == SYSTEM_ACTOR_ID else names.get(event.actor_id)
+    params: dict[str, str | int | None] = {"actor": actor}
     if isinstance(event, TicketCreated):
         params.update(number=event.number, title=event.title)
         key = "ticket_created"
@@ -131,6 +143,17 @@ def describe(
         else:
             key = "group_assigned"
             params["group"] = (groups or {}).get(event.new_group_id)
+    elif isinstance(event, SlaLevelReached):
+        key = "sla_breach" if event.level == "breach" else "sla_warning"
+        params["metric"] = event.metric.replace("_", " ")
+        if event.percent is not None:
+            params["percent"] = event.percent
+    elif isinstance(event, SlaEscalated):
+        key = "sla_escalated"
+        if event.group_id is not None:
+            params["whom"] = (groups or {}).get(event.group_id)
+        else:
+            params["whom"] = names.get(event.person_id) if event.person_id else None
     else:
         key = "event"
         params["kind"] = event.kind

@@ -22,7 +22,7 @@ from uuid import UUID
 import attrs
 
 from ticketkit import ids
-from ticketkit.application import directory, grants, invitations
+from ticketkit.application import directory, grants, invitations, sla_sweep
 from ticketkit.application import validation as check
 from ticketkit.application.delivery import DeliveryMode, Dispatcher
 from ticketkit.application.directory import Bootstrap
@@ -30,6 +30,7 @@ from ticketkit.application.grants import GrantOfferSent, IssuedOffer
 from ticketkit.application.invitations import InvitationSent, InvitationView, Issued
 from ticketkit.application.operations import WRITE, Operations, Run
 from ticketkit.application.session import Services, Session, check_actor
+from ticketkit.application.sla_sweep import SweepReport
 from ticketkit.clock import Clock, SystemClock
 from ticketkit.domain.model import (
     Actor,
@@ -347,6 +348,66 @@ class HelpDesk(Operations):
         check.raise_if(errors)
         tenants = [tenant_id] if tenant_id is not None else self.storage.tenant_ids()
         return sum(self._dispatcher.retry(t, limit=limit) for t in tenants)
+
+    # -- SLA sweeps (docs/sla.md) ----------------------------------------------------------
+
+    def sweep_sla(
+        self,
+        tenant_id: UUID | None = None,
+        *,
+        batch: int = 500,
+        progress: Callable[[SweepReport], None] | None = None,
+    ) -> SweepReport:
+        """Announce the SLA warnings and breaches that are due, once each, run escalation
+        rules, and replay clocks whose policy or calendar changed (call it from a
+        scheduler every minute or so; sweeps may run side by side). ``progress`` hears of
+        each batch of ``batch`` tickets."""
+        errors: list[FieldError] = []
+        check.ident(errors, tenant_id, "tenant_id", optional=True)
+        check.limit(errors, batch, MAX_DELIVERY_BATCH, field="batch")
+        if progress is not None and not callable(progress):
+            errors.append(FieldError("progress", "must be a function of a SweepReport"))
+        check.raise_if(errors)
+        tenants = [tenant_id] if tenant_id is not None else self.storage.tenant_ids()
+        total = SweepReport()
+        for tenant in tenants:
+            total += self._retried(
+                partial(
+                    sla_sweep.sweep_tenant,
+                    self._services,
+                    self.storage,
+                    tenant,
+                    batch=batch,
+                    after_commit=lambda uow, s: self._dispatcher.after_commit(uow, s.prepared),
+                    progress=progress,
+                )
+            )
+        return total
+
+    def sla_due_count(self, tenant_id: UUID | None = None) -> int:
+        """How many tickets' SLA clocks are due for a sweep now (for a progress bar)."""
+        errors: list[FieldError] = []
+        check.ident(errors, tenant_id, "tenant_id", optional=True)
+        check.raise_if(errors)
+        tenants = [tenant_id] if tenant_id is not None else self.storage.tenant_ids()
+        now = self.clock.now()
+        count = 0
+        for tenant in tenants:
+            with self.storage.unit_of_work(tenant, read_only=True) as uow:
+                count += uow.clocks.count_due(now)
+        return count
+
+    @staticmethod
+    def _retried(work: Callable[[], T], attempts: int = 5) -> T:
+        """``work()``, run again when it lost a race to a concurrent writer (its unit of
+        work rolled back whole; what it committed before stays)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return work()
+            except Conflict:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 __all__ = ["MAX_DELIVERY_BATCH", "Batch", "HelpDesk"]

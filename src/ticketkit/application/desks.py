@@ -151,6 +151,7 @@ def move_ticket(
         stamp = routing_stamp(s, group, by) if group is not None else by
         events.append(ticket.assign_group(new_group, by=stamp))
     ticket.new_version(events, s.now)
+    s.keep_clocks(ticket, events, ticket_type)
     s.uow.tickets.update(ticket, expected_version=base)
     s.record(ticket, events, ticket_type)
     return s.view(ticket, ticket_type)

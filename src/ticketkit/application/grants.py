@@ -435,11 +435,9 @@ def _scope(value: object, errors: list[FieldError]) -> frozenset[GrantScope]:
 
 
 def _expiry(s: Session, value: object, errors: list[FieldError]) -> None:
-    if value is None:
+    if not check.instant(errors, value, "expires_at", optional=True):
         return
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        errors.append(FieldError("expires_at", "must be a timezone-aware datetime"))
-    elif value <= s.now:
+    if value <= s.now:  # type: ignore[operator]
         errors.append(FieldError("expires_at", "must be in the future"))
 
 

@@ -30,6 +30,8 @@ def sort_keys(order: TicketSort, updated: str) -> tuple[OrderBy, ...]:
     if order in (TicketSort.NEWEST, TicketSort.OLDEST):
         attr = "created_at"
         desc = order is TicketSort.NEWEST
+    elif order is TicketSort.SLA_DUE:
+        attr, desc = "sla_due_at", False
     else:
         attr = updated
         desc = order is TicketSort.RECENTLY_UPDATED

@@ -10,7 +10,7 @@ here, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -18,10 +18,20 @@ import attrs
 
 from ticketkit.application import validation as check
 from ticketkit.application.recipients import Prepared, may_receive, recipients
+from ticketkit.application.sla_clocks import ClockKeeper
 from ticketkit.application.views import TicketView, as_seen, project_ticket
 from ticketkit.clock import Clock
 from ticketkit.domain.events import CommentAdded, Event, GroupAssigned, TicketCreated
-from ticketkit.domain.model import Actor, Comment, Group, Person, Stamp, Ticket, TicketType
+from ticketkit.domain.model import (
+    SYSTEM_ACTOR_ID,
+    Actor,
+    Comment,
+    Group,
+    Person,
+    Stamp,
+    Ticket,
+    TicketType,
+)
 from ticketkit.domain.notifications import Notification
 from ticketkit.domain.settings import SETTINGS, SettingRegistry
 from ticketkit.errors import NotFound, PermissionDenied
@@ -62,6 +72,19 @@ class Session:
         *,
         people: Iterable[UUID | None] = (),
     ) -> None:
+        self._setup(services, uow)
+        self.act_as(actor, people=people)
+
+    @classmethod
+    def for_system(cls, services: Services, uow: UnitOfWork) -> Session:
+        """A session of ticketkit's own work (the SLA sweep): no acting person, ``now``
+        taken once, and its changes stamped by ``SYSTEM_ACTOR_ID`` for the provider."""
+        session = cls.__new__(cls)
+        session._setup(services, uow)
+        session.now = services.clock.now()
+        return session
+
+    def _setup(self, services: Services, uow: UnitOfWork) -> None:
         self.services = services
         self.policy = services.policy
         self.uow = uow
@@ -73,7 +96,17 @@ class Session:
         self._types: dict[UUID, TicketType] = {}
         # Groups read in this call by id (None: no such group); cleared with the people.
         self._groups: dict[UUID, Group | None] = {}
-        self.act_as(actor, people=people)
+        self._clock_keeper: ClockKeeper | None = None
+
+    def system_stamp(self) -> Stamp:
+        """The stamp of ticketkit's own work: ``SYSTEM_ACTOR_ID``, for the provider."""
+        providers = self.clock_keeper.providers()
+        return Stamp(
+            actor_id=SYSTEM_ACTOR_ID,
+            organisation_id=min(providers) if providers else SYSTEM_ACTOR_ID,
+            at=self.now,
+            new_id=self.services.new_id,
+        )
 
     def act_as(self, actor: Actor, *, people: Iterable[UUID | None] = ()) -> Session:
         """Make ``actor`` the acting person from now on (``NotFound`` when they are not an
@@ -97,6 +130,18 @@ class Session:
             new_id=self.services.new_id,
         )
         return self
+
+    @property
+    def clock_keeper(self) -> ClockKeeper:
+        """This unit of work's SLA clock keeper (policies and calendars read once)."""
+        if self._clock_keeper is None:
+            self._clock_keeper = ClockKeeper(self.uow)
+        return self._clock_keeper
+
+    def keep_clocks(self, ticket: Ticket, events: Sequence[Event], ticket_type: TicketType) -> None:
+        """Bring the ticket's SLA clocks up to date with this change's ``events``; called
+        before the ticket is written, which then carries its SLA due time."""
+        self.clock_keeper.observe(ticket, events, ticket_type)
 
     def stamp_on(self, project_id: UUID) -> Stamp:
         """The acting person's stamp for work on ``project_id``'s tickets: as the member of
@@ -139,6 +184,8 @@ class Session:
         call."""
         self._people.clear()
         self._groups.clear()
+        if self._clock_keeper is not None:
+            self._clock_keeper.forget()
 
     def _remember(self, person_ids: Iterable[UUID]) -> None:
         wanted = list(person_ids)
@@ -209,9 +256,11 @@ class Session:
         comment: Comment | None = None,
         *,
         followers: Sequence[UUID] | None = None,
+        also: Mapping[UUID, Sequence[UUID]] | None = None,
     ) -> None:
         """Append ``events`` to the history and write the notifications they cause to the
         outbox, in this unit of work; each recipient passes the policy as a read would.
+        ``also`` names, by event id, who else hears of that event (an SLA escalation's).
 
         ``followers`` are the ticket's followers after the change (read here when not
         given). The members of the ticket's group hear of the event that brought it to the
@@ -223,7 +272,9 @@ class Session:
         if announce is not None and ticket.group_id is not None and ticket.assignee_id is None:
             serving = self.group(ticket.group_id)
             members = sorted(serving.member_ids) if serving is not None else ()
-        self.prefetch((ticket.requester_id, ticket.assignee_id, *followers, *members))
+        extra = also or {}
+        more = [p for people in extra.values() for p in people]
+        self.prefetch((ticket.requester_id, ticket.assignee_id, *followers, *members, *more))
         # The tally as each event left it, for the event's position among those a
         # recipient may see (their timeline's numbering, not the ticket's).
         tally = dict(ticket.event_tally)
@@ -233,7 +284,7 @@ class Session:
             self.uow.record(event)
             group = (event.visibility, event.organisation_id)
             tally[group] += 1
-            told = members if event is announce else ()
+            told = [*(members if event is announce else ()), *extra.get(event.id, ())]
             for person_id in recipients(ticket, event, followers=followers, group_members=told):
                 access = self.access(person_id)
                 if access is None or not may_receive(access, ticket, event):

@@ -9,6 +9,7 @@ return the events that ``Session.record`` appends with their notifications.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from uuid import UUID
 
 import attrs
@@ -55,7 +56,7 @@ from ticketkit.domain.model import (
 from ticketkit.domain.text import MAX_BODY, MAX_TITLE
 from ticketkit.domain.workflow import Status
 from ticketkit.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError
-from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
+from ticketkit.policy.predicates import Cmp, Eq, Not, Predicate, all_of, one_of
 from ticketkit.policy.rules import Action
 
 
@@ -141,6 +142,7 @@ def create_ticket(
         # The requester reads the project through a grant: the history says which.
         grant_id=held.grant_id if (held := acting.viewer.grant_on(project.id)) else None,
     )
+    s.keep_clocks(ticket, events, ticket_type)
     s.uow.tickets.add(ticket)
     s.record(ticket, events, ticket_type, followers=())
     return s.view(ticket, ticket_type)
@@ -178,11 +180,13 @@ def list_tickets(
     limit: int = 25,
     cursor: str | None = None,
     group_id: UUID | Unset | None = UNSET,
+    sla_due_before: datetime | None = None,
 ) -> Page:
     """The tickets the person may see, filtered and sorted, one keyset page at a time.
 
     ``assignee_id=None`` lists unassigned tickets, ``group_id=None`` those of no group;
-    filtering or sorting on what the person may not see is refused rather than silently
+    ``sla_due_before`` those whose earliest SLA clock breaches (or breached) by then.
+    Filtering or sorting on what the person may not see is refused rather than silently
     ignored.
     """
     errors: list[FieldError] = []
@@ -217,6 +221,12 @@ def list_tickets(
             filters.append(Eq(name, given))
             if where_internal is not None:
                 filters.append(one_of("project_id", where_internal))
+    if order is TicketSort.SLA_DUE or sla_due_before is not None:
+        if not internal:
+            raise PermissionDenied("sort or filter by SLA due time", "sort")
+        filters.append(Not(Eq("sla_due_at", None)))
+        if check.instant(errors, sla_due_before, "sla_due_before", optional=True):
+            filters.append(Cmp("sla_due_at", "<=", sla_due_before))
     check.raise_if(errors)
     assert order is not None
     keys = paging.sort_keys(order, "updated_at" if internal else "public_updated_at")
@@ -440,6 +450,7 @@ def _apply(
     if not events:
         return ticket, ticket_type, None
     ticket.new_version(events, s.now)
+    s.keep_clocks(ticket, events, ticket_type)
     s.uow.tickets.update(ticket, expected_version=base_version)
     if new_comment is not None:
         s.uow.comments.add(new_comment)

@@ -10,6 +10,7 @@ import enum
 import itertools
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Final, TypeVar
 from uuid import UUID
 
@@ -48,6 +49,17 @@ def ident(errors: list[FieldError], value: object, field: str, *, optional: bool
         return True
     errors.append(FieldError(field, "must be a UUID"))
     return False
+
+
+def instant(errors: list[FieldError], value: object, field: str, *, optional: bool = False) -> bool:
+    """Check that ``value`` is a timezone-aware ``datetime`` (or None when ``optional``);
+    True when it is one."""
+    if value is None and optional:
+        return False
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        errors.append(FieldError(field, "must be a timezone-aware datetime"))
+        return False
+    return True
 
 
 def require_ident(value: object, field: str) -> None:
@@ -167,6 +179,21 @@ def field_specs(errors: list[FieldError], value: object) -> tuple[FieldSpec, ...
 MAX_FILTER_VALUES = 100
 
 
+def idents(errors: list[FieldError], value: object, field: str, *, maximum: int) -> list[UUID]:
+    """A collection of at most ``maximum`` UUIDs, as a list without repeats."""
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        errors.append(FieldError(field, "must be a list of UUIDs"))
+        return []
+    items = list(itertools.islice(value, maximum + 1))
+    if len(items) > maximum:
+        errors.append(FieldError(field, f"must name at most {maximum} ids"))
+        return []
+    if not all(isinstance(i, UUID) for i in items):
+        errors.append(FieldError(field, "must be a list of UUIDs"))
+        return []
+    return list(dict.fromkeys(items))
+
+
 def strings(value: object, field: str, errors: list[FieldError]) -> list[str]:
     """One name or a list of names (at most ``MAX_FILTER_VALUES``), as a list."""
     if isinstance(value, str):
@@ -186,10 +213,10 @@ def strings(value: object, field: str, errors: list[FieldError]) -> list[str]:
     return [str(i) for i in items]
 
 
-def limit(errors: list[FieldError], value: object, maximum: int) -> None:
+def limit(errors: list[FieldError], value: object, maximum: int, field: str = "limit") -> None:
     """A page size: an integer from 1 to ``maximum`` (a bool is no number here)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        errors.append(FieldError("limit", f"must be an integer from 1 to {maximum}"))
+        errors.append(FieldError(field, f"must be an integer from 1 to {maximum}"))
 
 
 def number(errors: list[FieldError], value: object, field: str) -> None:

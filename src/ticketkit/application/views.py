@@ -75,6 +75,9 @@ class TicketView:
     comment_count: int
     #: The agent group the ticket is with, for those who may see the assignee.
     group_id: UUID | None = None
+    #: When its earliest running SLA clock breaches (past: it has), for those who see
+    #: internal work; ``ticket_sla`` and ``sla_summaries`` say which clock and how much is left.
+    sla_due_at: datetime | None = None
 
 
 def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> TicketView:
@@ -102,6 +105,7 @@ def project_ticket(ticket: Ticket, ticket_type: TicketType, viewer: Access) -> T
         requester_id=ticket.requester_id,
         assignee_id=ticket.assignee_id if internal else None,
         group_id=ticket.group_id if internal else None,
+        sla_due_at=ticket.sla_due_at if internal else None,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at if internal else ticket.public_updated_at,
         version=viewer.count_events(ticket.event_tally),
@@ -283,6 +287,9 @@ class TicketSort(enum.StrEnum):
     OLDEST = "oldest"
     RECENTLY_UPDATED = "recently_updated"
     LEAST_RECENTLY_UPDATED = "least_recently_updated"
+    #: Earliest SLA due time first; only tickets with a running SLA clock, for those who
+    #: see internal work.
+    SLA_DUE = "sla_due"
 
 
 @attrs.frozen(kw_only=True)

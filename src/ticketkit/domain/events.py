@@ -138,6 +138,40 @@ class FollowerRemoved(Event):
     person_id: UUID
 
 
+@attrs.frozen(kw_only=True)
+class SlaLevelReached(Event):
+    """An SLA clock reached a warning level or breached (``docs/sla.md``): recorded once per
+    ticket and ``key`` by the SLA sweep, internal to the provider. ``reached_at`` is the
+    exact instant; the event's own ``at`` is when the sweep recorded it."""
+
+    kind: ClassVar[str] = "sla_level_reached"
+
+    policy_id: UUID
+    metric: str
+    cycle: int
+    level: str
+    percent: int | None
+    reached_at: datetime
+
+    @property
+    def key(self) -> str:
+        """``<metric>:<cycle>:<level>[:<percent>]``, unique per ticket."""
+        tail = f":{self.percent}" if self.percent is not None else ""
+        return f"{self.metric}:{self.cycle}:{self.level}{tail}"
+
+
+@attrs.frozen(kw_only=True)
+class SlaEscalated(Event):
+    """An SLA escalation rule told people of a warning or breach (``firing_key``): a person,
+    or the members of a group. Internal; the people told are notified of this event."""
+
+    kind: ClassVar[str] = "sla_escalated"
+
+    firing_key: str
+    person_id: UUID | None = None
+    group_id: UUID | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -150,5 +184,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketMoved,
         FollowerAdded,
         FollowerRemoved,
+        SlaLevelReached,
+        SlaEscalated,
     )
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TypedDict
+from typing import Final, TypedDict
 from uuid import UUID
 
 import attrs
@@ -21,6 +21,8 @@ from ticketkit.domain.events import (
     FollowerAdded,
     FollowerRemoved,
     GroupAssigned,
+    SlaEscalated,
+    SlaLevelReached,
     StatusChanged,
     TicketAssigned,
     TicketChanged,
@@ -191,6 +193,11 @@ class TicketType:
         return None
 
 
+#: The actor of what ticketkit does by itself (the SLA sweep's warnings, breaches and
+#: escalations), acting for the provider organisation: no person has this id.
+SYSTEM_ACTOR_ID: Final = UUID(int=0)
+
+
 @attrs.frozen(kw_only=True)
 class Stamp:
     """Who acts, when, and how new ids are made: what every event of one operation shares."""
@@ -251,6 +258,9 @@ class Ticket:
     event_tally: dict[tuple[Visibility, UUID], int] = attrs.field(factory=dict)
     #: The agent group the ticket is with (internal, like the assignee).
     group_id: UUID | None = None
+    #: When the earliest running SLA clock breaches (past: it has); None without one. Kept
+    #: by the SLA capability beside the clocks, so lists sort and filter by it (internal).
+    sla_due_at: datetime | None = None
 
     @classmethod
     def open(
@@ -418,6 +428,39 @@ class Ticket:
             channel=channel,
         )
         return comment, event
+
+    def reach_sla_level(
+        self,
+        *,
+        policy_id: UUID,
+        metric: str,
+        cycle: int,
+        level: str,
+        percent: int | None,
+        reached_at: datetime,
+        by: Stamp,
+    ) -> SlaLevelReached:
+        """Record that an SLA clock reached a warning level or breached; internal."""
+        return SlaLevelReached(
+            **self._header(by, Visibility.INTERNAL),
+            policy_id=policy_id,
+            metric=metric,
+            cycle=cycle,
+            level=level,
+            percent=percent,
+            reached_at=reached_at,
+        )
+
+    def escalate(
+        self, firing_key: str, *, person_id: UUID | None, group_id: UUID | None, by: Stamp
+    ) -> SlaEscalated:
+        """Record that an SLA escalation rule told a person or a group; internal."""
+        return SlaEscalated(
+            **self._header(by, Visibility.INTERNAL),
+            firing_key=firing_key,
+            person_id=person_id,
+            group_id=group_id,
+        )
 
     def new_version(self, events: Iterable[Event], at: datetime) -> None:
         """Close one operation's changes: one version more, ``updated_at`` moves, and

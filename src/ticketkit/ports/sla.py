@@ -86,6 +86,10 @@ class TicketClockRepository(abc.ABC):
         them)."""
 
     @abc.abstractmethod
+    def count_due(self, now: datetime) -> int:
+        """How many clocks ``due(now, ...)`` would give without a limit (for progress)."""
+
+    @abc.abstractmethod
     def mark_stale(
         self, now: datetime, *, policy_id: UUID | None = None, calendar_id: UUID | None = None
     ) -> int:

@@ -23,14 +23,12 @@ from flask.cli import AppGroup
 from flask.typing import ResponseReturnValue
 from markupsafe import escape
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.adapters.sqlalchemy import (
     SqlStorage,
-    create_postgres_engine,
-    create_sqlite_engine,
+    create_engine_from_url,
     upgrade,
 )
 from ticketkit.application.desk import HelpDesk
@@ -429,14 +427,7 @@ def _storage(config: Mapping[str, Any]) -> tuple[Storage, Engine | None]:
         )
     if str(url) == "memory://":
         return MemoryStorage(), None
-    options = dict(config["TICKETKIT_ENGINE_OPTIONS"])
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_sqlite_engine(parsed.database or None, **options)
-    elif parsed.get_backend_name() == "postgresql":
-        engine = create_postgres_engine(parsed, **options)
-    else:
-        raise ValueError(f"ticketkit runs on SQLite or PostgreSQL, not {parsed.drivername!r}")
+    engine = create_engine_from_url(url, **dict(config["TICKETKIT_ENGINE_OPTIONS"]))
     return SqlStorage(engine), engine
 
 

@@ -17,6 +17,7 @@ import attrs
 
 from ticketkit.application.desk import HelpDesk
 from ticketkit.application.invitations import InvitationView
+from ticketkit.application.sla import SlaSummary, SlaView, duration_text
 from ticketkit.application.views import (
     PersonView,
     TicketActions,
@@ -27,7 +28,7 @@ from ticketkit.application.views import (
 from ticketkit.domain.grants import Grant
 from ticketkit.domain.model import Actor, Group, Organisation, Project
 from ticketkit.domain.values import FieldValue
-from ticketkit.errors import NotFound, ValidationError
+from ticketkit.errors import NotFound, PermissionDenied, ValidationError
 from ticketkit.web.forms import (
     FormData,
     TicketForm,
@@ -129,12 +130,56 @@ def shown(value: FieldValue) -> str:
 @attrs.frozen(kw_only=True)
 class TicketRow:
     """One line of the list: the ticket as the reader sees it, with names for its ids
-    (``assignee`` only for those who see assignments)."""
+    (``assignee`` only for those who see assignments) and its SLA state in a few words
+    (None: no clocks, or none the reader may see)."""
 
     ticket: TicketView
     project: str
     requester: str | None
     assignee: str | None
+    sla: str | None = None
+    sla_breached: bool = False
+
+
+def _metric(metric: str) -> str:
+    return metric.replace("_", " ").capitalize()
+
+
+def sla_text(summary: SlaSummary) -> str:
+    """A list's SLA cell: the metric due first, when, and what is left (or breached)."""
+    if summary.metric is None or summary.due_at is None:
+        return f"{summary.policy_name}: paused"
+    due = summary.due_at.strftime("%Y-%m-%d %H:%M UTC")
+    if summary.breached:
+        return f"{_metric(summary.metric)} breached {due}"
+    left = duration_text(summary.remaining) if summary.remaining is not None else ""
+    return f"{_metric(summary.metric)} due {due} ({left} left)"
+
+
+@attrs.frozen(kw_only=True)
+class SlaRow:
+    """One metric cycle on a ticket page."""
+
+    metric: str
+    state: str
+    due: str | None
+    remaining: str | None
+    breached: bool
+
+
+def sla_rows(view: SlaView) -> tuple[SlaRow, ...]:
+    """The metric cycles of ``view`` worth showing: running, paused, and met ones."""
+    return tuple(
+        SlaRow(
+            metric=_metric(c.metric) + (f" #{c.cycle}" if c.cycle > 1 else ""),
+            state=c.state,
+            due=c.due_at.strftime("%Y-%m-%d %H:%M UTC") if c.due_at else None,
+            remaining=duration_text(c.remaining) if c.remaining is not None else None,
+            breached=c.breached,
+        )
+        for c in view.clocks
+        if c.target is not None
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -161,12 +206,15 @@ def ticket_list(
     page = desk.list_tickets(actor, status=status or None, cursor=cursor or None, limit=limit)
     projects = {p.id: p.name for p in desk.list_projects(actor)}
     names = _Names(desk, actor)
+    slas = desk.sla_summaries(actor, [t.id for t in page.items])
     rows = tuple(
         TicketRow(
             ticket=t,
             project=projects.get(t.project_id, ""),
             requester=names(t.requester_id),
             assignee=names(t.assignee_id),
+            sla=sla_text(slas[t.id]) if t.id in slas else None,
+            sla_breached=t.id in slas and slas[t.id].breached,
         )
         for t in page.items
     )
@@ -211,6 +259,9 @@ class TicketPage:
     statuses: tuple[tuple[str, str], ...]
     assignees: tuple[PersonView, ...]
     groups: tuple[Group, ...]
+    #: The SLA policy's name and its clocks, for those who may see them.
+    sla_policy: str | None = None
+    sla: tuple[SlaRow, ...] = ()
 
 
 def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
@@ -233,6 +284,10 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
         names.add(assignees)
         groups = tuple(desk.list_groups(actor))
     group_names = {g.id: g.name for g in groups}
+    try:
+        sla = desk.ticket_sla(actor, ticket_id)
+    except PermissionDenied:
+        sla = None
     return TicketPage(
         ticket=ticket,
         type_name=ticket_type.name if ticket_type else "",
@@ -251,6 +306,8 @@ def ticket_page(desk: HelpDesk, actor: Actor, ticket_id: UUID) -> TicketPage:
         statuses=tuple((key, labels.get(key, key)) for key in actions.statuses),
         assignees=assignees,
         groups=groups,
+        sla_policy=sla.policy_name if sla is not None else None,
+        sla=sla_rows(sla) if sla is not None else (),
     )
 
 

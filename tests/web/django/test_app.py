@@ -197,7 +197,11 @@ def test_migrate_made_ticketkits_tables_on_the_test_database(alias: str) -> None
     assert alembic_version(alias) == [alembic_head()]
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT name FROM django_migrations WHERE app = 'ticketkit' ORDER BY id")
-        assert [row[0] for row in cursor.fetchall()] == ["0001_initial", "0002_sla"]
+        assert [row[0] for row in cursor.fetchall()] == [
+            "0001_initial",
+            "0002_sla",
+            "0003_ticket_sla_due",
+        ]
 
 
 def test_the_apps_last_migration_steps_to_the_head_of_ticketkits_alembic_history() -> None:

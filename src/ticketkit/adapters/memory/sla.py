@@ -202,6 +202,13 @@ class Clocks(_Repository, TicketClockRepository):
         found.sort(key=lambda c: (c.next_firing_at, c.ticket_id))
         return found[:limit]
 
+    def count_due(self, now: datetime) -> int:
+        return sum(
+            1
+            for c in self.staged.values()
+            if c.next_firing_at is not None and c.next_firing_at <= now
+        )
+
     def mark_stale(
         self, now: datetime, *, policy_id: UUID | None = None, calendar_id: UUID | None = None
     ) -> int:

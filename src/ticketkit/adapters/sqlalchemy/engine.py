@@ -172,3 +172,14 @@ __all__ = [
     "json_dumps",
     "json_loads",
 ]
+
+
+def create_engine_from_url(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for a database URL: ``sqlite:///file`` (``sqlite://``: in memory) or
+    ``postgresql://...``; ``ValueError`` for any other database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return create_sqlite_engine(parsed.database or None, **kwargs)
+    if parsed.get_backend_name() == "postgresql":
+        return create_postgres_engine(parsed, **kwargs)
+    raise ValueError(f"ticketkit runs on SQLite or PostgreSQL, not {parsed.drivername!r}")

@@ -309,6 +309,7 @@ def _ticket_row(conv: cattrs.Converter, t: Ticket) -> RowDict:
         "comment_tally": _encode_tally(t.comment_tally),
         "event_tally": _encode_tally(t.event_tally),
         "group_id": t.group_id,
+        "sla_due_at": t.sla_due_at,
     }
 
 
@@ -334,6 +335,7 @@ _TICKET_COLUMNS = [
     "comment_tally",
     "event_tally",
     "group_id",
+    "sla_due_at",
 ]
 # Tickets are read by position (the hottest read: every listing). A column added to the table
 # must be added here too; this keeps the two from drifting apart silently.
@@ -364,6 +366,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         comment_tally,
         event_tally,
         group_id,
+        sla_due_at,
     ) = cast(tuple[Any, ...], r)
     return Ticket(
         tenant_id=tenant_id,
@@ -387,6 +390,7 @@ def _ticket(conv: cattrs.Converter, r: Row[Any]) -> Ticket:
         comment_tally=_decode_tally(comment_tally),
         event_tally=_decode_tally(event_tally),
         group_id=group_id,
+        sla_due_at=sla_due_at,
     )
 
 

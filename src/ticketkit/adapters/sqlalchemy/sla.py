@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     literal_column,
     select,
@@ -107,6 +108,11 @@ _DUE_CLOCKS = (
     .order_by(_clk.c.next_firing_at, _clk.c.ticket_id)
     .limit(bindparam("limit"))
     .with_for_update(of=_t, skip_locked=True)
+)
+_COUNT_DUE = (
+    select(func.count())
+    .select_from(_clk)
+    .where(_clk.c.tenant_id == bindparam("tenant"), _clk.c.next_firing_at <= _NOW)
 )
 _CLOCK_VALUES = ("policy_id", "calendar_id", "state", "fired", "next_firing_at", "next_due_at")
 
@@ -332,6 +338,9 @@ class Clocks(_Repository, TicketClockRepository):
         conn = uow._connector.writer()
         params = {"tenant": uow.tenant_id, "now": now, "limit": limit}
         return [_clocks(r) for r in conn.execute(_DUE_CLOCKS, params)]
+
+    def count_due(self, now: datetime) -> int:
+        return int(self._read(_COUNT_DUE, now=now)[0][0])
 
     def mark_stale(
         self, now: datetime, *, policy_id: UUID | None = None, calendar_id: UUID | None = None

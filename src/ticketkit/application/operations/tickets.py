@@ -4,6 +4,7 @@ comment, and their history (``application/tickets.py``, ``desks.py``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from uuid import UUID
 
 from ticketkit.application import desks, tickets
@@ -82,11 +83,14 @@ class TicketOperations(Runner):
         limit: int = 25,
         cursor: str | None = None,
         group_id: UUID | Unset | None = UNSET,
+        sla_due_before: datetime | None = None,
     ) -> Page:
         """The tickets the person may see, filtered and sorted, one keyset page at a time.
 
         ``assignee_id=None`` lists unassigned tickets, ``group_id=None`` those of no group
-        (staff only); filtering or sorting on what the person may not see is refused
+        (staff only); ``sla_due_before`` those whose earliest SLA clock breaches by then,
+        and ``sort="sla_due"`` the tickets with a running SLA clock, due first on top
+        (staff only). Filtering or sorting on what the person may not see is refused
         rather than silently ignored.
         """
         return self._run(
@@ -103,6 +107,7 @@ class TicketOperations(Runner):
             limit=limit,
             cursor=cursor,
             group_id=group_id,
+            sla_due_before=sla_due_before,
         )
 
     def update_ticket(

@@ -58,6 +58,7 @@ tickets = Table(
     Column("comment_tally", json_type(), nullable=False),
     Column("event_tally", json_type(), nullable=False, server_default=text("'[]'")),
     Column("group_id", Id(), nullable=True),
+    Column("sla_due_at", UTCDateTime(), nullable=True),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "project_id", "number"),
     fk(projects.name, "project_id"),
@@ -88,6 +89,15 @@ tickets = Table(
     Index(None, "tenant_id", "group_id", "status", "updated_at", "id"),
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "requester_id", "created_at", "id"),
+    # The agent desk by SLA due time: only tickets with a running clock are in it.
+    Index(
+        None,
+        "tenant_id",
+        "sla_due_at",
+        "id",
+        sqlite_where=text("sla_due_at IS NOT NULL"),
+        postgresql_where=text("sla_due_at IS NOT NULL"),
+    ),
 )
 
 comments = Table(
