@@ -514,10 +514,12 @@ def _may_read_clocks(s: Session, project_id: UUID) -> bool:
 
 
 def duration_text(value: timedelta) -> str:
-    """A duration as a page shows it: ``3 d 4 h``, ``2 h 10 min``, ``45 min``."""
+    """A duration as a page shows it: ``3 d 4 h``, ``2 h 10 min``, ``2 h``, ``45 min``."""
     minutes = int(value.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h"
-    return f"{hours} h {mins} min" if hours else f"{mins} min"
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
