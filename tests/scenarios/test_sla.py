@@ -249,6 +249,7 @@ def test_bad_configuration_is_refused_by_name_and_writes_nothing(world: World) -
         ({"zone": "Mars/Olympus", "week": {"mon": ["08:00-17:00"]}}, "calendar.zone"),
         ({"zone": "UTC", "week": {"mon": ["08:00-12:00", "11:00-13:00"]}}, "calendar.week.mon"),
         ({"zone": "UTC", "week": {"mon": ["12:00-08:00-09:00"]}}, "calendar.week.mon"),
+        ({"zone": "UTC", "week": {"mon": ["10:00-10:00"]}}, "calendar.week.mon"),
         ({"zone": "UTC", "week": {}}, "calendar.week"),
     ]
     for calendar, field in cases:

@@ -270,3 +270,39 @@ def test_utc_and_berlin_instants_give_the_same_clocks() -> None:
     )
     assert read(a, MON_9 + 2 * H, r) == read(b, MON_9 + 2 * H, r)
     assert date(2026, 6, 8).weekday() == 0
+
+
+def test_periodic_update_wants_a_public_reply_every_n_hours_even_while_pending() -> None:
+    r = rules(normal=Targets(periodic_update=2 * H, pausable_update=2 * H))
+    state = run(
+        [
+            opened(),
+            Replied(at=MON_9 + H, side=Side.PROVIDER),  # cycle 1 starts
+            StatusMoved(at=MON_9 + H, category=C.PENDING),
+        ],
+        r,
+    )
+    later = MON_9 + 4 * H
+    periodic = reading(state, Metric.PERIODIC_UPDATE, later, r)
+    pausable = reading(state, Metric.PAUSABLE_UPDATE, later, r)
+    assert periodic.breached and periodic.due_at == MON_9 + 3 * H  # type: ignore[attr-defined]
+    assert pausable.state == "paused" and not pausable.breached  # type: ignore[attr-defined]
+    state = apply(state, Replied(at=later, side=Side.PROVIDER), r)
+    again = state.current(Metric.PERIODIC_UPDATE)
+    assert again is not None and again.cycle == 2 and again.started_at == later
+
+
+def test_update_clocks_start_with_the_first_reply_and_pause_while_solved() -> None:
+    r = rules(normal=Targets(periodic_update=2 * H))
+    fresh = start(opened(), r)
+    assert fresh.current(Metric.PERIODIC_UPDATE) is None
+    state = run(
+        [
+            opened(),
+            Replied(at=MON_9 + H, side=Side.PROVIDER),
+            StatusMoved(at=MON_9 + 2 * H, category=C.SOLVED),
+        ],
+        r,
+    )
+    update = reading(state, Metric.PERIODIC_UPDATE, MON_9 + 8 * H, r)
+    assert update.state == "paused" and update.elapsed.business == H  # type: ignore[attr-defined]
