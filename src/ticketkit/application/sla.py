@@ -163,17 +163,14 @@ def _calendar_entry(  # noqa: PLR0917 - the calendar's attributes, in their orde
     organisation_id: UUID | None,
     is_default: bool,
 ) -> SlaCalendar:
-    try:
-        return SlaCalendar(
-            tenant_id=s.tenant_id,
-            id=ident,
-            name=name.strip(),
-            calendar=calendar,
-            organisation_id=organisation_id,
-            is_default=is_default,
-        )
-    except ValidationError as exc:  # an organisation's calendar as the default
-        raise ValidationError(exc.errors) from None
+    return SlaCalendar(  # an organisation's calendar as the default: ValidationError
+        tenant_id=s.tenant_id,
+        id=ident,
+        name=name.strip(),
+        calendar=calendar,
+        organisation_id=organisation_id,
+        is_default=is_default,
+    )
 
 
 def _drop_default(s: Session, calendars: Iterable[SlaCalendar]) -> None:
