@@ -15,7 +15,7 @@ it to ``now`` the same way, without changing anything stored.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Container, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -93,7 +93,7 @@ class Replied(Fact):
 def facts_from_events(
     events: Iterable[Event],
     *,
-    provider_organisations: Collection[UUID],
+    provider_organisations: Container[UUID],
     category_of: Callable[[str], StatusCategory],
 ) -> Iterator[Fact]:
     """The facts in ``events`` (a ticket's history, in order). A public comment is the
