@@ -3,12 +3,12 @@ changes the ticket: the policy is chosen again, the new events are folded into t
 clocks (or the whole history replayed, when the policy or calendar changed), and the
 instants a sweep and the lists need are stored beside them.
 
-``ClockKeeper`` reads the tenant's policies and calendars once per unit of work (the SQL
-adapter decodes each stored definition once per process). What else it reads, it reads
-only when asked: an organisation's kind when a public comment's side is (by key, once per
-organisation), the ticket's organisation chain when a policy condition or a calendar
-looks at organisations. A tenant without policies costs one read per change and stores
-nothing.
+``ClockKeeper`` reads the tenant's policies and calendars once per unit of work, together
+(one statement on SQL, which decodes each stored definition once per process). What else
+it reads, it reads only when asked: an organisation's kind when a public comment's side is
+(by key, once per organisation), the ticket's organisation chain when a policy condition
+or a calendar looks at organisations. A tenant without policies costs one read per change
+and stores nothing; a change that moves no clock (an internal note) writes none.
 """
 
 from __future__ import annotations
@@ -63,13 +63,21 @@ class ClockKeeper:
 
     def policies(self) -> list[SlaPolicy]:
         if self._policies is None:
-            self._policies = self.uow.sla_policies.all()
+            self._configure()
+        assert self._policies is not None
         return self._policies
 
     def calendars(self) -> dict[UUID, SlaCalendar]:
         if self._calendars is None:
-            self._calendars = {c.id: c for c in self.uow.calendars.all()}
+            self._configure()
+        assert self._calendars is not None
         return self._calendars
+
+    def _configure(self) -> None:
+        """Policies and calendars, read together: every change needs both."""
+        policies, calendars = self.uow.sla_configuration()
+        self._policies = policies
+        self._calendars = {c.id: c for c in calendars}
 
     def providers(self) -> frozenset[UUID]:
         if self._providers is None:

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     Executable,
+    Integer,
     Row,
     Text,
     and_,
@@ -27,8 +29,12 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
+    null,
     select,
+    type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,7 +43,7 @@ from sqlalchemy.sql.elements import ColumnClause
 
 from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.mapping import TICKETS
-from ticketkit.adapters.sqlalchemy.types import UTCDateTime
+from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, text_type
 from ticketkit.domain.calendars import Calendar, calendar_from_dict, calendar_to_dict
 from ticketkit.domain.sla.policies import SlaPolicy
 from ticketkit.domain.sla.records import ActionState, DeferredAction, SlaCalendar, TicketClocks
@@ -104,6 +110,27 @@ _POLICIES = (
     .order_by(_pol.c.position, _pol.c.id)
 )
 _SAVE_POLICY = update(_pol).where(_by_id(_pol))
+
+#: Calendars and policies in one read (``configuration``): the calendars first, by name,
+#: then the policies by position, each in the columns of its own read (NULL where the
+#: other kind has one).
+_CONFIGURATION = union_all(
+    select(
+        literal("calendar").label("kind"),
+        type_coerce(null(), Integer()).label("position"),
+        *_CALENDAR_COLUMNS,
+    ).where(_cal.c.tenant_id == bindparam("tenant")),
+    select(
+        literal("policy").label("kind"),
+        _pol.c.position,
+        _pol.c.tenant_id,
+        _pol.c.id,
+        type_coerce(null(), text_type()).label("name"),
+        type_coerce(null(), Id()).label("organisation_id"),
+        type_coerce(null(), Boolean()).label("is_default"),
+        _POLICY_DEFINITION,
+    ).where(_pol.c.tenant_id == bindparam("tenant")),
+).order_by(literal_column("kind"), literal_column("position"), literal_column("name"), "id")
 _REMOVE_POLICY = delete(_pol).where(_by_id(_pol))
 
 _CLOCKS = select(_clk).where(_by_id(_clk, "ticket_id"))
@@ -329,6 +356,16 @@ class Policies(_Repository, SlaPolicyRepository):
 
     def all(self) -> list[SlaPolicy]:
         return [_decoded_policy(r.definition) for r in self._read(_POLICIES)]
+
+    def configuration(self) -> tuple[list[SlaPolicy], list[SlaCalendar]]:
+        """Every policy and every calendar, in one read (``UnitOfWork.sla_configuration``)."""
+        policies, calendars = [], []
+        for row in self._read(_CONFIGURATION):
+            if row.kind == "policy":
+                policies.append(_decoded_policy(row.definition))
+            else:
+                calendars.append(_calendar(row))
+        return policies, calendars
 
 
 class Clocks(_Repository, TicketClockRepository):
