@@ -195,7 +195,8 @@ class ClockKeeper:
             next_firing_at=next_firing_at(state, rules, fired),
             next_due_at=next_due_at(state, rules),
         )
-        self.uow.clocks.put(clocks)
+        if clocks != stored:  # an internal note, say, moves no clock: nothing to write
+            self.uow.clocks.put(clocks)
         ticket.sla_due_at = clocks.next_due_at
         return clocks
 
