@@ -416,8 +416,9 @@ def _settle(state: ClockState, rules: ClockRules) -> ClockState:
     targets = rules.targets(state.priority)
     clocks = []
     for clock in state.clocks:
-        target = targets.of(clock.metric)
-        if clock.running and target is not None:
+        # Only a running clock can reach a level: a long history's met cycles are passed by.
+        target = targets.of(clock.metric) if clock.running else None
+        if target is not None:
             ran = clock.elapsed.measure(target)
             late = tuple(
                 Crossing(level=level, percent=percent, at=state.at)
