@@ -74,3 +74,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/tickets.py", *session.posargs)
     session.run("python", "bench/floors.py")
     session.run("python", "bench/calendars.py")
+    session.run("python", "bench/sla.py")

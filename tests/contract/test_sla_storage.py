@@ -157,6 +157,33 @@ def test_policies_round_trip_in_the_order_they_are_tried(storage: Storage) -> No
         uow.sla_policies.save(bronze)
 
 
+def test_the_sla_configuration_is_the_policies_and_calendars_read_together(
+    storage: Storage,
+) -> None:
+    s = seed(storage)
+    office = calendar(s, "Office", is_default=True)
+    support = calendar(s, "Support", organisation_id=s.org, definition=Calendar.always("UTC"))
+    gold, silver = policy(s, "Gold", 20, calendar_id=office.id), policy(s, "Silver", 10)
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.sla_configuration() == ([], [])
+        for c in (support, office):
+            uow.calendars.add(c)
+        uow.sla_policies.add(gold)
+        assert uow.sla_configuration() == ([gold], [office, support]), "its own writes"
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        uow.sla_policies.add(silver)
+        uow.commit()
+    with storage.unit_of_work(s.tenant) as uow:
+        assert uow.sla_configuration() == ([silver, gold], [office, support])
+        assert uow.sla_configuration() == (uow.sla_policies.all(), uow.calendars.all())
+        renamed = attrs.evolve(support, name="After hours")
+        uow.calendars.save(renamed)
+        assert uow.sla_configuration() == ([silver, gold], [renamed, office])
+    with storage.unit_of_work(seed(storage).tenant) as uow:
+        assert uow.sla_configuration() == ([], []), "another tenant's are not read"
+
+
 # -- clocks and firings -----------------------------------------------------------------
 
 

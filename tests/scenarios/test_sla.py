@@ -210,6 +210,47 @@ def test_on_hold_pauses_nothing_of_the_customers_wait(world: World) -> None:
     assert clock_of(world, ticket, Metric.RESOLUTION).state == "running"  # type: ignore[attr-defined]
 
 
+def test_an_organisations_policy_and_calendar_reach_the_tickets_of_its_children(
+    world: World,
+) -> None:
+    desk, admin = world.desk, world.admin
+    holding = desk.create_organisation(admin, name="GlobalTech Holding")
+    branch = desk.create_organisation(admin, name="GlobalTech Wien", parent_id=holding.id)
+    project = desk.create_project(admin, organisation_id=branch.id, name="Wien Support")
+    desk.create_calendar(
+        admin,
+        name="Holding hours",
+        calendar={"zone": "Europe/Berlin", "week": {d: ["10:00-12:00"] for d in WEEKDAYS}},
+        organisation_id=holding.id,
+    )
+    desk.create_sla_policy(
+        admin,
+        name="Holding",
+        position=1,
+        conditions=[{"attribute": "organisation", "values": [str(holding.id)]}],
+        targets={"normal": {"first_response": 3 * H}},
+    )
+    ticket = desk.create_ticket(
+        world.max,
+        project_id=project.id,
+        type_id=world.support_type,
+        title="Drucker offline",
+        fields={"sla_level": "Gold", "affected_systems": ["Webserver"]},
+    ).id
+    sla = desk.ticket_sla(world.max, ticket)
+    assert sla is not None and (sla.policy_name, sla.calendar_name) == ("Holding", "Holding hours")
+    # Opened Monday 09:00: two business hours that day (10-12), the third on Tuesday.
+    first = clock_of(world, ticket, Metric.FIRST_RESPONSE)
+    assert first.due_at == berlin(2026, 5, 19, 11, 0)  # type: ignore[attr-defined]
+    world.clock.advance(2 * H)
+    desk.add_comment(world.max, ticket, "Wir sind dran.", visibility=Visibility.PUBLIC)
+    met = clock_of(world, ticket, Metric.FIRST_RESPONSE)
+    assert met.state == "met" and met.elapsed.business == H  # type: ignore[attr-defined]
+    # GlobalTech's own tickets are no child of the holding: Gold, on the default calendar.
+    gold = desk.ticket_sla(world.max, open_ticket(world))
+    assert gold is not None and (gold.policy_name, gold.calendar_name) == ("Gold", "Berlin office")
+
+
 def test_guests_see_no_clocks_unless_the_setting_says_so(world: World) -> None:
     ticket = open_ticket(world)
     with pytest.raises(PermissionDenied):

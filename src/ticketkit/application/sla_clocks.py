@@ -3,19 +3,24 @@ changes the ticket: the policy is chosen again, the new events are folded into t
 clocks (or the whole history replayed, when the policy or calendar changed), and the
 instants a sweep and the lists need are stored beside them.
 
-``ClockKeeper`` reads the tenant's policies, calendars and provider organisation once per
-unit of work; a tenant without policies costs one read per change and stores nothing.
+``ClockKeeper`` reads the tenant's policies and calendars once per unit of work, together
+(one statement on SQL, which decodes each stored definition once per process). What else
+it reads, it reads only when asked: an organisation's kind when a public comment's side is
+(by key, once per organisation), the ticket's organisation chain when a policy condition
+or a calendar looks at organisations. A tenant without policies costs one read per change
+and stores nothing; a change that moves no clock (an internal note) writes none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from uuid import UUID
 
 from ticketkit.domain.calendars import Calendar
 from ticketkit.domain.events import Event, TicketCreated
 from ticketkit.domain.model import OrganisationKind, Ticket, TicketType
 from ticketkit.domain.sla import (
+    Attribute,
     ClockRules,
     ClockState,
     PolicySubject,
@@ -46,23 +51,33 @@ class ClockKeeper:
         self._calendars: dict[UUID, SlaCalendar] | None = None
         self._providers: frozenset[UUID] | None = None
         self._chains: dict[UUID, tuple[UUID, ...]] = {}
+        self._sides = _Providers(uow)
 
     def forget(self) -> None:
         """Read policies, calendars and organisations afresh (they changed in this unit)."""
         self._policies = self._calendars = self._providers = None
         self._chains.clear()
+        self._sides = _Providers(self.uow)
 
     # -- what the tenant configured, read once -----------------------------------------------
 
     def policies(self) -> list[SlaPolicy]:
         if self._policies is None:
-            self._policies = self.uow.sla_policies.all()
+            self._configure()
+        assert self._policies is not None
         return self._policies
 
     def calendars(self) -> dict[UUID, SlaCalendar]:
         if self._calendars is None:
-            self._calendars = {c.id: c for c in self.uow.calendars.all()}
+            self._configure()
+        assert self._calendars is not None
         return self._calendars
+
+    def _configure(self) -> None:
+        """Policies and calendars, read together: every change needs both."""
+        policies, calendars = self.uow.sla_configuration()
+        self._policies = policies
+        self._calendars = {c.id: c for c in calendars}
 
     def providers(self) -> frozenset[UUID]:
         if self._providers is None:
@@ -70,30 +85,39 @@ class ClockKeeper:
             self._providers = frozenset(o.id for o in found)
         return self._providers
 
-    def subject(self, ticket: Ticket) -> PolicySubject:
-        """What policy conditions read of ``ticket``."""
-        chain = self._chains.get(ticket.project_id)
+    def chain(self, project_id: UUID) -> tuple[UUID, ...]:
+        """The organisation owning the project, then its parents (read once per project)."""
+        chain = self._chains.get(project_id)
         if chain is None:
-            project = self.uow.projects.get(ticket.project_id)
+            project = self.uow.projects.get(project_id)
             owner = project.organisation_id if project is not None else None
             chain = tuple(self.uow.access.chain_of(owner)) if owner is not None else ()
-            self._chains[ticket.project_id] = chain
+            self._chains[project_id] = chain
+        return chain
+
+    def subject(self, ticket: Ticket) -> PolicySubject:
+        """What policy conditions read of ``ticket``: its organisations only when a
+        condition looks at them."""
+        looked_at = any(
+            c.attribute == Attribute.ORGANISATION for p in self.policies() for c in p.conditions
+        )
         return PolicySubject(
             priority=ticket.priority,
-            organisation_ids=chain,
+            organisation_ids=self.chain(ticket.project_id) if looked_at else (),
             type_id=ticket.type_id,
             project_id=ticket.project_id,
             fields=ticket.fields,
         )
 
-    def calendar_for(self, policy: SlaPolicy, subject: PolicySubject) -> SlaCalendar | None:
-        """The policy's own calendar; else the nearest organisation's, up the ticket's
-        organisation chain; else the tenant's default; else None (around the clock)."""
+    def calendar_for(self, policy: SlaPolicy, project_id: UUID) -> SlaCalendar | None:
+        """The policy's own calendar; else the nearest organisation's, up the chain of the
+        organisation owning the project; else the tenant's default; else None (around the
+        clock)."""
         calendars = self.calendars()
         if policy.calendar_id is not None and policy.calendar_id in calendars:
             return calendars[policy.calendar_id]
         owned = {c.organisation_id: c for c in calendars.values() if c.organisation_id}
-        for organisation_id in subject.organisation_ids:
+        for organisation_id in self.chain(project_id) if owned else ():
             if organisation_id in owned:
                 return owned[organisation_id]
         return next((c for c in calendars.values() if c.is_default), None)
@@ -128,7 +152,7 @@ class ClockKeeper:
                 self.uow.clocks.remove(ticket.id)
             ticket.sla_due_at = None
             return None
-        calendar = self.calendar_for(policy, subject)
+        calendar = self.calendar_for(policy, ticket.project_id)
         rules = ClockRules.of(policy, calendar.calendar if calendar else AROUND_THE_CLOCK)
         calendar_id = calendar.id if calendar else None
 
@@ -145,7 +169,7 @@ class ClockKeeper:
         ):
             state = stored.state
             for fact in facts_from_events(
-                events, provider_organisations=self.providers(), category_of=category_of
+                events, provider_organisations=self._sides, category_of=category_of
             ):
                 state = apply(state, fact, rules)
         else:
@@ -153,7 +177,7 @@ class ClockKeeper:
                 history = [*self.uow.events.for_ticket(ticket.id, TRUE), *events]
             state = replay(
                 facts_from_events(
-                    history, provider_organisations=self.providers(), category_of=category_of
+                    history, provider_organisations=self._sides, category_of=category_of
                 ),
                 rules,
             )
@@ -171,7 +195,8 @@ class ClockKeeper:
             next_firing_at=next_firing_at(state, rules, fired),
             next_due_at=next_due_at(state, rules),
         )
-        self.uow.clocks.put(clocks)
+        if clocks != stored:  # an internal note, say, moves no clock: nothing to write
+            self.uow.clocks.put(clocks)
         ticket.sla_due_at = clocks.next_due_at
         return clocks
 
@@ -187,3 +212,25 @@ class ClockKeeper:
                 return None
             calendar = found.calendar
         return ClockRules.of(policy, calendar)
+
+
+class _Providers(Container[UUID]):
+    """Which organisations are providers, looked up one at a time when a public comment's
+    side is asked (by key, or from the unit of work's identity map): a change without a
+    public comment reads none, and one with a comment reads its author's organisation."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._known: dict[object, bool] = {}
+
+    def __contains__(self, organisation_id: object) -> bool:
+        known = self._known.get(organisation_id)
+        if known is None:
+            found = (
+                self._uow.organisations.get(organisation_id)
+                if isinstance(organisation_id, UUID)
+                else None
+            )
+            known = found is not None and found.kind is OrganisationKind.PROVIDER
+            self._known[organisation_id] = known
+        return known

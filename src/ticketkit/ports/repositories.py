@@ -31,6 +31,8 @@ from ticketkit.domain.model import (
 )
 from ticketkit.domain.notifications import Notification
 from ticketkit.domain.settings import SETTINGS, ChildSharing, SettingValue, resolve
+from ticketkit.domain.sla.policies import SlaPolicy
+from ticketkit.domain.sla.records import SlaCalendar
 from ticketkit.errors import TicketkitError
 from ticketkit.policy.predicates import Eq, Predicate, all_of, one_of
 from ticketkit.ports.sla import (
@@ -443,6 +445,12 @@ class UnitOfWork(abc.ABC):
         A unit of work inside a transaction that a host framework owns (Django's) calls it
         when that transaction commits, and never if it rolls back."""
         callback()
+
+    def sla_configuration(self) -> tuple[list[SlaPolicy], list[SlaCalendar]]:
+        """The tenant's SLA policies (as ``sla_policies.all()``) and calendars (as
+        ``calendars.all()``): what every ticket change reads. Two reads here; an adapter
+        may answer in one."""
+        return self.sla_policies.all(), self.calendars.all()
 
     def record(self, event: Event) -> None:
         """Append ``event`` to the history and remember it for dispatch after commit."""

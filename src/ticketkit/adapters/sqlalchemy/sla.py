@@ -10,21 +10,31 @@ when its key is there already; finishing an action is an update of a waiting one
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     Executable,
+    Integer,
     Row,
+    Text,
     and_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
+    literal,
     literal_column,
+    null,
     select,
+    type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,8 +43,8 @@ from sqlalchemy.sql.elements import ColumnClause
 
 from ticketkit.adapters.sqlalchemy import tables
 from ticketkit.adapters.sqlalchemy.mapping import TICKETS
-from ticketkit.adapters.sqlalchemy.types import UTCDateTime
-from ticketkit.domain.calendars import calendar_from_dict, calendar_to_dict
+from ticketkit.adapters.sqlalchemy.types import Id, UTCDateTime, text_type
+from ticketkit.domain.calendars import Calendar, calendar_from_dict, calendar_to_dict
 from ticketkit.domain.sla.policies import SlaPolicy
 from ticketkit.domain.sla.records import ActionState, DeferredAction, SlaCalendar, TicketClocks
 from ticketkit.domain.sla.serialization import (
@@ -79,17 +89,48 @@ def _per_dialect(build: Callable[[Any], Executable]) -> dict[str, Executable]:
 
 # -- statements, built once ------------------------------------------------------------------
 
-_CALENDAR = select(_cal).where(_by_id(_cal))
+# Definitions are read as the text they are stored as: the key they are decoded under.
+_CALENDAR_COLUMNS = (
+    *(c for c in _cal.c if c.name != "definition"),
+    cast(_cal.c.definition, Text).label("definition"),
+)
+_CALENDAR = select(*_CALENDAR_COLUMNS).where(_by_id(_cal))
 _CALENDARS = (
-    select(_cal).where(_cal.c.tenant_id == bindparam("tenant")).order_by(_cal.c.name, _cal.c.id)
+    select(*_CALENDAR_COLUMNS)
+    .where(_cal.c.tenant_id == bindparam("tenant"))
+    .order_by(_cal.c.name, _cal.c.id)
 )
 _SAVE_CALENDAR = update(_cal).where(_by_id(_cal))
 
-_POLICY = select(_pol).where(_by_id(_pol))
+_POLICY_DEFINITION = cast(_pol.c.definition, Text).label("definition")
+_POLICY = select(_POLICY_DEFINITION).where(_by_id(_pol))
 _POLICIES = (
-    select(_pol).where(_pol.c.tenant_id == bindparam("tenant")).order_by(_pol.c.position, _pol.c.id)
+    select(_POLICY_DEFINITION)
+    .where(_pol.c.tenant_id == bindparam("tenant"))
+    .order_by(_pol.c.position, _pol.c.id)
 )
 _SAVE_POLICY = update(_pol).where(_by_id(_pol))
+
+#: Calendars and policies in one read (``configuration``): the calendars first, by name,
+#: then the policies by position, each in the columns of its own read (NULL where the
+#: other kind has one).
+_CONFIGURATION = union_all(
+    select(
+        literal("calendar").label("kind"),
+        type_coerce(null(), Integer()).label("position"),
+        *_CALENDAR_COLUMNS,
+    ).where(_cal.c.tenant_id == bindparam("tenant")),
+    select(
+        literal("policy").label("kind"),
+        _pol.c.position,
+        _pol.c.tenant_id,
+        _pol.c.id,
+        type_coerce(null(), text_type()).label("name"),
+        type_coerce(null(), Id()).label("organisation_id"),
+        type_coerce(null(), Boolean()).label("is_default"),
+        _POLICY_DEFINITION,
+    ).where(_pol.c.tenant_id == bindparam("tenant")),
+).order_by(literal_column("kind"), literal_column("position"), literal_column("name"), "id")
 _REMOVE_POLICY = delete(_pol).where(_by_id(_pol))
 
 _CLOCKS = select(_clk).where(_by_id(_clk, "ticket_id"))
@@ -164,6 +205,26 @@ _ACTIONS_OF = select(_act).where(_by_id(_act, "ticket_id")).order_by(_act.c.run_
 
 # -- rows --------------------------------------------------------------------------------------
 
+#: How many decoded definitions a process keeps (a tenant has a few of each).
+DECODED_DEFINITIONS = 256
+
+
+@functools.lru_cache(maxsize=DECODED_DEFINITIONS)
+def _decoded_calendar(text: str) -> Calendar:
+    """The calendar stored as ``text``, decoded once per process. Every unit of work that
+    changes a ticket reads the tenant's calendars and policies; decoding them (validating
+    the hours and holiday regions, structuring the targets) cost more than reading them.
+    Keyed by the stored text itself, so a changed definition is decoded anew and no
+    process ever serves one that is gone; the values are immutable, shared safely."""
+    return calendar_from_dict(json.loads(text))
+
+
+@functools.lru_cache(maxsize=DECODED_DEFINITIONS)
+def _decoded_policy(text: str) -> SlaPolicy:
+    """The policy stored as ``text``, decoded once per process (as ``_decoded_calendar``;
+    its targets are a read-only ``Mapping``)."""
+    return policy_from_dict(json.loads(text))
+
 
 def _calendar_row(calendar: SlaCalendar) -> dict[str, Any]:
     return {
@@ -179,7 +240,7 @@ def _calendar(row: Row[Any]) -> SlaCalendar:
         tenant_id=row.tenant_id,
         id=row.id,
         name=row.name,
-        calendar=calendar_from_dict(row.definition),
+        calendar=_decoded_calendar(row.definition),
         organisation_id=row.organisation_id,
         is_default=row.is_default,
     )
@@ -283,7 +344,7 @@ class Policies(_Repository, SlaPolicyRepository):
 
     def get(self, ident: UUID) -> SlaPolicy | None:
         rows = self._read(_POLICY, ident=ident)
-        return policy_from_dict(rows[0].definition) if rows else None
+        return _decoded_policy(rows[0].definition) if rows else None
 
     def save(self, policy: SlaPolicy) -> None:
         self._uow._check_tenant(policy)
@@ -294,7 +355,17 @@ class Policies(_Repository, SlaPolicyRepository):
         return self._change(_REMOVE_POLICY, ident=ident) == 1
 
     def all(self) -> list[SlaPolicy]:
-        return [policy_from_dict(r.definition) for r in self._read(_POLICIES)]
+        return [_decoded_policy(r.definition) for r in self._read(_POLICIES)]
+
+    def configuration(self) -> tuple[list[SlaPolicy], list[SlaCalendar]]:
+        """Every policy and every calendar, in one read (``UnitOfWork.sla_configuration``)."""
+        policies, calendars = [], []
+        for row in self._read(_CONFIGURATION):
+            if row.kind == "policy":
+                policies.append(_decoded_policy(row.definition))
+            else:
+                calendars.append(_calendar(row))
+        return policies, calendars
 
 
 class Clocks(_Repository, TicketClockRepository):

@@ -57,6 +57,8 @@ from ticketkit.adapters.sqlalchemy.repositories import (
 from ticketkit.adapters.sqlalchemy.settings import Settings
 from ticketkit.adapters.sqlalchemy.sla import Actions, Calendars, Clocks, Policies
 from ticketkit.domain.model import Organisation, Person, Tenant, Ticket
+from ticketkit.domain.sla.policies import SlaPolicy
+from ticketkit.domain.sla.records import SlaCalendar
 from ticketkit.errors import Conflict, StorageError, TicketkitError
 from ticketkit.policy.predicates import Predicate
 from ticketkit.ports.repositories import Storage, UnitOfWork
@@ -192,9 +194,12 @@ class SqlUnitOfWork(UnitOfWork):
         self.outbox = Outbox(self)
         self.access = self._access = Access(self, array_params=dialect.name == "postgresql")
         self.calendars = Calendars(self)
-        self.sla_policies = Policies(self)
+        self.sla_policies = self._policies = Policies(self)
         self.clocks = Clocks(self)
         self.sla_actions = Actions(self)
+
+    def sla_configuration(self) -> tuple[list[SlaPolicy], list[SlaCalendar]]:
+        return self._policies.configuration()
 
     def _discard_buffers(self) -> None:
         for staged in self._staged.values():

@@ -15,7 +15,7 @@ it to ``now`` the same way, without changing anything stored.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Container, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -93,7 +93,7 @@ class Replied(Fact):
 def facts_from_events(
     events: Iterable[Event],
     *,
-    provider_organisations: Collection[UUID],
+    provider_organisations: Container[UUID],
     category_of: Callable[[str], StatusCategory],
 ) -> Iterator[Fact]:
     """The facts in ``events`` (a ticket's history, in order). A public comment is the
@@ -416,8 +416,9 @@ def _settle(state: ClockState, rules: ClockRules) -> ClockState:
     targets = rules.targets(state.priority)
     clocks = []
     for clock in state.clocks:
-        target = targets.of(clock.metric)
-        if clock.running and target is not None:
+        # Only a running clock can reach a level: a long history's met cycles are passed by.
+        target = targets.of(clock.metric) if clock.running else None
+        if target is not None:
             ran = clock.elapsed.measure(target)
             late = tuple(
                 Crossing(level=level, percent=percent, at=state.at)
