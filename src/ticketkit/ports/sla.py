@@ -81,9 +81,10 @@ class TicketClockRepository(abc.ABC):
     def due(self, now: datetime, limit: int) -> list[TicketClocks]:
         """Up to ``limit`` clocks with ``next_firing_at`` at or before ``now``, earliest
         first (ties by ticket id): one range read on the index of that column. Each ticket
-        is held for update for the rest of the unit of work; tickets another unit of work
-        holds are skipped (a concurrent sweep or a ticket write; the next sweep takes
-        them)."""
+        and its clocks are held for update for the rest of the unit of work, and the clocks
+        are returned as stored once held (what a ticket write committed meanwhile is seen);
+        tickets another unit of work holds are skipped (a concurrent sweep or a ticket
+        write; the next sweep takes them)."""
 
     @abc.abstractmethod
     def count_due(self, now: datetime) -> int:

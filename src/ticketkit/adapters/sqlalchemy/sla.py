@@ -2,10 +2,12 @@
 firings and deferred escalation actions. Every write goes to the database at once (no
 buffer): a sweep's statements are few and each must see the last.
 
-What makes the sweep safe is in the statements: ``due`` reads the clocks and locks their
-*tickets* (``FOR UPDATE OF`` the tickets ``SKIP LOCKED`` on PostgreSQL; SQLite's write lock,
-taken first), the order ticket writes lock in; a firing is an insert that does nothing
-when its key is there already; finishing an action is an update of a waiting one only.
+What makes the sweep safe is in the statements: ``due`` locks the due clocks with their
+*tickets* (``FOR UPDATE OF`` the tickets and the clocks ``SKIP LOCKED`` on PostgreSQL, the
+ticket first, the order ticket writes lock in; SQLite's write lock, taken first), so the
+clocks it returns are the ones stored once the ticket is held; a firing is an insert that
+does nothing when its key is there already; finishing an action is an update of a waiting
+one only.
 """
 
 from __future__ import annotations
@@ -139,16 +141,21 @@ _CLOCKS_OF = select(_clk).where(
     _clk.c.ticket_id.in_(bindparam("idents", expanding=True)),
 )
 _REMOVE_CLOCKS = delete(_clk).where(_by_id(_clk, "ticket_id"))
-#: Clocks that are due, earliest first, with their tickets locked: a concurrent sweep or
-#: ticket write holding one makes it skipped, never waited for (SQLite renders no FOR
-#: UPDATE: there the write lock, taken before, serialises the sweeps).
+#: Clocks that are due, earliest first, locked with their tickets (the ticket first, the
+#: order ticket writes lock in): a concurrent sweep or ticket write holding one makes it
+#: skipped, never waited for. The clocks rows are locked too, not only read: a row that a
+#: ticket write changed after this statement's snapshot, and committed before its ticket
+#: was locked here, is then read again as committed (and dropped if no longer due) instead
+#: of handed over as it was; and marking clocks stale waits for the sweep holding them
+#: instead of being overwritten by it. (SQLite renders no FOR UPDATE: there the write lock,
+#: taken before, serialises the sweeps.)
 _DUE_CLOCKS = (
     select(_clk)
     .join(_t, and_(_t.c.tenant_id == _clk.c.tenant_id, _t.c.id == _clk.c.ticket_id))
     .where(_clk.c.tenant_id == bindparam("tenant"), _clk.c.next_firing_at <= _NOW)
     .order_by(_clk.c.next_firing_at, _clk.c.ticket_id)
     .limit(bindparam("limit"))
-    .with_for_update(of=_t, skip_locked=True)
+    .with_for_update(of=(_t, _clk), skip_locked=True)
 )
 _COUNT_DUE = (
     select(func.count())
