@@ -6,6 +6,7 @@ nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -13,12 +14,13 @@ import attrs
 import pytest
 
 from ticketkit import CommentDraft, HelpDesk
+from ticketkit.application import sla_sweep
 from ticketkit.clock import ManualClock
 from ticketkit.demo_world import Seed000, seed_000
 from ticketkit.domain import SlaLevelReached, Status, StatusCategory, Workflow
 from ticketkit.domain.model import Actor, Priority, Role, Visibility
 from ticketkit.domain.sla import Metric, Target, Targets
-from ticketkit.errors import PermissionDenied, ValidationError
+from ticketkit.errors import Conflict, PermissionDenied, ValidationError
 from ticketkit.ports import Storage
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -282,6 +284,34 @@ def test_the_sweep_announces_each_warning_and_breach_once_internally(world: Worl
     assert all(e.visibility is Visibility.INTERNAL for e in reached)
     guest = world.desk.timeline(world.sandra, ticket)
     assert not any(isinstance(e.event, SlaLevelReached) for e in guest)
+
+
+def test_a_sweep_batch_that_loses_a_race_runs_again_alone_and_the_report_keeps_the_rest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = [open_ticket(world) for _ in range(3)]
+    world.clock.advance(5 * H)
+    real = sla_sweep._sweep_ticket
+    calls = 0
+
+    def loses_once(s: Any, clocks: Any) -> sla_sweep.SweepReport:
+        nonlocal calls
+        calls += 1
+        report = real(s, clocks)
+        if calls == 2:  # the second batch wrote its levels, then lost to another writer
+            raise Conflict("ticket", clocks.ticket_id, 1)
+        return report
+
+    monkeypatch.setattr(sla_sweep, "_sweep_ticket", loses_once)
+    report = world.desk.sweep_sla(world.admin.tenant_id, batch=1)
+    assert (report.tickets, report.breaches) == (3, 3)
+    for ticket in tickets:  # the lost batch's writes were rolled back, then made once
+        breaches = [
+            e.event
+            for e in world.desk.timeline(world.max, ticket)
+            if isinstance(e.event, SlaLevelReached) and e.event.level == "breach"
+        ]
+        assert len(breaches) == 1
 
 
 def test_bad_configuration_is_refused_by_name_and_writes_nothing(world: World) -> None:

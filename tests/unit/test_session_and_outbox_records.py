@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import threading
+import types
 import weakref
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
 
 from ticketkit.adapters.memory import MemoryStorage
 from ticketkit.application import HelpDesk
+from ticketkit.application.acknowledgements import Acknowledgements
 from ticketkit.application.session import Services, Session
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.policy import DEFAULT_POLICY, Policy
+from ticketkit.ports.repositories import Storage
 
 AT = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
 
@@ -65,3 +72,54 @@ def test_a_sessions_caches_are_its_own_and_go_with_it() -> None:
     del first
     gc.collect()
     assert gone() is None
+
+
+class _SlowOutbox:
+    """An outbox whose acknowledgement waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.acknowledged: list[UUID] = []
+
+    def acknowledge(self, ids: list[UUID], *, delivered_to: tuple[str, ...], at: datetime) -> int:
+        self.entered.set()
+        assert self.release.wait(5)
+        self.acknowledged.extend(ids)
+        return len(ids)
+
+
+class _SlowStorage:
+    def __init__(self) -> None:
+        self.outbox = _SlowOutbox()
+
+    @contextlib.contextmanager
+    def unit_of_work(self, tenant_id: UUID) -> Iterator[Any]:
+        yield types.SimpleNamespace(outbox=self.outbox, commit=lambda: None)
+
+
+def test_a_flush_returns_only_after_an_acknowledgement_write_under_way_is_done() -> None:
+    storage = _SlowStorage()
+    acks = Acknowledgements(cast(Storage, storage), batch=1)
+    note = Notification(
+        tenant_id=UUID(int=1),
+        id=UUID(int=2),
+        event_id=UUID(int=3),
+        ticket_id=UUID(int=4),
+        recipient_id=UUID(int=5),
+        created_at=AT,
+        updated_at=AT,
+    ).delivered(("mail",), AT)
+    writer = threading.Thread(target=acks.add, args=([note],))  # a full batch: writes
+    writer.start()
+    assert storage.outbox.entered.wait(5)
+    flushed = threading.Event()
+    flusher = threading.Thread(target=lambda: (acks.write(), flushed.set()))
+    flusher.start()
+    # The flush found nothing waiting, but must not return before the write under way.
+    assert not flushed.wait(0.3)
+    storage.outbox.release.set()
+    assert flushed.wait(5)
+    assert storage.outbox.acknowledged == [note.id]
+    writer.join(5)
+    flusher.join(5)

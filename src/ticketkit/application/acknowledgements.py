@@ -30,6 +30,9 @@ class Acknowledgements:
     _waiting: dict[UUID, list[Notification]] = attrs.field(factory=dict, init=False)
     _since: float = attrs.field(default=0.0, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+    #: Held for a whole write, so a ``write`` (a flush, a close) returns only after a
+    #: write already under way in another thread (the timer's, a full batch's) is done.
+    _writing: threading.Lock = attrs.field(factory=threading.Lock, init=False)
     _timer: threading.Timer | None = attrs.field(default=None, init=False)
 
     def add(self, notes: list[Notification]) -> None:
@@ -57,23 +60,24 @@ class Acknowledgements:
     def write(self) -> None:
         """Write every acknowledgement held: one set-based write per tenant and set of
         plugins, instead of one row update per notification."""
-        with self._lock:
-            waiting, self._waiting = self._waiting, {}
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        for tenant_id, notes in waiting.items():
-            groups: dict[tuple[str, ...], list[Notification]] = {}
-            for note in notes:
-                groups.setdefault(note.delivered_to, []).append(note)
-            with self.storage.unit_of_work(tenant_id) as uow:
-                for delivered_to, group in groups.items():
-                    uow.outbox.acknowledge(
-                        [n.id for n in group],
-                        delivered_to=delivered_to,
-                        at=max(n.updated_at for n in group),
-                    )
-                uow.commit()
+        with self._writing:
+            with self._lock:
+                waiting, self._waiting = self._waiting, {}
+                timer, self._timer = self._timer, None
+            if timer is not None:
+                timer.cancel()
+            for tenant_id, notes in waiting.items():
+                groups: dict[tuple[str, ...], list[Notification]] = {}
+                for note in notes:
+                    groups.setdefault(note.delivered_to, []).append(note)
+                with self.storage.unit_of_work(tenant_id) as uow:
+                    for delivered_to, group in groups.items():
+                        uow.outbox.acknowledge(
+                            [n.id for n in group],
+                            delivered_to=delivered_to,
+                            at=max(n.updated_at for n in group),
+                        )
+                    uow.commit()
 
     def _in_time(self) -> None:
         try:

@@ -371,16 +371,13 @@ class HelpDesk(Operations):
         tenants = [tenant_id] if tenant_id is not None else self.storage.tenant_ids()
         total = SweepReport()
         for tenant in tenants:
-            total += self._retried(
-                partial(
-                    sla_sweep.sweep_tenant,
-                    self._services,
-                    self.storage,
-                    tenant,
-                    batch=batch,
-                    after_commit=lambda uow, s: self._dispatcher.after_commit(uow, s.prepared),
-                    progress=progress,
-                )
+            total += sla_sweep.sweep_tenant(
+                self._services,
+                self.storage,
+                tenant,
+                batch=batch,
+                after_commit=lambda uow, s: self._dispatcher.after_commit(uow, s.prepared),
+                progress=progress,
             )
         return total
 
@@ -396,18 +393,6 @@ class HelpDesk(Operations):
             with self.storage.unit_of_work(tenant, read_only=True) as uow:
                 count += uow.clocks.count_due(now)
         return count
-
-    @staticmethod
-    def _retried(work: Callable[[], T], attempts: int = 5) -> T:
-        """``work()``, run again when it lost a race to a concurrent writer (its unit of
-        work rolled back whole; what it committed before stays)."""
-        for attempt in range(1, attempts + 1):
-            try:
-                return work()
-            except Conflict:
-                if attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 __all__ = ["MAX_DELIVERY_BATCH", "Batch", "HelpDesk"]

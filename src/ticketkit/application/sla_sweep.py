@@ -11,6 +11,7 @@ and in the outbox, at most once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
 import attrs
@@ -28,7 +29,13 @@ from ticketkit.domain.sla import (
 )
 from ticketkit.domain.sla.records import ActionState, DeferredAction, TicketClocks
 from ticketkit.domain.values import Priority, Visibility
+from ticketkit.errors import Conflict
 from ticketkit.ports.repositories import Storage, UnitOfWork
+
+T = TypeVar("T")
+
+#: How often a batch that lost a race to a concurrent writer is run again.
+ATTEMPTS = 5
 
 #: Priorities from lowest to highest: an escalation raises, never lowers.
 _RANK = {p: i for i, p in enumerate(Priority)}
@@ -70,21 +77,37 @@ def sweep_tenant(
     after_commit: AfterCommit,
     progress: Callable[[SweepReport], None] | None = None,
 ) -> SweepReport:
-    """Sweep one tenant until nothing is due: clocks first, then waiting actions."""
+    """Sweep one tenant until nothing is due: clocks first, then waiting actions. Each
+    batch is one unit of work; a batch that lost a race is run again on its own, so what
+    earlier batches committed stays counted."""
     total = SweepReport()
     while True:
-        done = _sweep_clocks(services, storage, tenant_id, batch, after_commit)
+        done = _retried(lambda: _sweep_clocks(services, storage, tenant_id, batch, after_commit))
         total += done
         if progress is not None and done.tickets:
             progress(done)
         if done.tickets < batch:
             break
     while True:
-        taken, carried_out = _run_waiting_actions(services, storage, tenant_id, batch, after_commit)
+        taken, carried_out = _retried(
+            lambda: _run_waiting_actions(services, storage, tenant_id, batch, after_commit)
+        )
         total += SweepReport(actions=carried_out)
         if taken < batch:
             break
     return total
+
+
+def _retried(work: Callable[[], T]) -> T:
+    """``work()``, run again when its unit of work lost a race to a concurrent writer (it
+    rolled back whole, so running it again is safe)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return work()
+        except Conflict:
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _sweep_clocks(
