@@ -153,24 +153,31 @@ class ClockKeeper:
             ticket.sla_due_at = None
             return None
         calendar = self.calendar_for(policy, ticket.project_id)
-        rules = ClockRules.of(policy, calendar.calendar if calendar else AROUND_THE_CLOCK)
         calendar_id = calendar.id if calendar else None
 
         def category_of(status: str) -> StatusCategory:
             found = ticket_type.workflow.status(status)
             return found.category if found is not None else StatusCategory.OPEN
 
-        state: ClockState | None
-        if (
+        facts = list(
+            facts_from_events(events, provider_organisations=self._sides, category_of=category_of)
+        )
+        on_same_rules = (
             stored is not None
             and not stored.stale
             and stored.policy_id == policy.id
             and stored.calendar_id == calendar_id
-        ):
+        )
+        if stored is not None and on_same_rules and not facts:
+            # Same rules, nothing new (an internal note, an assignment): the stored due
+            # times are what computing them again would give.
+            ticket.sla_due_at = stored.next_due_at
+            return stored
+        rules = ClockRules.of(policy, calendar.calendar if calendar else AROUND_THE_CLOCK)
+        state: ClockState | None
+        if stored is not None and on_same_rules:
             state = stored.state
-            for fact in facts_from_events(
-                events, provider_organisations=self._sides, category_of=category_of
-            ):
+            for fact in facts:
                 state = apply(state, fact, rules)
         else:
             if history is None:
@@ -195,7 +202,7 @@ class ClockKeeper:
             next_firing_at=next_firing_at(state, rules, fired),
             next_due_at=next_due_at(state, rules),
         )
-        if clocks != stored:  # an internal note, say, moves no clock: nothing to write
+        if clocks != stored:  # a public comment already answered moves nothing, say
             self.uow.clocks.put(clocks)
         ticket.sla_due_at = clocks.next_due_at
         return clocks
