@@ -108,6 +108,8 @@ def run(
                 late_minutes,
                 start,
                 crash_after is None,
+                # the others begin once the crashing one has claimed its batch
+                str(outs[0]) if crash_after is not None and i > 0 else None,
             ),
         )
         for i, out in enumerate(outs)

@@ -6,6 +6,7 @@ spawned process starts quickly."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 from multiprocessing.synchronize import Barrier
 from uuid import UUID
@@ -45,11 +46,14 @@ def dispatch(  # noqa: PLR0917 (a process target takes its arguments by position
     late_minutes: int,
     start: Barrier | None,
     rendezvous: bool = False,
+    after: str | None = None,
 ) -> None:
     """Deliver the tenant's due notifications until none are left (or crash). With
     ``rendezvous`` every dispatcher waits at ``start`` again after its first batch, so each
     has claimed one before any goes on (SQLite hands its write lock to whoever asks first
-    after a commit: a dispatcher waiting in its busy handler could be starved)."""
+    after a commit: a dispatcher waiting in its busy handler could be starved). With
+    ``after`` (another dispatcher's key file) it starts only once that one has delivered a
+    key, so has claimed its first batch: for a dispatcher that crashes within it."""
     from ticketkit.adapters.sqlalchemy import (
         SqlStorage,
         create_postgres_engine,
@@ -68,6 +72,9 @@ def dispatch(  # noqa: PLR0917 (a process target takes its arguments by position
     desk = HelpDesk(SqlStorage(engine), clock=clock, plugins=plugins)
     if start is not None:
         start.wait(60)
+    deadline = time.monotonic() + 60
+    while after is not None and not _delivered_some(after) and time.monotonic() < deadline:
+        time.sleep(0.01)
     delivered = desk.deliver_pending(UUID(tenant), limit=BATCH)
     if start is not None and rendezvous:
         start.wait(60)
@@ -75,3 +82,7 @@ def dispatch(  # noqa: PLR0917 (a process target takes its arguments by position
         delivered = desk.deliver_pending(UUID(tenant), limit=BATCH)
     desk.flush()
     engine.dispose()
+
+
+def _delivered_some(path: str) -> bool:
+    return os.path.exists(path) and os.path.getsize(path) > 0
