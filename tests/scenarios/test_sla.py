@@ -178,6 +178,80 @@ def test_reopening_a_solved_ticket_resumes_resolution_with_the_time_already_run(
     assert again.state == "running" and again.elapsed.business == 3 * H  # type: ignore[attr-defined]
 
 
+def latest(w: World, ticket_id: UUID, metric: Metric) -> Any:
+    """The newest cycle of ``metric`` on the ticket, as an agent reads it."""
+    sla = w.desk.ticket_sla(w.max, ticket_id)
+    assert sla is not None
+    return [c for c in sla.clocks if c.metric is metric][-1]
+
+
+def test_next_reply_runs_from_the_oldest_unanswered_reply_and_pauses_while_solved(
+    world: World,
+) -> None:
+    ticket = open_ticket(world)  # Monday 09:00
+    world.clock.advance(H / 2)
+    world.desk.add_comment(world.max, ticket, "Wir schauen nach.", visibility=Visibility.PUBLIC)
+    world.clock.advance(H / 2)
+    world.desk.add_comment(world.sandra, ticket, "Es eilt.", visibility=Visibility.PUBLIC)
+    world.clock.advance(H)
+    world.desk.add_comment(world.sandra, ticket, "Gibt es Neues?", visibility=Visibility.PUBLIC)
+    asked = latest(world, ticket, Metric.NEXT_REPLY)
+    # The follow-up at 11:00 moves nothing: 4 business hours from 10:00.
+    assert (asked.started_at, asked.due_at) == (berlin(2026, 5, 18, 10), berlin(2026, 5, 18, 14))
+    world.clock.advance(H)
+    world.desk.add_comment(world.max, ticket, "Neu gestartet.", visibility=Visibility.PUBLIC)
+    assert latest(world, ticket, Metric.NEXT_REPLY).state == "met"
+    world.clock.advance(H)
+    world.desk.add_comment(world.sandra, ticket, "Wieder weg.", visibility=Visibility.PUBLIC)
+    world.clock.advance(H)
+    world.desk.change_status(world.max, ticket, "solved")  # 14:00, an hour into cycle 2
+    world.clock.advance(24 * H)
+    solved = latest(world, ticket, Metric.NEXT_REPLY)
+    assert (solved.cycle, solved.state, solved.due_at) == (2, "paused", None)
+    world.desk.change_status(world.max, ticket, "open")  # Tuesday 14:00
+    reopened = latest(world, ticket, Metric.NEXT_REPLY)
+    assert reopened.state == "running" and reopened.elapsed.business == H
+    assert reopened.due_at == berlin(2026, 5, 19, 17)
+
+
+def test_update_clocks_want_a_provider_reply_every_n_hours_and_only_one_pauses_in_pending(
+    world: World,
+) -> None:
+    world.desk.create_sla_policy(
+        world.admin,
+        name="Bronze",
+        conditions=[{"attribute": "fields.sla_level", "values": ["Bronze"]}],
+        targets={"normal": Targets(periodic_update=2 * H, pausable_update=2 * H)},
+    )
+    ticket = open_ticket(world, "Bronze")  # Monday 09:00
+    world.clock.advance(H)
+    world.desk.add_comment(world.max, ticket, "Wir sind dran.", visibility=Visibility.PUBLIC)
+    world.clock.advance(H)
+    world.desk.change_status(  # 11:00: a reply, and now waiting on the customer
+        world.max,
+        ticket,
+        "pending",
+        comment=CommentDraft(body="Welche Version?", visibility=Visibility.PUBLIC),
+    )
+    world.clock.advance(3 * H)  # 14:00
+    periodic = latest(world, ticket, Metric.PERIODIC_UPDATE)
+    pausable = latest(world, ticket, Metric.PAUSABLE_UPDATE)
+    assert (periodic.cycle, periodic.breached) == (2, True)
+    assert periodic.due_at == berlin(2026, 5, 18, 13)
+    assert (pausable.cycle, pausable.state, pausable.breached) == (2, "paused", False)
+    world.desk.add_comment(world.sandra, ticket, "Version 12.", visibility=Visibility.PUBLIC)
+    world.clock.advance(H)  # 15:00: the customer's reply made it the provider's turn
+    pausable = latest(world, ticket, Metric.PAUSABLE_UPDATE)
+    assert pausable.state == "running" and pausable.elapsed.business == H
+    assert pausable.due_at == berlin(2026, 5, 18, 16)
+    world.desk.add_comment(world.max, ticket, "Behoben.", visibility=Visibility.PUBLIC)
+    world.desk.change_status(world.max, ticket, "solved")
+    world.clock.advance(5 * H)
+    for metric in (Metric.PERIODIC_UPDATE, Metric.PAUSABLE_UPDATE):
+        done = latest(world, ticket, metric)
+        assert (done.cycle, done.state, done.due_at) == (3, "paused", None), metric
+
+
 def test_raising_the_priority_recomputes_the_due_times_from_the_history(world: World) -> None:
     ticket = open_ticket(world)
     world.clock.advance(2 * H)
