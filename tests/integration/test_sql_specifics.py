@@ -24,11 +24,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tests.support.records import NOW, Seeded, comment, seed, ticket
 from tests.support.world import build_world
-from ticketkit import HelpDesk
+from ticketkit import HelpDesk, Role
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, tables, types, upgrade
 from ticketkit.adapters.sqlalchemy.bulk import BulkInsert
 from ticketkit.clock import ManualClock
 from ticketkit.domain import (
+    Grant,
+    GrantScope,
+    GrantState,
     Tenant,
     Ticket,
 )
@@ -440,10 +443,11 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
     storage: SqlStorage, statements: list[tuple[str, bool]]
 ) -> None:
     """The actor, the requester and their organisations' projects (the ticket's among them)
-    come in one round trip, which is a third of a ticket's cost on PostgreSQL; the active
-    grants of the customers among them (the requester's) are one more, the groups
-    serving the project (where the ticket goes) another, and the tenant's SLA policies
-    (none here, so nothing more is read or written for SLA) the last one."""
+    come in one round trip, which is a third of a ticket's cost on PostgreSQL, together
+    with whether the customers among them hold a grant (the requester holds none, so no
+    grants are read); the groups serving the project (where the ticket goes) are one more,
+    and the tenant's SLA policies (none here, so nothing more is read or written for SLA)
+    the last one."""
     clock = ManualClock(NOW)
     w = build_world(HelpDesk(storage, clock=clock), clock)
     for title in ("Disk full", "Disk full again"):  # the first reads the type, then cached
@@ -457,11 +461,72 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
             requester_id=w.acme_guest.id,
         )
     reads = [sql for sql, _ in statements if sql.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 4, reads
+    assert len(reads) == 3, reads
     assert f"FROM {tables.persons.name}" in reads[0]
-    assert f"FROM {tables.grants.name}" in reads[1]
-    assert tables.group_projects.name in reads[2]
-    assert f"FROM {tables.sla_policies.name}" in reads[3]
+    assert tables.group_projects.name in reads[1]
+    assert f"FROM {tables.sla_policies.name}" in reads[2]
+
+
+def test_people_are_read_with_whether_they_hold_a_grant_and_only_holders_grants_are_read(
+    storage: SqlStorage, statements: list[tuple[str, bool]]
+) -> None:
+    """A grant to the person, to her organisation or to one she is a member of is read
+    with her (one more statement, for all holders at once); nobody else's grants are."""
+    clock = ManualClock(NOW)
+    w = build_world(HelpDesk(storage, clock=clock), clock)
+    partner = w.desk.create_organisation(w.admin.actor, name="Partner", kind="partner")
+    member = w.desk.add_person(
+        w.admin.actor,
+        organisation_id=partner.id,
+        name="Mia",
+        email="mia@p.example",
+        role=Role.GUEST,
+    )
+    w.desk.add_membership(w.admin.actor, member.id, w.globex.id)
+    nobody = w.desk.add_person(  # her organisation holds nothing, nor does she
+        w.admin.actor,
+        organisation_id=partner.id,
+        name="Pia",
+        email="pia@p.example",
+        role=Role.GUEST,
+    )
+    holders = {
+        w.acme_guest.id: {"grantee_person_id": w.acme_guest.id},  # to her
+        w.acme_admin.id: {"grantee_organisation_id": w.acme.id},  # to her organisation
+        member.id: {"grantee_organisation_id": w.globex.id},  # where she is a member
+    }
+    with storage.unit_of_work(w.provider.tenant_id) as uow:
+        for i, grantee in enumerate(holders.values()):
+            uow.grants.add(
+                Grant(
+                    tenant_id=w.provider.tenant_id,
+                    id=uuid.UUID(int=i + 1),
+                    project_id=w.internal_project.id,
+                    organisation_id=w.provider.id,
+                    scope=frozenset({GrantScope.READ}),
+                    state=GrantState.ACTIVE,
+                    created_by=w.admin.id,
+                    created_at=NOW,
+                    **grantee,
+                )
+            )
+        uow.commit()
+    for person_id in holders:
+        with storage.unit_of_work(w.provider.tenant_id, read_only=True) as uow:
+            statements.clear()
+            person = uow.access.people([person_id])[person_id]
+            orgs = {person.organisation_id} | {
+                m.organisation_id for m in uow.access.memberships_of(person_id)
+            }
+            held = uow.access.active_grants(person_id, orgs)
+            assert {g.project_id for g in held} == {w.internal_project.id}, person.name
+            assert any(f"FROM {tables.grants.name}" in sql for sql, _ in statements)
+    with storage.unit_of_work(w.provider.tenant_id, read_only=True) as uow:
+        statements.clear()
+        guest = uow.access.people([nobody.id])[nobody.id]
+        assert uow.access.active_grants(guest.id, {guest.organisation_id}) == []
+        reads = [sql for sql, _ in statements if sql.lstrip().upper().startswith("SELECT")]
+        assert len(reads) == 1, "her grants are known from her row: none"
 
 
 def test_queries_see_buffered_rows_and_rollback_discards_them(

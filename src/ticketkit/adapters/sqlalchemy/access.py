@@ -75,10 +75,27 @@ def _has_children(organisation_id: Any, label: str) -> Any:
     )
 
 
+def _granted(grantee: Any, column: Any, label: str) -> Any:
+    """Whether a grant in force names ``column`` (a column of the row) as its grantee
+    ``grantee`` (person or organisation): most people hold none, and then their grants are
+    known without reading them."""
+    g = tables.grants.alias(f"{label}_grants")
+    return (
+        exists()
+        .where(
+            g.c.tenant_id == bindparam("tenant"),
+            g.c[grantee] == column,
+            g.c.state == GrantState.ACTIVE.value,
+        )
+        .label(label)
+    )
+
+
 def _persons_with_projects(*, array: bool) -> Select[Any]:
     """People with their further memberships in force and the projects of their
-    organisations (one row per membership and project, or with NULLs), and whether child
-    sharing is set anywhere: only the columns the row mappings read. With ``array``
+    organisations (one row per membership and project, or with NULLs), whether child
+    sharing is set anywhere, and whether they hold a grant: only the columns the row
+    mappings read. With ``array``
     (PostgreSQL) the ids go as one ``= ANY(array)`` parameter: the statement is then the
     same for any number of ids, where an expanding ``IN`` is rendered anew on every
     execution."""
@@ -96,6 +113,9 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
             _sharing_is_set(),
             _has_children(people.c.organisation_id, "home_has_children"),
             _has_children(members.c.organisation_id, "member_has_children"),
+            _granted("grantee_person_id", people.c.id, "person_granted"),
+            _granted("grantee_organisation_id", people.c.organisation_id, "home_granted"),
+            _granted("grantee_organisation_id", members.c.organisation_id, "member_granted"),
         )
         .select_from(
             people.outerjoin(
@@ -274,11 +294,14 @@ class Access(AccessReader):
         by_org: dict[UUID, set[UUID]] = {}
         found: dict[UUID, Person] = {}
         memberships: dict[UUID, dict[UUID, Membership]] = {}
+        granted: set[UUID] = set()
         for row in rows:
             person = found.get(row.id)
             if person is None:
                 person = found[row.id] = people[row.id] = PERSONS.from_row(uow._conv, row)
                 memberships[person.id] = {}
+            if row.person_granted or row.home_granted or row.member_granted:
+                granted.add(person.id)
             by_org.setdefault(person.organisation_id, set())
             if row.member_id is not None:
                 by_org.setdefault(row.member_organisation_id, set())
@@ -303,7 +326,12 @@ class Access(AccessReader):
             self.memberships[person_id] = sorted(mine.values(), key=lambda m: (m.created_at, m.id))
         customers = [p for p in found.values() if not p.role.is_staff]
         if customers and self._settled(GRANTS):
-            self._load_grants(customers)
+            holders = [p for p in customers if p.id in granted]
+            for person in customers:
+                if person.id not in granted:
+                    self.grants[person.id] = []
+            if holders:
+                self._load_grants(holders)
         return found
 
     def _load_grants(self, customers: list[Person]) -> None:
