@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -29,7 +30,7 @@ from ticketkit import (
     TicketkitError,
     hookimpl,
 )
-from ticketkit.adapters.sqlalchemy import SqlStorage
+from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
 from ticketkit.web import pages
 from ticketkit.web.flask import (
     TOKEN_KEY,
@@ -700,6 +701,47 @@ def test_other_ticketkit_errors_have_their_status_and_hide_their_message(
     answer = client.get(f"/fail/{kind}")
     assert answer.status_code == status
     assert "the database is gone" not in answer.text
+
+
+@pytest.mark.parametrize("template", ["page.html", None])
+def test_a_database_outage_answers_503_on_the_hosts_error_page_as_for_a_visitor(
+    tmp_path: Path, clock: ManualClock, template: str | None
+) -> None:
+    """The database goes away under a signed-in guest: every page answers 503, on the
+    host's error page (which shows the brand and who is signed in) or the plain one,
+    without reading the database again while it renders."""
+    home = tmp_path / "db"
+    home.mkdir()
+    engine = create_sqlite_engine(home / "portal.sqlite")
+    upgrade(engine)
+    config: dict[str, Any] = {"TICKETKIT_STORAGE": SqlStorage(engine)}
+    if template is not None:
+        config["TICKETKIT_ERROR_TEMPLATE"] = template
+    app = make_app({**config, "TICKETKIT_DESK_OPTIONS": {"clock": clock}})
+    app.jinja_loader = jinja2.DictLoader(
+        {
+            **TEMPLATES,
+            "page.html": (
+                "{{ ticketkit.brand.name }}|"
+                "{{ ticketkit.principal.person.name if ticketkit.principal else 'nobody' }}|"
+                "{{ problem.status }} {{ problem.title }}"
+            ),
+        }
+    )
+    with app.app_context():
+        world = build_world(tk.desk, clock)
+    client = app.test_client()
+    sign_in(client, world.acme_guest)
+    assert client.get("/me").text == world.acme_guest.name
+    engine.dispose()
+    home.rename(tmp_path / "gone")  # the file is no longer there to open
+    for path in ("/me", f"/mine/{uuid4()}"):
+        answer = client.get(path)
+        assert answer.status_code == 503, (path, answer.text)
+        if template is not None:
+            assert answer.text == "Help desk|nobody|503 The help desk is unavailable; try again"
+        else:
+            assert "The help desk is unavailable" in answer.text
 
 
 def test_a_client_asking_for_json_gets_the_problem_as_json(

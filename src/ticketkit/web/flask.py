@@ -33,7 +33,7 @@ from ticketkit.adapters.sqlalchemy import (
 )
 from ticketkit.application.desk import HelpDesk
 from ticketkit.domain.model import Actor
-from ticketkit.errors import NotFound, TicketkitError
+from ticketkit.errors import NotFound, StorageError, TicketkitError
 from ticketkit.hooks.plugins import Plugins
 from ticketkit.ports.repositories import Storage
 from ticketkit.web import pages
@@ -236,6 +236,12 @@ class RequestSession:
         flask.session.clear()
         self._principal, self._resolved, self._brand = None, True, None
 
+    def without_storage(self) -> None:
+        """The database failed this request: nobody is signed in for the rest of it and the
+        portal looks as for a visitor, so an error page reads nothing more from it."""
+        self._principal, self._resolved = None, True
+        self._brand = pages.brand(self._state.desk, None, default_name=self._state.brand_name)
+
     def close(self) -> None:
         """End the session (at the app context's teardown); using it afterwards raises."""
         self._closed = True
@@ -376,9 +382,15 @@ def _error_page(error: Exception) -> ResponseReturnValue:
     if flask.request.accept_mimetypes.best == "application/json":
         body = {"status": problem.status, "title": problem.title, "fields": dict(problem.fields)}
         return flask.jsonify(body), problem.status
+    if isinstance(error, StorageError):
+        request_session().without_storage()
     template = state().error_template
     if template is not None:
-        return flask.render_template(template, problem=problem), problem.status
+        try:
+            return flask.render_template(template, problem=problem), problem.status
+        except TicketkitError:
+            # The host's page failed the same way (it read the database): the plain one.
+            return _plain_page(problem), problem.status
     return _plain_page(problem), problem.status
 
 

@@ -90,6 +90,78 @@ def test_setup_and_the_system_check_run_with_the_database_unreachable() -> None:
     assert "unreachable: OperationalError" in done.stdout
 
 
+def test_a_database_outage_answers_503_on_the_hosts_problem_page_as_for_a_visitor(
+    tmp_path: Path,
+) -> None:
+    """Requests against a PostgreSQL that refuses connections: a signed-in guest's (her
+    principal cannot be resolved) and a visitor's whose view reads the desk. Both answer
+    503 on the host's problem page, drawn as for a visitor (the brand's defaults, nobody
+    signed in) without reading the database again."""
+    pages = tmp_path / "templates" / "ticketkit"
+    pages.mkdir(parents=True)
+    (pages / "problem.html").write_text(
+        "{{ request.ticketkit.brand.name }}|{{ request.ticketkit.actor }}|{{ problem.title }}"
+    )
+    script = textwrap.dedent(
+        f"""
+        import uuid
+        import django
+        from django.conf import settings
+        from django.http import HttpResponse
+        from django.urls import path
+        settings.configure(
+            SECRET_KEY="outage", ALLOWED_HOSTS=["testserver"], ROOT_URLCONF=__name__,
+            INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth",
+                            "django.contrib.sessions", "ticketkit.web.django"],
+            MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
+                        "ticketkit.web.django.middleware.TicketkitMiddleware"],
+            SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
+            DATABASES={{"default": {{"ENGINE": "django.db.backends.postgresql",
+                                    "HOST": "127.0.0.1", "PORT": "9", "NAME": "nowhere",
+                                    "OPTIONS": {{"connect_timeout": 1}}}}}},
+            TEMPLATES=[{{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                        "DIRS": [{str(tmp_path / "templates")!r}],
+                        "OPTIONS": {{"context_processors":
+                                    ["django.template.context_processors.request"]}}}}],
+            TICKETKIT={{"DELIVERY": "background", "BRAND_NAME": "Acme Portal"}},
+        )
+        django.setup()
+        from django.contrib.sessions.backends.signed_cookies import SessionStore
+        from django.test import Client
+        from ticketkit.domain.model import Actor
+        from ticketkit.web.principals import remember
+        someone = Actor(tenant_id=uuid.uuid4(), person_id=uuid.uuid4())
+
+        def tickets(request):
+            desk = request.ticketkit.desk
+            desk.list_tickets(request.ticketkit.actor or someone)
+            return HttpResponse("listed")
+
+        urlpatterns = [path("tickets", tickets)]
+        session = SessionStore()
+        remember(session, someone)
+        session.save()
+        guest = Client()
+        guest.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        for who, client in (("guest", guest), ("visitor", Client())):
+            answer = client.get("/tickets")
+            print(who, answer.status_code, answer.content.decode())
+        """
+    )
+    src = str(Path(ticketkit.__file__).parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": src},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    unavailable = "Acme Portal|None|The help desk is unavailable; try again"
+    assert done.stdout.splitlines() == [f"guest 503 {unavailable}", f"visitor 503 {unavailable}"]
+
+
 # -- the system check -----------------------------------------------------------------------
 
 

@@ -6,7 +6,9 @@ principal is the person signed in with ``sign_in`` (a guest's magic link) or, fa
 the signed-in Django user's person as ``TICKETKIT["PERSON_FOR_USER"]`` maps them: the one
 place a host maps its users. A person whose access was taken away is signed out at her next
 request. A ``TicketkitError`` a view lets through becomes its HTTP answer
-(``ticketkit.web.http``): 404 alike for hidden and missing, 403, 409, 422.
+(``ticketkit.web.http``): 404 alike for hidden and missing, 403, 409, 422, and 503 when the
+database fails (then also while the principal is resolved, and the error page is drawn as
+for a visitor, reading nothing more from the database).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.utils.module_loading import import_string
 
 from ticketkit.application.desk import HelpDesk
 from ticketkit.domain.model import Actor
-from ticketkit.errors import TicketkitError
+from ticketkit.errors import StorageError, TicketkitError
 from ticketkit.web import pages
 from ticketkit.web.django.desk import current_settings, get_desk
 from ticketkit.web.django.responses import problem_response
@@ -48,6 +50,13 @@ class TicketkitRequest:
             name = current_settings().brand_name
             self._brand = pages.brand(self.desk, self.actor, default_name=name)
         return self._brand
+
+    def without_storage(self) -> None:
+        """The database failed this request: nobody is signed in for the rest of it and the
+        portal looks as for a visitor, so an error page reads nothing more from it."""
+        self.principal = None
+        name = current_settings().brand_name
+        self._brand = pages.brand(self.desk, None, default_name=name)
 
 
 def _person_for_user() -> Callable[[Any], Actor | None] | None:
@@ -109,11 +118,18 @@ class TicketkitMiddleware:
 
     def __call__(self, request: Any) -> Any:
         desk = get_desk()
-        request.ticketkit = TicketkitRequest(desk=desk, principal=principal_for(request, desk))
+        request.ticketkit = TicketkitRequest(desk=desk, principal=None)
+        try:
+            request.ticketkit.principal = principal_for(request, desk)
+        except StorageError as error:  # the database is down: 503, before any view
+            request.ticketkit.without_storage()
+            return problem_response(request, error)
         return self.get_response(request)
 
     def process_exception(self, request: Any, exception: Exception) -> Any:
         if isinstance(exception, TicketkitError):
+            if isinstance(exception, StorageError):
+                _ticketkit(request).without_storage()
             return problem_response(request, exception)
         return None
 

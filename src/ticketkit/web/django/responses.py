@@ -34,7 +34,9 @@ def problem_response(request: Any, problem: HttpProblem | TicketkitError) -> Any
         return JsonResponse(body, status=problem.status, content_type=_JSON[0])
     try:
         page = render_to_string(TEMPLATE, {"problem": problem}, request=request)
-    except TemplateDoesNotExist:  # no Django template engine with app directories
+    except (TemplateDoesNotExist, TicketkitError):
+        # No Django template engine with app directories, or the host's page read the
+        # database that just failed.
         page = format_html(
             '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title>'
             "</head><body><main><h1>{}</h1></main></body></html>",
