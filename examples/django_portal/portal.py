@@ -31,7 +31,19 @@ HERE = Path(__file__).resolve().parent
 DATABASE = Path(os.environ.get("PORTAL_DATABASE", HERE / "portal.sqlite"))
 STATE = DATABASE.with_suffix(".json")  # the tenant, and which person each agent's user is
 DEVELOPMENT = os.environ.get("PORTAL_DEVELOPMENT", "1") == "1"
-DB = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATABASE, "ATOMIC_REQUESTS": True}
+DB = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": DATABASE,
+    "ATOMIC_REQUESTS": True,
+    # Several writers share the file (requests, delivery writing its acknowledgements): a
+    # request takes the write lock when it begins, rather than failing with "database is
+    # locked" when its read turns into a write while another writer holds the lock.
+    "OPTIONS": {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    },
+}
 JINJA = {"BACKEND": "django.template.backends.jinja2.Jinja2", "DIRS": [HERE.parent / "templates"]}
 JINJA["OPTIONS"] = {"context_processors": ["ticketkit.web.django.views.context_processor"]}
 settings.configure(
