@@ -31,19 +31,10 @@ HERE = Path(__file__).resolve().parent
 DATABASE = Path(os.environ.get("PORTAL_DATABASE", HERE / "portal.sqlite"))
 STATE = DATABASE.with_suffix(".json")  # the tenant, and which person each agent's user is
 DEVELOPMENT = os.environ.get("PORTAL_DEVELOPMENT", "1") == "1"
-DB = {
-    "ENGINE": "django.db.backends.sqlite3",
-    "NAME": DATABASE,
-    "ATOMIC_REQUESTS": True,
-    # Several writers share the file (requests, delivery writing its acknowledgements): a
-    # request takes the write lock when it begins, rather than failing with "database is
-    # locked" when its read turns into a write while another writer holds the lock.
-    "OPTIONS": {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-    },
-}
+DB = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATABASE, "ATOMIC_REQUESTS": True}
+# Several writers share the file (requests, delivery's acknowledgements): a request takes
+# the write lock as it begins, not when its read turns into a write ("database is locked").
+DB["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 JINJA = {"BACKEND": "django.template.backends.jinja2.Jinja2", "DIRS": [HERE.parent / "templates"]}
 JINJA["OPTIONS"] = {"context_processors": ["ticketkit.web.django.views.context_processor"]}
 settings.configure(
@@ -142,6 +133,9 @@ def organisation(request: Any, actor: Actor, organisation_id: UUID) -> HttpRespo
     return page(request, "organisation.html", found.organisation.name, page=found)
 
 
+signin = magic_link_signin(
+    lambda: UUID(state()["tenant"]), template="signin.html", next_url="/tickets"
+)
 login = LoginView.as_view(
     template_name="login.html",
     extra_context={
@@ -151,12 +145,7 @@ login = LoginView.as_view(
 )
 urlpatterns = [
     path("", lambda request: redirect("/tickets")),
-    path(
-        "signin",
-        magic_link_signin(
-            lambda: UUID(state()["tenant"]), template="signin.html", next_url="/tickets"
-        ),
-    ),
+    path("signin", signin),
     path("login", login),
     path("signout", LogoutView.as_view(next_page="/login")),  # ends both kinds of sign-in
     path("tickets", tickets),
