@@ -406,46 +406,48 @@ class SweepWorld:
 
     def select(self, batch: int) -> tuple[float, int]:
         """Seconds and rows of ``due()`` batches, each in a write unit of work, firing
-        nothing; between batches, off the clock, the batch leaves the range."""
-        far = self.now + timedelta(days=3650)
-        spent, rows = 0.0, 0
-        while True:
-            start_ = time.perf_counter()
+        nothing."""
+
+        def one_batch() -> list[Any]:
             with self.storage.unit_of_work(self.tenant_id) as uow:
-                found = uow.clocks.due(self.now, batch)
-            spent += time.perf_counter() - start_
-            rows += len(found)
-            if found:
-                with self.engine.begin() as conn:
-                    moves = [{"t": self.tenant_id, "k": c.ticket_id, "at": far} for c in found]
-                    conn.execute(_MOVE, moves)
-            if len(found) < batch:
-                break
-        with self.engine.begin() as conn:
-            back = [{"t": self.tenant_id, "k": k, "at": at} for k, at in self.due]
-            conn.execute(_MOVE, back)
-        return spent, rows
+                return uow.clocks.due(self.now, batch)
+
+        return self._batches(batch, one_batch, lambda found: [c.ticket_id for c in found])
 
     def select_statement(self, batch: int) -> tuple[float, int]:
         """Seconds and rows of ``due()``'s statement alone, batch by batch in a write
         transaction as the sweep's (SQLite's write lock taken first), rows as the driver
-        gives them; between batches, off the clock, the batch leaves the range."""
-        far = self.now + timedelta(days=3650)
+        gives them."""
         stmt = DUE_STATEMENT[self.engine.dialect.name]
         params = {"tenant": self.tenant_id, "now": self.now, "limit": batch}
-        spent, rows = 0.0, 0
-        while True:
-            start_ = time.perf_counter()
+
+        def one_batch() -> list[Any]:
             with self.engine.connect() as conn:
                 found = conn.execute(stmt, params).all()
                 conn.commit()
+            return found
+
+        return self._batches(batch, one_batch, lambda found: [UUID(str(r[1])) for r in found])
+
+    def _batches(
+        self,
+        batch: int,
+        one_batch: Callable[[], list[Any]],
+        ids_of: Callable[[list[Any]], list[UUID]],
+    ) -> tuple[float, int]:
+        """Seconds and rows of ``one_batch`` called until it finds fewer than ``batch``;
+        between batches, off the clock, the tickets of what it found (``ids_of``) leave the
+        range, and all are put back at the end."""
+        far = self.now + timedelta(days=3650)
+        spent, rows = 0.0, 0
+        while True:
+            start_ = time.perf_counter()
+            found = one_batch()
             spent += time.perf_counter() - start_
             rows += len(found)
             if found:
+                moves = [{"t": self.tenant_id, "k": k, "at": far} for k in ids_of(found)]
                 with self.engine.begin() as conn:
-                    moves = [
-                        {"t": self.tenant_id, "k": UUID(str(r.ticket_id)), "at": far} for r in found
-                    ]
                     conn.execute(_MOVE, moves)
             if len(found) < batch:
                 break

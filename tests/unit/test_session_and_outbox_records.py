@@ -25,19 +25,25 @@ from ticketkit.ports.repositories import Storage
 AT = datetime(2026, 5, 22, 12, 0, tzinfo=UTC)
 
 
-def test_a_delivered_notification_keeps_everything_but_its_delivery_state() -> None:
-    note = Notification(
+def notification(**changes: Any) -> Notification:
+    return Notification(
         tenant_id=UUID(int=1),
         id=UUID(int=2),
         event_id=UUID(int=3),
         ticket_id=UUID(int=4),
         recipient_id=UUID(int=5),
         created_at=AT,
+        updated_at=AT,
+        **changes,
+    )
+
+
+def test_a_delivered_notification_keeps_everything_but_its_delivery_state() -> None:
+    note = notification(
         status=DeliveryStatus.FAILED,
         attempts=2,
         last_error="smtp: refused",
         delivered_to=("mail",),
-        updated_at=AT,
     )
     for a in attrs.fields(Notification):  # so that a field delivered() forgets shows
         assert getattr(note, a.name) != a.default, f"give {a.name} a non-default value"
@@ -101,15 +107,7 @@ class _SlowStorage:
 def test_a_flush_returns_only_after_an_acknowledgement_write_under_way_is_done() -> None:
     storage = _SlowStorage()
     acks = Acknowledgements(cast(Storage, storage), batch=1)
-    note = Notification(
-        tenant_id=UUID(int=1),
-        id=UUID(int=2),
-        event_id=UUID(int=3),
-        ticket_id=UUID(int=4),
-        recipient_id=UUID(int=5),
-        created_at=AT,
-        updated_at=AT,
-    ).delivered(("mail",), AT)
+    note = notification().delivered(("mail",), AT)
     writer = threading.Thread(target=acks.add, args=([note],))  # a full batch: writes
     writer.start()
     assert storage.outbox.entered.wait(5)

@@ -49,6 +49,22 @@ def test_ready_runs_no_query() -> None:
     assert len(queries) == 0
 
 
+def run_alone(script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` in a Python of its own (Django configured there, not by the suite), with
+    only ticketkit on its path; it must succeed."""
+    src = str(Path(ticketkit.__file__).parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": src},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_setup_and_the_system_check_run_with_the_database_unreachable() -> None:
     """Django's start-up (every app's ``ready()``) and ``check`` against a PostgreSQL that
     refuses connections: nothing of ticketkit's needs a database before it is used."""
@@ -76,16 +92,7 @@ def test_setup_and_the_system_check_run_with_the_database_unreachable() -> None:
             print("unreachable:", type(exc).__name__)
         """
     )
-    src = str(Path(ticketkit.__file__).parent.parent)
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": src},
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_alone(script)
     assert "System check identified no issues" in done.stdout
     assert "unreachable: OperationalError" in done.stdout
 
@@ -148,16 +155,7 @@ def test_a_database_outage_answers_503_on_the_hosts_problem_page_as_for_a_visito
             print(who, answer.status_code, answer.content.decode())
         """
     )
-    src = str(Path(ticketkit.__file__).parent.parent)
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": src},
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_alone(script)
     unavailable = "Acme Portal|None|The help desk is unavailable; try again"
     assert done.stdout.splitlines() == [f"guest 503 {unavailable}", f"visitor 503 {unavailable}"]
 
