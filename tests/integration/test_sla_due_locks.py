@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from tests.conftest import PG_SCHEMA, POSTGRES_URL
 from tests.support.records import NOW, seed
 from tests.support.sla import MINUTE, clocks, tickets
-from tests.support.world import build_world
+from tests.support.world import build_world, gold_within_an_hour
 from ticketkit import HelpDesk, ManualClock
 from ticketkit.adapters.sqlalchemy import SqlStorage, create_postgres_engine
 from ticketkit.domain.sla import Metric
@@ -173,13 +173,7 @@ def test_a_reply_committed_while_a_sweep_reads_keeps_what_it_did_to_the_clocks(
     clock = ManualClock(NOW)
     desk = HelpDesk(SqlStorage(postgres_engine), clock=clock, delivery="inline")
     w = build_world(desk, clock)
-    desk.create_sla_policy(
-        w.admin.actor,
-        name="Gold",
-        conditions=[{"attribute": "fields.sla_level", "values": ["Gold"]}],
-        targets={"normal": {"first_response": H}},
-        warnings=(50,),
-    )
+    gold_within_an_hour(w)
     ticket = desk.create_ticket(
         w.agent.actor,
         project_id=w.acme_project.id,

@@ -13,10 +13,10 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PG_SCHEMA, POSTGRES_URL
+from tests.operations.conftest import Database
 from tests.support.dispatchers import BATCH, dispatch
 from tests.support.world import build_world
-from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, upgrade
+from ticketkit.adapters.sqlalchemy import SqlStorage
 from ticketkit.application import HelpDesk, NotificationMessage
 from ticketkit.clock import ManualClock
 from ticketkit.domain.notifications import DeliveryStatus
@@ -30,18 +30,6 @@ class Down:
     @hookimpl
     def ticketkit_notify(self, message: NotificationMessage) -> None:
         raise ConnectionError("down while the operations ran")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[sa.Engine, str, str | None]:
-    """An engine on a database other processes can open, its URL and schema."""
-    if request.param == "sqlite":
-        path = tmp_path / "shared.sqlite"
-        engine = create_sqlite_engine(path)
-        upgrade(engine)
-        request.addfinalizer(engine.dispose)
-        return engine, str(path), None
-    return request.getfixturevalue("postgres_engine"), POSTGRES_URL, PG_SCHEMA
 
 
 def failed_outbox(engine: sa.Engine, clock: ManualClock) -> str:
@@ -70,7 +58,7 @@ def failed_outbox(engine: sa.Engine, clock: ManualClock) -> str:
 
 @pytest.fixture
 def tenant(
-    database: tuple[sa.Engine, str, str | None],
+    database: Database,
     clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
 ) -> str:
@@ -84,7 +72,7 @@ def keys(path: Path) -> list[str]:
 
 
 def run(
-    database: tuple[sa.Engine, str, str | None],
+    database: Database,
     tenant: str,
     outs: list[Path],
     *,
@@ -130,7 +118,7 @@ def outbox(engine: sa.Engine, tenant: str) -> dict[str, DeliveryStatus]:
 
 
 def test_two_dispatcher_processes_deliver_each_key_once(
-    database: tuple[sa.Engine, str, str | None], tenant: str, tmp_path: Path
+    database: Database, tenant: str, tmp_path: Path
 ) -> None:
     engine = database[0]
     outs = [tmp_path / "a.keys", tmp_path / "b.keys"]
@@ -144,7 +132,7 @@ def test_two_dispatcher_processes_deliver_each_key_once(
 
 
 def test_a_dispatcher_crashing_mid_batch_costs_at_most_one_more_delivery_per_key(
-    database: tuple[sa.Engine, str, str | None], tenant: str, tmp_path: Path
+    database: Database, tenant: str, tmp_path: Path
 ) -> None:
     engine = database[0]
     outs = [tmp_path / "a.keys", tmp_path / "b.keys"]

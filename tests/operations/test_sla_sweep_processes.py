@@ -21,9 +21,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PG_SCHEMA, POSTGRES_URL
+from tests.operations.conftest import Database
 from tests.support.sweepers import FiringFile, comment, sweep
-from tests.support.world import World, build_world
-from ticketkit.adapters.sqlalchemy import SqlStorage, create_sqlite_engine, tables, upgrade
+from tests.support.world import World, build_world, gold_within_an_hour
+from ticketkit.adapters.sqlalchemy import SqlStorage, tables
 from ticketkit.application import HelpDesk
 from ticketkit.clock import ManualClock
 from ticketkit.domain.notifications import DeliveryStatus
@@ -42,20 +43,6 @@ MINUTE = timedelta(minutes=1)
 #: at most two firings a ticket.
 WARNING = "first_response:1:warning:50"
 BREACH = "first_response:1:breach"
-
-Database = tuple[sa.Engine, str, str | None]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
-    """An engine on a database other processes can open, its URL and schema."""
-    if request.param == "sqlite":
-        path = tmp_path / "shared.sqlite"
-        engine = create_sqlite_engine(path)
-        upgrade(engine)
-        request.addfinalizer(engine.dispose)
-        return engine, str(path), None
-    return request.getfixturevalue("postgres_engine"), POSTGRES_URL, PG_SCHEMA
 
 
 @attrs.frozen(kw_only=True)
@@ -87,13 +74,7 @@ def due_tickets(engine: sa.Engine, clock: ManualClock, count: int) -> Due:
     (a warning)."""
     desk = HelpDesk(SqlStorage(engine), clock=clock, delivery="inline")
     w = build_world(desk, clock)
-    desk.create_sla_policy(
-        w.admin.actor,
-        name="Gold",
-        conditions=[{"attribute": "fields.sla_level", "values": ["Gold"]}],
-        targets={"normal": {"first_response": H}},
-        warnings=(50,),
-    )
+    gold_within_an_hour(w)
     began = time.perf_counter()
     expected: dict[UUID, frozenset[str]] = {}
     for keys, then in ((frozenset({WARNING, BREACH}), 20), (frozenset({WARNING}), 45)):

@@ -483,10 +483,12 @@ def test_a_breach_tells_the_group_at_once_and_raises_the_priority_only_in_busine
     assert "SLA escalated the ticket to Second line" in described
 
 
-def test_an_escalation_due_at_night_waits_for_the_next_opening(world: World) -> None:
-    world.desk.update_sla_policy(
-        world.admin,
-        world.gold_id,
+def raise_priority_in_business_hours_on_breach(w: World) -> None:
+    """Gold: first response within an hour of real time, no warnings; a breach raises the
+    priority, but only in business hours."""
+    w.desk.update_sla_policy(
+        w.admin,
+        w.gold_id,
         warnings=[],
         targets={"normal": {"first_response": Target(duration=H, business_hours=False)}},
         escalations=[
@@ -498,6 +500,10 @@ def test_an_escalation_due_at_night_waits_for_the_next_opening(world: World) -> 
             }
         ],
     )
+
+
+def test_an_escalation_due_at_night_waits_for_the_next_opening(world: World) -> None:
+    raise_priority_in_business_hours_on_breach(world)
     world.clock.set(berlin(2026, 5, 23, 1, 0))  # Saturday 01:00
     ticket = open_ticket(world)
     world.clock.set(berlin(2026, 5, 23, 3, 0))  # breached at 02:00 (real time)
@@ -531,20 +537,7 @@ def test_agents_list_tickets_by_sla_due_time_and_guests_may_not(world: World) ->
 def test_a_waiting_escalation_is_dropped_when_the_clock_is_met_before_it_runs(
     world: World,
 ) -> None:
-    world.desk.update_sla_policy(
-        world.admin,
-        world.gold_id,
-        warnings=[],
-        targets={"normal": {"first_response": Target(duration=H, business_hours=False)}},
-        escalations=[
-            {
-                "on": "breach",
-                "action": "raise_priority",
-                "priority": "high",
-                "business_hours_only": True,
-            }
-        ],
-    )
+    raise_priority_in_business_hours_on_breach(world)
     world.clock.set(berlin(2026, 5, 23, 1, 0))
     ticket = open_ticket(world)
     world.clock.set(berlin(2026, 5, 23, 3, 0))

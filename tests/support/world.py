@@ -18,6 +18,7 @@ from ticketkit.domain import (
     Role,
     TicketType,
 )
+from ticketkit.domain.sla import SlaPolicy
 
 
 @attrs.frozen(kw_only=True)
@@ -125,3 +126,15 @@ def build_world(
     )
     clock.advance(timedelta(minutes=1))
     return world
+
+
+def gold_within_an_hour(w: World) -> SlaPolicy:
+    """An SLA policy for the tickets of level Gold: first response within an hour (around
+    the clock, as the world has no calendar), warned at half of it."""
+    return w.desk.create_sla_policy(
+        w.admin.actor,
+        name="Gold",
+        conditions=[{"attribute": "fields.sla_level", "values": ["Gold"]}],
+        targets={"normal": {"first_response": timedelta(hours=1)}},
+        warnings=(50,),
+    )

@@ -29,6 +29,7 @@ from ticketkit.application.directory import Bootstrap
 from ticketkit.application.grants import GrantOfferSent, IssuedOffer
 from ticketkit.application.invitations import InvitationSent, InvitationView, Issued
 from ticketkit.application.operations import WRITE, Operations, Run
+from ticketkit.application.retries import retried
 from ticketkit.application.session import Services, Session, check_actor
 from ticketkit.application.sla_sweep import SweepReport
 from ticketkit.clock import Clock, SystemClock
@@ -37,7 +38,7 @@ from ticketkit.domain.model import (
 )
 from ticketkit.domain.settings import SETTINGS, SettingRegistry
 from ticketkit.domain.values import member
-from ticketkit.errors import Conflict, FieldError, ValidationError
+from ticketkit.errors import FieldError, ValidationError
 from ticketkit.hooks.plugins import PluginFailure, Plugins
 from ticketkit.hooks.signals import Signals
 from ticketkit.policy.rules import DEFAULT_POLICY, Policy
@@ -208,14 +209,8 @@ class HelpDesk(Operations):
     ) -> T:
         """``_run``, and ``then(result)`` once the write is committed for good."""
         check_actor(actor)
-        attempts = 3 if how.retry else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._once(actor, how, then, operation, *args, **kwargs)
-            except Conflict:
-                if attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        once = partial(self._once, actor, how, then, operation, *args, **kwargs)
+        return retried(once, 3 if how.retry else 1)
 
     def _once(
         self,

@@ -159,23 +159,24 @@ class ClockKeeper:
             found = ticket_type.workflow.status(status)
             return found.category if found is not None else StatusCategory.OPEN
 
-        facts = list(
-            facts_from_events(events, provider_organisations=self._sides, category_of=category_of)
-        )
-        on_same_rules = (
+        rules = ClockRules.of(policy, calendar.calendar if calendar else AROUND_THE_CLOCK)
+        state: ClockState | None
+        if (
             stored is not None
             and not stored.stale
             and stored.policy_id == policy.id
             and stored.calendar_id == calendar_id
-        )
-        if stored is not None and on_same_rules and not facts:
-            # Same rules, nothing new (an internal note, an assignment): the stored due
-            # times are what computing them again would give.
-            ticket.sla_due_at = stored.next_due_at
-            return stored
-        rules = ClockRules.of(policy, calendar.calendar if calendar else AROUND_THE_CLOCK)
-        state: ClockState | None
-        if stored is not None and on_same_rules:
+        ):
+            facts = list(
+                facts_from_events(
+                    events, provider_organisations=self._sides, category_of=category_of
+                )
+            )
+            if not facts:
+                # Nothing new on the same rules (an internal note, an assignment): the
+                # stored due times are what computing them again would give.
+                ticket.sla_due_at = stored.next_due_at
+                return stored
             state = stored.state
             for fact in facts:
                 state = apply(state, fact, rules)

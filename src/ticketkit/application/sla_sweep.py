@@ -11,11 +11,11 @@ and in the outbox, at most once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 from uuid import UUID
 
 import attrs
 
+from ticketkit.application.retries import retried
 from ticketkit.application.session import Services, Session
 from ticketkit.domain.events import Change, Event
 from ticketkit.domain.model import Ticket
@@ -29,12 +29,9 @@ from ticketkit.domain.sla import (
 )
 from ticketkit.domain.sla.records import ActionState, DeferredAction, TicketClocks
 from ticketkit.domain.values import Priority, Visibility
-from ticketkit.errors import Conflict
 from ticketkit.ports.repositories import Storage, UnitOfWork
 
-T = TypeVar("T")
-
-#: How often a batch that lost a race to a concurrent writer is run again.
+#: How many times in all a sweep batch runs while it loses races to concurrent writers.
 ATTEMPTS = 5
 
 #: Priorities from lowest to highest: an escalation raises, never lowers.
@@ -82,32 +79,23 @@ def sweep_tenant(
     earlier batches committed stays counted."""
     total = SweepReport()
     while True:
-        done = _retried(lambda: _sweep_clocks(services, storage, tenant_id, batch, after_commit))
+        done = retried(
+            lambda: _sweep_clocks(services, storage, tenant_id, batch, after_commit), ATTEMPTS
+        )
         total += done
         if progress is not None and done.tickets:
             progress(done)
         if done.tickets < batch:
             break
     while True:
-        taken, carried_out = _retried(
-            lambda: _run_waiting_actions(services, storage, tenant_id, batch, after_commit)
+        taken, carried_out = retried(
+            lambda: _run_waiting_actions(services, storage, tenant_id, batch, after_commit),
+            ATTEMPTS,
         )
         total += SweepReport(actions=carried_out)
         if taken < batch:
             break
     return total
-
-
-def _retried(work: Callable[[], T]) -> T:
-    """``work()``, run again when its unit of work lost a race to a concurrent writer (it
-    rolled back whole, so running it again is safe)."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return work()
-        except Conflict:
-            if attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _sweep_clocks(
