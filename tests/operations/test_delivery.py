@@ -646,3 +646,38 @@ def test_operations_queued_behind_a_slow_delivery_go_out_together_one_read_per_t
     for w in (acme, other):
         assert set(statuses(storage, w)) == {DeliveryStatus.DELIVERED}, "acknowledged per tenant"
     desk.close()
+
+
+class Arrivals:
+    """A notifier that notes when each notification arrives."""
+
+    def __init__(self) -> None:
+        self.at: list[float] = []
+
+    @hookimpl
+    def ticketkit_notify(self, message: NotificationMessage) -> None:
+        self.at.append(time.monotonic())
+
+
+def test_a_lone_operation_is_delivered_at_once_and_a_stream_in_runs_linger_apart(
+    storage: Storage, clock: ManualClock
+) -> None:
+    arrivals, counting = Arrivals(), CountingReads(storage)
+    desk = HelpDesk(counting, clock=clock, plugins=Plugins.create([arrivals]))  # type: ignore[arg-type]
+    desk._dispatcher.linger = 1.0  # long, so that neither assertion depends on timing luck
+    w = build_world(desk, clock)
+    started = time.monotonic()
+    agent_opens_ticket_for_guest(desk, w)  # one notification: to the requester
+    deadline = started + 5
+    while not arrivals.at and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert arrivals.at and arrivals.at[0] - started < 0.5, "after a quiet spell: no lingering"
+    reads_before = counting.reads
+    for _ in range(4):
+        agent_opens_ticket_for_guest(desk, w)
+    while len(arrivals.at) < 5 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(arrivals.at) == 5
+    assert arrivals.at[1] - arrivals.at[0] >= 0.9, "the next run waits out the linger"
+    assert counting.reads - reads_before == 1, "the four that came meanwhile: one run"
+    desk.close()

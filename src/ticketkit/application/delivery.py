@@ -14,6 +14,7 @@ import atexit
 import contextlib
 import enum
 import logging
+import math
 import queue
 import threading
 import time
@@ -127,10 +128,11 @@ class Dispatcher:
     In ``DeliveryMode.BACKGROUND`` a committed operation's notifications are queued for one
     delivery thread, started when needed (it ends after ``idle_exit`` seconds without work);
     ``flush`` waits for the queue, ``close`` also ends the threads. At most ``queue_limit``
-    operations wait: beyond that, their rows stay pending for ``retry``. Woken by a job,
-    the thread lingers ``linger`` seconds (unless ``flush`` hurries it) and takes all the
-    jobs waiting then, up to ``drain_limit`` notifications: a stream of operations costs one
-    wake-up, one re-check read and one write per tenant every ``linger``, not per operation.
+    operations wait: beyond that, their rows stay pending for ``retry``. A job after a
+    quiet spell is delivered at once; in a stream, a run starts ``linger`` seconds after
+    the last one began (sooner when ``flush`` hurries it) and takes all the jobs waiting
+    then, up to ``drain_limit`` notifications: a stream of operations costs one wake-up,
+    one re-check read and one write per tenant every ``linger``, not per operation.
 
     Every plugin call is given up after ``attempt_timeout``. The delivery thread calls
     plugins itself, watched by a watchdog thread: handing each call to another thread
@@ -155,7 +157,7 @@ class Dispatcher:
     attempt_timeout: float = 10.0
     queue_limit: int = 10_000
     drain_limit: int = 1_000
-    linger: float = 0.01
+    linger: float = 0.05
     idle_exit: float = 5.0
     _calls: PluginCalls = attrs.field(init=False)
     _queue: queue.Queue[_Job | None] = attrs.field(init=False)
@@ -170,6 +172,8 @@ class Dispatcher:
     _progress: threading.Condition = attrs.field(init=False)
     #: Set by ``flush``: deliver what is queued without lingering.
     _hurry: threading.Event = attrs.field(factory=threading.Event, init=False)
+    #: When the last run was taken (``time.monotonic``), for pacing the next one.
+    _last_run: float = attrs.field(default=-math.inf, init=False)
     _acks: Acknowledgements = attrs.field(init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
@@ -261,16 +265,21 @@ class Dispatcher:
 
     def _take(self) -> list[_Job]:
         """The jobs waiting, in commit order, delivered as one run (one re-check and one
-        write per tenant for the lot): at least one, waiting up to ``idle_exit`` for it, then
-        ``linger`` seconds for others, and those queued by then up to ``drain_limit``
-        notifications. None when idle or told to end by ``close``."""
+        write per tenant for the lot): at least one, waiting up to ``idle_exit`` for it;
+        then, if the last run began less than ``linger`` seconds ago, waiting for others
+        until it did; and those queued by then up to ``drain_limit`` notifications. None
+        when idle or told to end by ``close``."""
         try:
             job = self._queue.get(timeout=self.idle_exit)
         except queue.Empty:
             return []
         if job is not None:
-            self._hurry.wait(self.linger)
+            # After a quiet spell the job goes at once; in a stream, runs keep ``linger`` apart.
+            wait = self._last_run + self.linger - time.monotonic()
+            if wait > 0:
+                self._hurry.wait(wait)
             self._hurry.clear()
+            self._last_run = time.monotonic()
         jobs: list[_Job] = []
         size = 0
         while job is not None:
