@@ -20,7 +20,7 @@ from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
 from ticketkit.adapters.sqlalchemy.tables.base import PREFIX
 
 TICKETKIT_TABLES = frozenset(metadata.tables)
-HEAD = "ticketkit_0013"
+HEAD = "ticketkit_0014"
 
 
 def schema_diff(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:

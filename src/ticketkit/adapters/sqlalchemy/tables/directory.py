@@ -38,7 +38,15 @@ organisations = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     tenant_fk(),
     fk(name("organisations"), "parent_id"),
-    Index(None, "tenant_id", "parent_id"),
+    # Children by parent. Only those with a parent: counted with the roots' NULLs, SQLite's
+    # statistics make ``parent_id = ?`` look unselective, and it scans instead.
+    Index(
+        None,
+        "tenant_id",
+        "parent_id",
+        sqlite_where=text("parent_id IS NOT NULL"),
+        postgresql_where=text("parent_id IS NOT NULL"),
+    ),
 )
 
 persons = Table(
