@@ -271,7 +271,7 @@ def test_migrate_made_ticketkits_tables_on_the_test_database(alias: str) -> None
             "0001_initial",
             "0002_sla",
             "0003_ticket_sla_due",
-            "0004_organisation_children_index",
+            "0004_directory_indexes",
         ]
 
 

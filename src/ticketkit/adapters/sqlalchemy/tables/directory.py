@@ -47,6 +47,8 @@ organisations = Table(
         sqlite_where=text("parent_id IS NOT NULL"),
         postgresql_where=text("parent_id IS NOT NULL"),
     ),
+    # The provider (one per tenant) among its customers.
+    Index(None, "tenant_id", "kind"),
 )
 
 persons = Table(
@@ -63,6 +65,8 @@ persons = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     fk(organisations.name, "organisation_id"),
     Index(None, "tenant_id", "organisation_id"),
+    # The staff by role (who can be assigned) among every customer's people.
+    Index(None, "tenant_id", "role"),
     # One person per address in a tenant; addresses are stored lower-cased.
     Index(None, "tenant_id", "email", unique=True),
 )

@@ -1,5 +1,6 @@
-"""ticketkit's index of organisations by parent holds only those with a parent (Alembic
-revision ticketkit_0014); unapplied, back to ticketkit_0013."""
+"""ticketkit's directory indexes for big tenants: organisations by parent (only those with
+one) and by kind, people by role (Alembic revision ticketkit_0014); unapplied, back to
+ticketkit_0013."""
 
 from django.db import migrations
 
