@@ -827,3 +827,19 @@ def test_a_driver_error_reaches_the_caller_without_sql_or_values(
         assert leak not in message
     assert isinstance(raised.value.__cause__, sa.exc.IntegrityError), "kept for the logs"
     assert secret not in str(raised.value.__cause__), "parameters are hidden there too"
+
+
+def test_a_list_statement_kept_for_one_tenant_never_reads_another_tenants_tickets(
+    storage: SqlStorage,
+) -> None:
+    """List statements are kept and reused per predicate (``Tickets._query_plain``): an
+    agent's "every ticket" is the same predicate in every tenant, so each tenant must
+    have its own."""
+    first, second = seed(storage), seed(storage)
+    store(storage, first, ticket(first, 1), ticket(first, 2))
+    store(storage, second, ticket(second, 1))
+    order = [OrderBy("updated_at", descending=True)]
+    for s, count in ((first, 2), (second, 1), (first, 2), (second, 1)):
+        with storage.unit_of_work(s.tenant) as uow:
+            page = uow.tickets.query(TRUE, order, 25)
+        assert len(page) == count and {t.tenant_id for t in page} == {s.tenant}

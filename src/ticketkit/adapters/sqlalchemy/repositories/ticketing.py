@@ -97,7 +97,7 @@ class Tickets(TicketRepository):
                 through = _many(where, order)
                 if through is not None:
                     return self._query_pinned(through, where, order, limit)
-            return uow._select(TICKETS, where, order=_ticket_order(order), limit=limit)
+            return self._query_plain(where, order, limit)
         # One index range per value, read in its index's order; the page is the first
         # ``limit`` rows of them all (``_split_page``), the statement kept per shape.
         rest, attr, values = split
@@ -123,6 +123,24 @@ class Tickets(TicketRepository):
         conv = uow._conv
         rows = uow._connector.reader().execute(stmt, params).all()
         return [TICKETS.from_row(conv, row) for row in rows]
+
+    def _query_plain(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
+        """The page of one statement, kept per tenant, predicate, order and limit: a person's
+        first page is the same statement call after call, and a statement built anew costs
+        SQLAlchemy its construction and its cache key each time."""
+        uow = self._uow
+        uow._flush(TICKETS)
+        key = (uow._connector.engine.dialect.name, uow.tenant_id, where, tuple(order), limit)
+        stmt = _PLAIN_PAGES.get(key)
+        if stmt is None:
+            stmt = (
+                select(_t).where(uow._where(_t, where)).order_by(*_ticket_order(order)).limit(limit)
+            )
+            if len(_PLAIN_PAGES) >= _SPLIT_PAGES_LIMIT:
+                _PLAIN_PAGES.clear()
+            _PLAIN_PAGES[key] = stmt
+        conv = uow._conv
+        return [TICKETS.from_row(conv, row) for row in uow._connector.reader().execute(stmt).all()]
 
     def _query_pinned(
         self, source: Alias, where: Predicate, order: Sequence[OrderBy], limit: int
@@ -173,6 +191,8 @@ def _split(where: Predicate) -> tuple[Predicate, str, frozenset[object]] | None:
 #: The statements of split pages (``_split_page``) by what shapes them, the values aside.
 _SPLIT_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
 _SPLIT_PAGES_LIMIT = 512
+#: The statements of unsplit pages (``Tickets._query_plain``), values included.
+_PLAIN_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
 
 
 def _split_page(
