@@ -9,7 +9,6 @@ scanning them too; the assignable agents were found among every customer's peopl
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.conftest import new_database
+from tests.support.plans import nodes, postgres_plan, sent, sqlite_plan
 from tests.support.world import World, build_world
 from ticketkit import HelpDesk
 from ticketkit.adapters.sqlalchemy import SqlStorage, tables, upgrade
@@ -82,41 +82,25 @@ def big(sql_backend: str, request: pytest.FixtureRequest) -> Iterator[tuple[Worl
     drop()
 
 
-def statements(engine: sa.Engine, run: Callable[[], object]) -> list[tuple[str, Any]]:
-    """The reads (and updates) ``run`` sends, with their parameters."""
-    found: list[tuple[str, Any]] = []
-
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
-            found.append((statement, parameters))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        run()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return found
-
-
 def big_tables_scanned(engine: sa.Engine, statement: str, parameters: Any) -> list[str]:
     """The big tables the plan of ``statement`` reads whole."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
             # SQLite names a table read under an alias by the alias.
             aliases = dict((a, t) for t, a in re.findall(r"(\w+) AS (\w+)", statement))
-            scans = [str(r[-1]).split()[1] for r in rows if str(r[-1]).startswith("SCAN ")]
-            return [aliases.get(name, name) for name in scans if aliases.get(name, name) in BIG]
-        raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
-        plan = raw.scalar_one()
-        todo = [(plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]]
-        found = []
-        while todo:
-            node = todo.pop()
-            todo += node.get("Plans", ())
-            if node["Node Type"] == "Seq Scan" and node["Relation Name"] in BIG:
-                found.append(node["Relation Name"])
-        return found
+            steps = sqlite_plan(conn, statement, parameters)
+            scans = [s.split()[1] for s in steps if s.startswith("SCAN ")]
+            return [aliases.get(n, n) for n in scans if aliases.get(n, n) in BIG]
+        plan = postgres_plan(conn, statement, parameters)
+        return [
+            n["Relation Name"]
+            for n in nodes(plan)
+            if n["Node Type"] == "Seq Scan" and n["Relation Name"] in BIG
+        ]
+
+
+def reads_or_writes(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH"))
 
 
 def open_and_work(w: World) -> None:
@@ -151,7 +135,7 @@ def test_everyday_operations_read_no_big_table_whole(
     big: tuple[World, sa.Engine], name: str
 ) -> None:
     w, engine = big
-    sent = statements(engine, lambda: OPERATIONS[name](w))
-    assert sent, "no statement seen"
-    for statement, parameters in sent:
+    found = sent(engine, lambda: OPERATIONS[name](w), reads_or_writes)
+    assert found, "no statement seen"
+    for statement, parameters in found:
         assert not big_tables_scanned(engine, statement, parameters), statement

@@ -10,7 +10,6 @@ are held to the same: one range of their index, in its order.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
+from tests.support.plans import nodes, postgres_plan, sent, sqlite_plan
 from tests.support.world import World, build_world
 from ticketkit import HelpDesk, TicketSort
 from ticketkit.adapters.sqlalchemy import SqlStorage, tables
@@ -107,23 +107,6 @@ def captured(desk: Desk) -> Iterator[list[tuple[str, Any]]]:
     sa.event.listen(desk.engine, "before_cursor_execute", record)
     yield found
     sa.event.remove(desk.engine, "before_cursor_execute", record)
-
-
-def sqlite_plan(conn: sa.Connection, statement: str, parameters: Any) -> list[str]:
-    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    return [str(r[-1]) for r in rows]
-
-
-def postgres_plan(conn: sa.Connection, statement: str, parameters: Any) -> dict[str, Any]:
-    raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
-    plan = raw if isinstance(raw, list) else json.loads(raw)
-    return dict(plan[0]["Plan"])
-
-
-def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", ()):
-        yield from nodes(child)
 
 
 def unbounded_scans(node: dict[str, Any], *, bounded: bool = False) -> Iterator[dict[str, Any]]:
@@ -352,18 +335,11 @@ def statements_of(
     engine: sa.Engine, table: str, run: Callable[[], object]
 ) -> list[tuple[str, Any]]:
     """The statements reading ``table`` that ``run`` sends, with their parameters."""
-    found: list[tuple[str, Any]] = []
 
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
-            found.append((statement, parameters))
+    def reads(statement: str) -> bool:
+        return statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement
 
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        run()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return found
+    return sent(engine, run, reads)
 
 
 def check_read_off(
