@@ -467,6 +467,34 @@ def test_opening_a_ticket_for_someone_reads_both_people_and_the_project_in_one_q
     assert f"FROM {tables.sla_policies.name}" in reads[2]
 
 
+def test_a_change_to_a_ticket_resolves_its_author_and_whom_it_tells_in_one_read(
+    storage: SqlStorage, statements: list[tuple[str, bool]]
+) -> None:
+    """A change to a ticket locks it and reads its followers first, so that one read
+    resolves the author together with the requester, assignee and followers it may
+    notify: one round trip less per change than resolving the author on her own."""
+    clock = ManualClock(NOW)
+    # Delivery left in the outbox: its re-check reads people too, on another thread.
+    w = build_world(HelpDesk(storage, clock=clock, delivery="outbox"), clock)
+    t = w.desk.create_ticket(
+        w.acme_guest.actor,
+        project_id=w.acme_project.id,
+        type_id=w.incident.id,
+        title="Disk full",
+        fields={"sla_level": "Gold"},
+    )
+    w.desk.add_follower(w.acme_guest.actor, t.id, w.acme_admin.id)
+    w.desk.assign(w.agent.actor, t.id, assignee_id=w.agent2.id)
+    statements.clear()
+    w.desk.add_comment(w.agent.actor, t.id, "On it.", visibility="public")
+    people = [
+        sql
+        for sql, _ in statements
+        if sql.lstrip().upper().startswith("SELECT") and f"FROM {tables.persons.name}" in sql
+    ]
+    assert len(people) == 1, people
+
+
 def test_people_are_read_with_whether_they_hold_a_grant_and_only_holders_grants_are_read(
     storage: SqlStorage, statements: list[tuple[str, bool]]
 ) -> None:

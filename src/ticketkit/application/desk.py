@@ -30,7 +30,7 @@ from ticketkit.application.grants import GrantOfferSent, IssuedOffer
 from ticketkit.application.invitations import InvitationSent, InvitationView, Issued
 from ticketkit.application.operations import WRITE, Operations, Run
 from ticketkit.application.retries import retried
-from ticketkit.application.session import Services, Session, check_actor
+from ticketkit.application.session import Services, Session, check_actor, ticket_people
 from ticketkit.application.sla_sweep import SweepReport
 from ticketkit.clock import Clock, SystemClock
 from ticketkit.domain.model import (
@@ -82,6 +82,14 @@ class _HandOver(Generic[T]):
         return self.outcome is None
 
 
+def _people(uow: UnitOfWork, how: Run, args: tuple[object, ...]) -> tuple[UUID | None, ...]:
+    """The people to resolve with the actor: ``how.people``, and for a change to a ticket
+    (``how.ticket``, the ticket's id first among ``args``) the people it may notify."""
+    if not how.ticket or not args:
+        return how.people
+    return (*how.people, *ticket_people(uow, args[0], lock=how.write))
+
+
 class Batch(Operations):
     """Many operations in one unit of work, committed together (imports, bulk changes).
 
@@ -104,10 +112,11 @@ class Batch(Operations):
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
+        people = _people(self._uow, how, args)
         if self.session is None:
-            self.session = Session(self._services, self._uow, actor, people=how.people)
+            self.session = Session(self._services, self._uow, actor, people=people)
         else:
-            self.session.act_as(actor, people=how.people)
+            self.session.act_as(actor, people=people)
         return operation(self.session, *args, **kwargs)
 
 
@@ -223,7 +232,7 @@ class HelpDesk(Operations):
         **kwargs: P.kwargs,
     ) -> T:
         with self.storage.unit_of_work(actor.tenant_id, read_only=not how.write) as uow:
-            session = Session(self._services, uow, actor, people=how.people)
+            session = Session(self._services, uow, actor, people=_people(uow, how, args))
             result = operation(session, *args, **kwargs)
             if how.write:
                 uow.commit()

@@ -69,9 +69,15 @@ class Connector:
         On SQLite a unit of work reads in a deferred transaction until it first writes, then
         ends it and takes the write lock with ``BEGIN IMMEDIATE``: reads before the first
         write see committed data as PostgreSQL's READ COMMITTED would, and stale ones are
-        caught by the version checks of the writes.
+        caught by the version checks of the writes. One that writes (or locks) before it
+        reads begins with ``BEGIN IMMEDIATE`` at once.
         """
         self.refuse_if_read_only()
+        if self._connection is None and not self.closed:
+            # Nothing read yet (a change that starts by locking its ticket): no deferred
+            # transaction to end first.
+            self._connection = self._begin(write=True)
+            return self._connection
         conn = self.reader()
         if self._writing:
             return conn

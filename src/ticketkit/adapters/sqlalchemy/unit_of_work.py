@@ -177,6 +177,8 @@ class SqlUnitOfWork(UnitOfWork):
         self._staged: dict[str, Staged[Any]] = {m.kind: Staged() for m in FLUSH_ORDER}
         self._new_tenant: Tenant | None = None
         self._counters: dict[UUID, _Counter] = {}
+        #: Tickets read for update in this transaction: locked, and known as they are.
+        self._locked: set[UUID] = set()
         self.organisations = Directory[Organisation](self, ORGANISATIONS)
         self.persons = Directory[Person](self, PERSONS)
         self.memberships = Memberships(self)
@@ -207,6 +209,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._access.forget()
         self._new_tenant = None
         self._counters.clear()
+        self._locked.clear()
         self._followers.forget()
         self._groups.forget()
 
@@ -423,6 +426,10 @@ class SqlUnitOfWork(UnitOfWork):
         staged: Staged[Ticket] = self._staged[TICKETS.kind]
         if ident in staged.added:
             return staged.added[ident]
+        if ident in self._locked:
+            # Locked earlier in this transaction: what is known of it is what is stored,
+            # or this unit of work's own change.
+            return staged.find(ident)
         conn = self._connector.writer()
         params = {"tenant": self.tenant_id, "ident": ident}
         row = conn.execute(_TICKET_FOR_UPDATE, params).first()
@@ -430,6 +437,7 @@ class SqlUnitOfWork(UnitOfWork):
             return None
         ticket: Ticket = TICKETS.from_row(self._conv, row)
         staged.known[ident] = ticket
+        self._locked.add(ident)
         return ticket
 
     def _select(

@@ -21,7 +21,9 @@ T = TypeVar("T")
 @attrs.frozen
 class Run:
     """How an operation runs: reading or writing; whether a write that lost a race to a
-    concurrent one is run again; and which people to load with the actor in one read."""
+    concurrent one is run again; and which people to load with the actor in one read
+    (``people``, and with ``ticket`` the requester, assignee and followers of the ticket
+    its first argument names)."""
 
     write: bool
     #: A write that lost a race in storage runs again, whole, up to three times: it reads
@@ -29,12 +31,16 @@ class Run:
     #: version, so only a change they can see is a conflict of theirs.
     retry: bool = False
     people: tuple[UUID | None, ...] = ()
+    ticket: bool = False
 
 
 READ = Run(write=False)
 WRITE = Run(write=True)
-#: Changes to a ticket, which concurrent writers race for.
+#: Changes that concurrent writers race for.
 UPDATE = Run(write=True, retry=True)
+#: Changes to the ticket named by the first argument: it is read and locked first, so its
+#: people (whom the change may notify) are resolved with the actor in one read.
+TICKET_UPDATE = Run(write=True, retry=True, ticket=True)
 
 
 class Runner(abc.ABC):
@@ -54,4 +60,4 @@ class Runner(abc.ABC):
         """Run ``operation`` in a session acting as ``actor``."""
 
 
-__all__ = ["READ", "UPDATE", "WRITE", "Run", "Runner"]
+__all__ = ["READ", "TICKET_UPDATE", "UPDATE", "WRITE", "Run", "Runner"]

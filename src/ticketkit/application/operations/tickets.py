@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from ticketkit.application import desks, tickets
-from ticketkit.application.operations.base import READ, UPDATE, Run, Runner
+from ticketkit.application.operations.base import READ, TICKET_UPDATE, Run, Runner
 from ticketkit.application.tickets import TicketUpdate
 from ticketkit.application.views import (
     UNSET,
@@ -133,7 +133,7 @@ class TicketOperations(Runner):
         """
         return self._run(
             actor,
-            UPDATE,
+            TICKET_UPDATE,
             tickets.update_ticket,
             ticket_id,
             TicketUpdate(
@@ -163,7 +163,7 @@ class TicketOperations(Runner):
         agent of a group (who must be a member), optionally with a comment."""
         return self._run(
             actor,
-            UPDATE,
+            TICKET_UPDATE,
             tickets.update_ticket,
             ticket_id,
             TicketUpdate(
@@ -186,7 +186,7 @@ class TicketOperations(Runner):
         escalate it from a customer's own desk to the provider, or transfer it back."""
         return self._run(
             actor,
-            UPDATE,
+            TICKET_UPDATE,
             desks.move_ticket,
             ticket_id,
             project_id,
@@ -205,7 +205,7 @@ class TicketOperations(Runner):
         """Move the ticket along its workflow, optionally with a comment in the same step."""
         return self._run(
             actor,
-            UPDATE,
+            TICKET_UPDATE,
             tickets.change_status,
             ticket_id,
             status,
@@ -226,7 +226,7 @@ class TicketOperations(Runner):
         """Write a public reply or an internal note; returns the stored comment."""
         return self._run(
             actor,
-            UPDATE,
+            TICKET_UPDATE,
             tickets.add_comment,
             ticket_id,
             body,
