@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import ticketkit
+from tests.support.alone import run_alone
 from ticketkit.hooks import specs
 
 CORE = [
@@ -43,16 +44,7 @@ def test_core_packages_import_with_infrastructure_libraries_blocked() -> None:
         print("ok")
         """
     )
-    src = str(Path(ticketkit.__file__).parent.parent)
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": src},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert run_alone(script).stdout.strip() == "ok"
 
 
 def test_importing_ticketkit_builds_no_engine_or_plugin_manager() -> None:

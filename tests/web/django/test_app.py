@@ -3,8 +3,6 @@ and ``migrate`` makes (and unapplied, removes) ticketkit's tables."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from django.core.management.base import SystemCheckError
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-import ticketkit
+from tests.support.alone import run_alone
 from tests.web.django.host.settings import TICKETKIT
 from ticketkit.adapters.sqlalchemy import metadata
 from ticketkit.adapters.sqlalchemy.migrate import VERSION_TABLE
@@ -47,22 +45,6 @@ def test_ready_runs_no_query() -> None:
         config.ready()
     assert config.label == "ticketkit"
     assert len(queries) == 0
-
-
-def run_alone(script: str) -> subprocess.CompletedProcess[str]:
-    """``script`` in a Python of its own (Django configured there, not by the suite), with
-    only ticketkit on its path; it must succeed."""
-    src = str(Path(ticketkit.__file__).parent.parent)
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": src},
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 def test_setup_and_the_system_check_run_with_the_database_unreachable() -> None:

@@ -5,7 +5,7 @@ history events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -104,10 +104,10 @@ class Tickets(TicketRepository):
         uow._flush(TICKETS)
         dialect = uow._connector.engine.dialect.name
         plain = sorted((_plain(v) for v in values if v is not None), key=str)
-        key = (dialect, uow.tenant_id, rest, attr, len(plain), None in values, tuple(order), limit)
-        stmt = _SPLIT_PAGES.get(key)
-        if stmt is None:
-            stmt = _split_page(
+        shape = (len(plain), None in values, tuple(order), limit)
+        stmt = _kept(
+            ("split", dialect, uow.tenant_id, rest, attr, *shape),
+            lambda: _split_page(
                 uow._where(_t, rest),
                 attr,
                 count=len(plain),
@@ -115,14 +115,9 @@ class Tickets(TicketRepository):
                 order=order,
                 limit=limit,
                 dialect=dialect,
-            )
-            if len(_SPLIT_PAGES) >= _PAGES_LIMIT:
-                _SPLIT_PAGES.clear()
-            _SPLIT_PAGES[key] = stmt
-        params = {f"split_{i}": value for i, value in enumerate(plain)}
-        conv = uow._conv
-        rows = uow._connector.reader().execute(stmt, params).all()
-        return [TICKETS.from_row(conv, row) for row in rows]
+            ),
+        )
+        return self._page(stmt, {f"split_{i}": value for i, value in enumerate(plain)})
 
     def _query_plain(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
         """The page of one statement, kept per tenant, predicate (its values included),
@@ -131,17 +126,21 @@ class Tickets(TicketRepository):
         of its parameters each time (a fifth to a third of a guest's page on SQLite)."""
         uow = self._uow
         uow._flush(TICKETS)
-        key = (uow._connector.engine.dialect.name, uow.tenant_id, where, tuple(order), limit)
-        stmt = _PLAIN_PAGES.get(key)
-        if stmt is None:
-            stmt = (
+        dialect = uow._connector.engine.dialect.name
+        stmt = _kept(
+            ("plain", dialect, uow.tenant_id, where, tuple(order), limit),
+            lambda: (
                 select(_t).where(uow._where(_t, where)).order_by(*_ticket_order(order)).limit(limit)
-            )
-            if len(_PLAIN_PAGES) >= _PAGES_LIMIT:
-                _PLAIN_PAGES.clear()
-            _PLAIN_PAGES[key] = stmt
+            ),
+        )
+        return self._page(stmt)
+
+    def _page(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[Ticket]:
+        """The tickets ``stmt`` reads, in its order (``all()`` fetches them in one call)."""
+        uow = self._uow
         conv = uow._conv
-        return [TICKETS.from_row(conv, row) for row in uow._connector.reader().execute(stmt).all()]
+        rows = uow._connector.reader().execute(stmt, params).all()
+        return [TICKETS.from_row(conv, row) for row in rows]
 
     def _query_pinned(
         self, source: Alias, where: Predicate, order: Sequence[OrderBy], limit: int
@@ -158,9 +157,7 @@ class Tickets(TicketRepository):
             .order_by(*_ticket_order(order, source.c))
             .limit(limit)
         )
-        conv = uow._conv
-        rows = uow._connector.reader().execute(stmt).all()
-        return [TICKETS.from_row(conv, row) for row in rows]
+        return self._page(stmt)
 
     def count(self, where: Predicate) -> int:
         uow = self._uow
@@ -189,12 +186,21 @@ def _split(where: Predicate) -> tuple[Predicate, str, frozenset[object]] | None:
     return None
 
 
-#: The statements of split pages (``_split_page``) by what shapes them, the values aside.
-_SPLIT_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
-#: The statements of unsplit pages (``Tickets._query_plain``), values included.
-_PLAIN_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
-#: Statements kept in each of the two, at most; a full one starts again empty.
-_PAGES_LIMIT = 512
+#: Page statements by what shapes them: a split page's (``_split_page``) with its values
+#: aside, a plain page's (``Tickets._query_plain``) with them. At most ``_PAGES_LIMIT``;
+#: a full map starts again empty.
+_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
+_PAGES_LIMIT = 1024
+
+
+def _kept(key: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
+    """The statement kept for ``key``, built (and kept) the first time."""
+    stmt = _PAGES.get(key)
+    if stmt is None:
+        if len(_PAGES) >= _PAGES_LIMIT:
+            _PAGES.clear()
+        stmt = _PAGES[key] = build()
+    return stmt
 
 
 def _split_page(
@@ -213,7 +219,7 @@ def _split_page(
     (UNION ALL)) and stops at the limit. PostgreSQL plans no merge for a UNION ALL: there
     each range is cut at ``limit`` first, and only those few rows are sorted.
 
-    Built once per shape and kept (``_SPLIT_PAGES``): building a union of 20 arms and
+    Built once per shape and kept (``_PAGES``): building a union of 20 arms and
     keying it for SQLAlchemy's statement cache cost some 10 ms a page, its database time
     0.3 ms (docs/performance.md, issue 18); the statement object keeps its cache key."""
     col = column(_t, attr)
