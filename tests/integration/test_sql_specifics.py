@@ -369,6 +369,22 @@ def test_commit_without_writes_neither_connects_nor_takes_the_write_lock(
         reader.commit()
 
 
+def test_a_read_only_unit_of_work_reads_what_is_committed_when_each_statement_runs(
+    storage: SqlStorage, seeded: Seeded, statements: list[tuple[str, bool]]
+) -> None:
+    """Read-only units of work run without a transaction on both databases (no BEGIN, no
+    ROLLBACK): each read sees what is committed as it runs, as READ COMMITTED does."""
+    store(storage, seeded, ticket(seeded, 1))
+    with storage.unit_of_work(seeded.tenant, read_only=True) as reader:
+        assert [t.number for t in reader.tickets.query(TRUE, [OrderBy("number")], 10)] == [1]
+        store(storage, seeded, ticket(seeded, 2))
+        assert [t.number for t in reader.tickets.query(TRUE, [OrderBy("number")], 10)] == [1, 2]
+    statements.clear()
+    with storage.unit_of_work(seeded.tenant, read_only=True) as reader:
+        assert reader.tickets.count(TRUE) == 2
+    assert [sql for sql, _ in statements if not sql.lstrip().upper().startswith("SELECT")] == []
+
+
 @pytest.mark.parametrize("sql_backend", [POSTGRES], indirect=True)
 def test_buffered_rows_and_the_commit_take_one_round_trip_on_postgres(
     storage: SqlStorage, seeded: Seeded, engine: sa.Engine

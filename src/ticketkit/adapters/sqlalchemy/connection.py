@@ -94,10 +94,12 @@ class Connector:
             raise RuntimeError("this unit of work is read-only")
 
     def _begin(self, *, write: bool) -> Connection:
-        if self.read_only and self._sqlite_key is None:
+        if self.read_only and not self._single_connection:
             # Nothing to commit or roll back: each statement runs on its own, which saves
-            # the BEGIN and ROLLBACK round trips (and reads like READ COMMITTED does).
-            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            # BEGIN and ROLLBACK (and reads like READ COMMITTED does, on both databases).
+            if self._sqlite_key is None:
+                return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            return self.engine.connect().execution_options(**{SQLITE_BEGIN: "none"})
         if write or self._single_connection:
             self._claim()
         try:

@@ -26,7 +26,8 @@ BUSY_TIMEOUT_MS = 10_000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 _MAX_PRAGMA_INT = 2**31 - 1
 #: Connection execution option choosing how the SQLite "begin" hook starts a transaction:
-#: ``"immediate"`` (the default: take the write lock now) or ``"deferred"`` (read snapshot).
+#: ``"immediate"`` (the default: take the write lock now), ``"deferred"`` (read snapshot) or
+#: ``"none"`` (no transaction: each statement reads on its own, for read-only units of work).
 SQLITE_BEGIN = "ticketkit_sqlite_begin"
 
 
@@ -91,6 +92,8 @@ def _sqlite_connect_hook(in_memory: bool, checkpoint: int) -> Callable[[Any, Any
 
 def _sqlite_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get(SQLITE_BEGIN, "immediate")
+    if mode == "none":
+        return
     conn.exec_driver_sql("BEGIN" if mode == "deferred" else "BEGIN IMMEDIATE")
 
 
