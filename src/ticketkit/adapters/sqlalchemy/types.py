@@ -19,8 +19,9 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class _SQLiteUTCText(DATETIME):
-    """SQLite's side of ``UTCDateTime``: fixed-width ISO text (``YYYY-MM-DD HH:MM:SS.ffffff``),
-    which sorts and compares as time; parsed with the C-implemented ``fromisoformat``."""
+    """SQLite's side of ``UTCDateTime``: fixed-width naive UTC text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``), which sorts and compares as time; read back as an aware
+    UTC datetime by the C-implemented ``fromisoformat``."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)  # type: ignore[no-untyped-call]
@@ -32,7 +33,9 @@ class _SQLiteUTCText(DATETIME):
         parse = datetime.fromisoformat
 
         def process(value: str | None) -> datetime | None:
-            return None if value is None else parse(value)
+            # Parsed with its offset appended, the text comes back aware (``UTC`` itself) in
+            # one call: a sixth of the cost of parsing it naive and then ``replace``-ing.
+            return None if value is None else parse(value + "+00:00")
 
         return process
 
@@ -95,6 +98,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return text
 
         return process
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "sqlite":
+            # The text type's reader answers aware UTC already, without TypeDecorator's
+            # indirection (every ticket row carries three or four times).
+            return _SQLiteUTCText().result_processor(dialect, coltype)
+        return super().result_processor(dialect, coltype)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
