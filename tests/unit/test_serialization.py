@@ -188,6 +188,15 @@ def test_json_text_beyond_what_json_dumps_writes_is_read_as_json_loads_reads_it(
     assert json_loads(text.encode("utf-8", "surrogatepass")) == expected
 
 
+@pytest.mark.parametrize("text", ["", " ", "[1] x", "[1,", "nul", '{"a" 1}', "[1]]"])
+def test_malformed_json_text_is_refused_as_json_loads_refuses_it(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as theirs:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as ours:
+        json_loads(text)
+    assert (ours.value.msg, ours.value.pos) == (theirs.value.msg, theirs.value.pos)
+
+
 @pytest.mark.parametrize("value", [5, 1.5, None, 10**7])
 def test_json_values_that_are_not_text_are_refused_as_json_loads_refuses_them(
     value: object,
