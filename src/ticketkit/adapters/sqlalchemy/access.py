@@ -5,7 +5,7 @@ what someone may see, loaded together in one round trip where the database can a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from uuid import UUID
 
 from sqlalchemy import (
@@ -91,20 +91,23 @@ def _granted(grantee: Any, column: Any, label: str) -> Any:
     )
 
 
-def _persons_with_projects(*, array: bool) -> Select[Any]:
+def _persons_with_projects(ids: Literal["one", "list", "array"]) -> Select[Any]:
     """People with their further memberships in force and the projects of their
     organisations (one row per membership and project, or with NULLs), whether child
     sharing is set anywhere, and whether they hold a grant: only the columns the row
-    mappings read. With ``array``
-    (PostgreSQL) the ids go as one ``= ANY(array)`` parameter: the statement is then the
-    same for any number of ids, where an expanding ``IN`` is rendered anew on every
-    execution."""
+    mappings read.
+
+    The people are ``ident`` (``"one"``: every call resolves its actor so) or ``idents``:
+    an expanding ``IN`` (``"list"``), which is rendered anew on every execution, or on
+    PostgreSQL one ``= ANY(array)`` parameter (``"array"``), the same statement for any
+    number of ids."""
     people, projects, members = tables.persons, tables.projects, tables.memberships
-    ids = (
-        people.c.id == any_(bindparam("idents", type_=ARRAY(Id())))
-        if array
-        else people.c.id.in_(bindparam("idents", expanding=True))
-    )
+    if ids == "one":
+        chosen = people.c.id == bindparam("ident")
+    elif ids == "array":
+        chosen = people.c.id == any_(bindparam("idents", type_=ARRAY(Id())))
+    else:
+        chosen = people.c.id.in_(bindparam("idents", expanding=True))
     return (
         select(
             *(c for c in people.c if c.key != "ordinal"),
@@ -136,7 +139,7 @@ def _persons_with_projects(*, array: bool) -> Select[Any]:
                 ),
             )
         )
-        .where(people.c.tenant_id == bindparam("tenant"), ids)
+        .where(people.c.tenant_id == bindparam("tenant"), chosen)
     )
 
 
@@ -161,8 +164,9 @@ def _descendants() -> Select[Any]:
 
 
 _DESCENDANTS = _descendants()
-_PERSONS_WITH_PROJECTS = _persons_with_projects(array=False)
-_PERSONS_WITH_PROJECTS_ANY = _persons_with_projects(array=True)
+_PERSON_WITH_PROJECTS = _persons_with_projects("one")
+_PERSONS_WITH_PROJECTS = _persons_with_projects("list")
+_PERSONS_WITH_PROJECTS_ANY = _persons_with_projects("array")
 _g = tables.grants
 #: The terms of the active grants to any of some people or organisations, in the order they
 #: were made: only the columns the policy reads (``GrantTerms``).
@@ -286,8 +290,12 @@ class Access(AccessReader):
         and an operation reads next (the project a ticket is opened in): one round trip
         for all of them."""
         uow = self._uow
-        params = {"tenant": uow.tenant_id, "idents": idents}
-        stmt = _PERSONS_WITH_PROJECTS_ANY if self._array_params else _PERSONS_WITH_PROJECTS
+        params: dict[str, object] = {"tenant": uow.tenant_id}
+        if len(idents) == 1:
+            stmt, params["ident"] = _PERSON_WITH_PROJECTS, idents[0]
+        else:
+            stmt = _PERSONS_WITH_PROJECTS_ANY if self._array_params else _PERSONS_WITH_PROJECTS
+            params["idents"] = idents
         rows = uow._connector.reader().execute(stmt, params).all()
         people = uow._staged[PERSONS.kind].known
         projects = uow._staged[PROJECTS.kind].known
