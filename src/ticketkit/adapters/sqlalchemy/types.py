@@ -101,9 +101,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         if dialect.name == "sqlite":
-            # The text type's reader answers aware UTC already, without TypeDecorator's
-            # indirection (every ticket row carries three or four times).
-            return _SQLiteUTCText().result_processor(dialect, coltype)
+            # The dialect's text type (``_SQLiteUTCText`` or a host dialect's own) answers
+            # aware UTC already, without TypeDecorator's indirection (every ticket row
+            # carries three or four times).
+            return self.impl_instance.result_processor(dialect, coltype)
         return super().result_processor(dialect, coltype)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -124,7 +125,9 @@ class _DjangoDateTimeText(_SQLiteUTCText):
         parse = super().result_processor(dialect, coltype)
 
         def process(value: Any) -> Any:
-            return parse(value) if type(value) is str else value
+            if value is None or type(value) is str:
+                return parse(value)
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
         return process
 
