@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,15 +55,7 @@ def test_importing_ticketkit_builds_no_engine_or_plugin_manager() -> None:
         "assert not any(isinstance(o, sqlalchemy.engine.Engine) for o in objs)\n"
         "print('ok')\n"
     )
-    src = str(Path(ticketkit.__file__).parent.parent)
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": src},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    assert run_alone(script).stdout.strip() == "ok"
 
 
 def hookspecs() -> list[tuple[str, object]]:
@@ -260,16 +250,7 @@ def test_importing_ticketkit_and_its_web_layer_imports_no_web_framework() -> Non
         print(loaded)
         """
     ).format(frameworks=WEB_FRAMEWORKS)
-    src = str(Path(ticketkit.__file__).parent.parent)
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": src},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert run_alone(script).stdout.strip() == "[]"
 
 
 def test_only_the_framework_integrations_import_a_framework_and_nothing_imports_them() -> None:

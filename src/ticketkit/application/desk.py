@@ -30,7 +30,7 @@ from ticketkit.application.grants import GrantOfferSent, IssuedOffer
 from ticketkit.application.invitations import InvitationSent, InvitationView, Issued
 from ticketkit.application.operations import WRITE, Operations, Run
 from ticketkit.application.retries import retried
-from ticketkit.application.session import Services, Session, check_actor, ticket_people
+from ticketkit.application.session import Services, Session, check_actor
 from ticketkit.application.sla_sweep import SweepReport
 from ticketkit.clock import Clock, SystemClock
 from ticketkit.domain.model import (
@@ -84,10 +84,17 @@ class _HandOver(Generic[T]):
 
 def _people(uow: UnitOfWork, how: Run, args: tuple[object, ...]) -> tuple[UUID | None, ...]:
     """The people to resolve with the actor: ``how.people``, and for a change to a ticket
-    (``how.ticket``, the ticket's id first among ``args``) the people it may notify."""
-    if not how.ticket or not args:
+    (``how.ticket``, the ticket's id first among ``args``) whom it may notify (requester,
+    assignee, followers), read first so that one read resolves them all. The ticket is
+    locked then, as the change locks it anyway. An id that is no UUID or names no ticket of
+    the tenant adds nobody: the operation says so."""
+    ticket_id = args[0] if how.ticket and args else None
+    if not isinstance(ticket_id, UUID):
         return how.people
-    return (*how.people, *ticket_people(uow, args[0], lock=how.write))
+    ticket = uow.tickets.get(ticket_id, for_update=how.write)
+    if ticket is None:
+        return how.people
+    return (*how.people, ticket.requester_id, ticket.assignee_id, *uow.followers.of(ticket_id))
 
 
 class Batch(Operations):

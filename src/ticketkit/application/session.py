@@ -56,19 +56,6 @@ def check_actor(actor: object) -> Actor:
     return check.actor(actor)
 
 
-def ticket_people(uow: UnitOfWork, ticket_id: object, *, lock: bool) -> tuple[UUID | None, ...]:
-    """Whom a change to the ticket ``ticket_id`` may notify (requester, assignee,
-    followers), read before the actor is resolved so that one read resolves them all; the
-    ticket is locked first (``lock``) as the change locks it anyway. Nothing for an id that
-    is no UUID or names no ticket of the tenant: the operation says so, as before."""
-    if not isinstance(ticket_id, UUID):
-        return ()
-    ticket = uow.tickets.get(ticket_id, for_update=lock)
-    if ticket is None:
-        return ()
-    return (ticket.requester_id, ticket.assignee_id, *uow.followers.of(ticket_id))
-
-
 class Session:
     """One operation's (or one batch's) unit of work, acting person, time and caches.
 

@@ -26,8 +26,9 @@ from ticketkit.errors import StorageError
 
 class Connector:
     """The connection of one unit of work: opened on first use in a transaction that may
-    read (and on PostgreSQL write), ended by ``end``; the unit of work may then open the
-    next one. Closed for good by setting ``closed``."""
+    read (and on PostgreSQL write), or in none for a read-only unit of work; ended by
+    ``end``, after which the unit of work may open the next one. Closed for good by
+    setting ``closed``."""
 
     __slots__ = (
         "_connection",
@@ -56,7 +57,8 @@ class Connector:
         self._holding = False
 
     def reader(self) -> Connection:
-        """The connection, in a transaction that may read (opened on first use)."""
+        """The connection, opened on first use: in a transaction that may read, or for a
+        read-only unit of work in none (each statement reads what is committed)."""
         if self._connection is None:
             if self.closed:
                 raise RuntimeError("unit of work is closed")
