@@ -679,6 +679,24 @@ def test_sqlite_file_engines_checkpoint_their_wal_every_10000_pages_unless_told(
         mine.dispose()
 
 
+def test_sqlite_file_engines_hand_out_the_connection_returned_last(tmp_path: Path) -> None:
+    """A connection's page cache is warm for its own last writes: a thread's next unit of
+    work takes that connection, not the one another thread left idle longest."""
+    engine = create_sqlite_engine(tmp_path / "warm.sqlite")
+    try:
+        mine, other = engine.connect(), engine.connect()
+        warm = mine.connection.dbapi_connection
+        other.close()
+        mine.close()
+        used = []
+        for _ in range(3):
+            with engine.connect() as conn:
+                used.append(conn.connection.dbapi_connection)
+        assert used == [warm, warm, warm]
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("bad", "error"),
     [

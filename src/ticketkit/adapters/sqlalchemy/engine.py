@@ -157,6 +157,12 @@ def create_sqlite_engine(
         )
     else:
         url = URL.create("sqlite+pysqlite", database=str(path)).render_as_string()
+        # Each connection keeps its own page cache, and empties it when another connection
+        # has written since it last read. The pool's default hands out the connection idle
+        # longest: once the delivery thread had opened a second one, a caller's units of
+        # work alternated between the two and re-read every page they touched. The one
+        # returned last is warm: one unit of work per ticket ran about 10 % faster.
+        options["pool_use_lifo"] = True
     options.update(kwargs)
     engine = create_engine(url, **options)
     event.listen(engine, "connect", _sqlite_connect_hook(in_memory, wal_autocheckpoint))
