@@ -40,6 +40,12 @@ class _SQLiteUTCText(DATETIME):
         return process
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored time as aware UTC: a driver's naive datetime is UTC already (ticketkit
+    writes only UTC), an aware one is converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _utc_text(value: datetime) -> str:
     """SQLite's form of a UTC datetime: ``YYYY-MM-DD HH:MM:SS.ffffff``, the same text as
     ``isoformat(" ", "microseconds")`` without its "+00:00" (which costs twice as much)."""
@@ -119,11 +125,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
 
 #: Ids read back from text (SQLite rows, JSON): tenants, projects, people and organisations

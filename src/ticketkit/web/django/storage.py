@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -43,7 +42,7 @@ from sqlalchemy.pool import NullPool
 from ticketkit.adapters.sqlalchemy.connection import Connector
 from ticketkit.adapters.sqlalchemy.engine import json_dumps, json_loads
 from ticketkit.adapters.sqlalchemy.repositories import CommittedTypes
-from ticketkit.adapters.sqlalchemy.types import _SQLiteUTCText
+from ticketkit.adapters.sqlalchemy.types import _SQLiteUTCText, as_utc
 from ticketkit.adapters.sqlalchemy.unit_of_work import SqlStorage, SqlUnitOfWork
 from ticketkit.domain.model import TicketType
 from ticketkit.errors import StorageError, TicketkitError
@@ -127,7 +126,7 @@ class _DjangoDateTimeText(_SQLiteUTCText):
         def process(value: Any) -> Any:
             if value is None or type(value) is str:
                 return parse(value)
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return as_utc(value)
 
         return process
 
