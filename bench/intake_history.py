@@ -4,8 +4,8 @@ Issue 17's intake bar compares this code with the code before the issue. To see 
 change moved the figures, this runs the same four intake figures (the Core-insert
 yardstick, 1,000 tickets per unit of work, one unit per ticket, one unit per call) for each
 revision given, in rounds that alternate the revisions, each run in a fresh process on a
-fresh SQLite file, and prints every run, the medians and each median's ratio to the first
-revision's.
+fresh SQLite file, and prints every run, the medians, and two ratios to the first
+revision (of the medians, and the median of the rounds' own ratios).
 
 Each revision is checked out into a temporary ``git worktree`` (removed afterwards) and
 imported from there, so its own schema, code and bench ``Setup`` are measured (what git
@@ -42,7 +42,8 @@ LABELS = {
 def measure(root: Path, tickets: int, per_op: int) -> dict[str, float]:
     """The intake figures (tickets/s) of the checkout at ``root``, whose ``src`` is on
     ``sys.path``: its bench's ``Setup`` on a fresh SQLite file, warmed up and analysed as
-    ``bench/tickets.py`` does before its own intake step."""
+    ``bench/tickets.py`` does before its own intake step. The steps are repeated here
+    because older benches only print their figures."""
     spec = importlib.util.spec_from_file_location("revision_bench", root / "bench" / "tickets.py")
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
@@ -92,7 +93,7 @@ def run_revision(checkout: Path, tickets: int, per_op: int) -> dict[str, float]:
         ],
         env=env,
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,  # a failing run's traceback goes to the terminal
         text=True,
     ).stdout
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
@@ -130,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure is not None:
         print(json.dumps(measure(args.measure, args.tickets, args.per_op)))
         return 0
-    if len(args.revisions) < 2:
-        parser.error("give at least two revisions: the base first")
+    if len(args.revisions) < 2 or len(set(args.revisions)) < len(args.revisions):
+        parser.error("give at least two different revisions: the base first")
     repo = Path(__file__).resolve().parent.parent
     runs: dict[str, list[dict[str, float]]] = {rev: [] for rev in args.revisions}
     with tempfile.TemporaryDirectory() as tmp:
