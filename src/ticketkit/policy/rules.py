@@ -37,7 +37,7 @@ from ticketkit.policy.predicates import (
     all_of,
     any_of,
     attributes,
-    evaluate,
+    compile_check,
     one_of,
 )
 from ticketkit.policy.viewers import (
@@ -258,14 +258,15 @@ class Policy:
         if unknown:
             raise ValueError(f"rule reads {sorted(unknown)}, which a tally cannot answer")
         decided: dict[tuple[Visibility, UUID], bool] = {}
+        check = compile_check(rule)
 
         def count(tally: Mapping[tuple[Visibility, UUID], int]) -> int:
             total = 0
             for group, n in tally.items():
                 visible = decided.get(group)
                 if visible is None:
-                    visible = decided[group] = evaluate(
-                        rule, _CommentGroup(viewer.tenant_id, group[0], group[1])
+                    visible = decided[group] = check(
+                        _CommentGroup(viewer.tenant_id, group[0], group[1])
                     )
                 if visible:
                     total += n
