@@ -18,7 +18,7 @@ from ticketkit.domain.model import Comment, Group, Person, Project, Ticket
 from ticketkit.domain.notifications import DeliveryStatus, Notification
 from ticketkit.domain.settings import SettingValue
 from ticketkit.errors import Conflict
-from ticketkit.policy.predicates import Eq, Predicate, evaluate
+from ticketkit.policy.predicates import Eq, Predicate, compile_check
 from ticketkit.ports.repositories import (
     AccessReader,
     CommentRepository,
@@ -84,7 +84,8 @@ class Directory(Repository[T]):
         self._staged.added[ident] = item
 
     def list(self, where: Predicate) -> list[T]:
-        return [i for i in self._staged.values() if evaluate(where, i)]
+        check = compile_check(where)
+        return [i for i in self._staged.values() if check(i)]
 
 
 class Projects(Directory[Project], ProjectRepository):
@@ -353,12 +354,14 @@ class Tickets(TicketRepository):
         yield from self.added.values()
 
     def query(self, where: Predicate, order: Sequence[OrderBy], limit: int) -> list[Ticket]:
-        found = [t for t in self._all() if evaluate(where, t)]
+        check = compile_check(where)
+        found = [t for t in self._all() if check(t)]
         found.sort(key=_sort_key(order))
         return [t.copy() for t in found[:limit]]
 
     def count(self, where: Predicate) -> int:
-        return sum(1 for t in self._all() if evaluate(where, t))
+        check = compile_check(where)
+        return sum(1 for t in self._all() if check(t))
 
 
 class Comments(CommentRepository):
@@ -380,12 +383,14 @@ class Comments(CommentRepository):
         return found
 
     def for_ticket(self, ticket_id: UUID, where: Predicate) -> list[Comment]:
-        return [c for c in self._of(ticket_id) if evaluate(where, c)]
+        check = compile_check(where)
+        return [c for c in self._of(ticket_id) if check(c)]
 
     def count_by_ticket(self, ticket_ids: Iterable[UUID], where: Predicate) -> dict[UUID, int]:
         out: dict[UUID, int] = {}
+        check = compile_check(where)
         for tid in ticket_ids:
-            n = sum(1 for c in self._of(tid) if evaluate(where, c))
+            n = sum(1 for c in self._of(tid) if check(c))
             if n:
                 out[tid] = n
         return out
@@ -407,7 +412,8 @@ class Events(EventRepository):
         data = self._uow._data
         found = [data.events[i] for i in data.events_by_ticket.get(ticket_id, ())]
         found.extend(e for e in self.added.values() if e.ticket_id == ticket_id)
-        return sorted((e for e in found if evaluate(where, e)), key=lambda e: e.seq)
+        check = compile_check(where)
+        return sorted((e for e in found if check(e)), key=lambda e: e.seq)
 
 
 class Outbox(NotificationOutbox):
@@ -450,7 +456,8 @@ class Outbox(NotificationOutbox):
     def list(self, where: Predicate, limit: int) -> list[Notification]:
         merged = {i: self._view(i, n) for i, n in self._uow._data.outbox.items()}
         merged.update(self.changed)
-        found = [n for n in merged.values() if evaluate(where, n)]
+        check = compile_check(where)
+        found = [n for n in merged.values() if check(n)]
         found.sort(key=lambda n: (n.created_at, n.id))
         return found[:limit]
 
